@@ -1,0 +1,371 @@
+//! Engine schemas (`engines/{engine}/schema.yaml`): the experiment-config sections of an engine,
+//! the native type each feeds, and each native field's type and default.
+
+use crate::diagnostic::{Diagnostic, FileId};
+use crate::types::Ty;
+use crate::value::Value;
+use crate::yaml::{Node, NodeKind, parse_yaml};
+use llemc_grammar::ast::{FieldPath, Span};
+
+/// A parsed engine schema.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EngineSchema {
+    /// The file it was read from.
+    pub file: FileId,
+    /// `engine`, e.g. `transformers`.
+    pub engine: String,
+    /// `library`: the Python distribution.
+    pub library: String,
+    /// `library_version` the schema describes.
+    pub library_version: String,
+    /// Experiment-config sections under the engine key, in file order.
+    pub sections: Vec<Section>,
+    /// Native types, in file order.
+    pub native_types: Vec<NativeType>,
+}
+
+/// One experiment-config section (`transformers.generation`) and the native type it feeds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Section {
+    /// Section name under the engine key.
+    pub name: String,
+    /// Fully qualified native type name.
+    pub native_type: String,
+    /// Where it is declared.
+    pub span: Span,
+}
+
+/// A native type (a library class whose constructor kwargs a section feeds).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NativeType {
+    /// Fully qualified name, e.g. `transformers.GenerationConfig`.
+    pub name: String,
+    /// Library source file defining it.
+    pub source: Option<String>,
+    /// Its fields in file order.
+    pub fields: Vec<FieldDecl>,
+    /// Where it is declared.
+    pub span: Span,
+}
+
+/// One field of a native type.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldDecl {
+    /// The kwarg name.
+    pub name: String,
+    /// Its declared type.
+    pub ty: Ty,
+    /// The value the library uses when the kwarg is not given (`None` = no fixed default).
+    pub default: Option<Value>,
+    /// Where it is declared.
+    pub span: Span,
+}
+
+impl NativeType {
+    /// The field called `name`.
+    pub fn field(&self, name: &str) -> Option<&FieldDecl> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+/// A field path resolved against a native type.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResolvedField {
+    /// The native type holding the leaf field.
+    pub owner: String,
+    /// The leaf field's declaration.
+    pub decl: FieldDecl,
+    /// Whether the path goes through a nested native type (its default applies only when the
+    /// parent is given).
+    pub nested: bool,
+}
+
+/// Why a path did not resolve.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnresolvedField {
+    /// Index of the first segment that did not resolve.
+    pub segment: usize,
+    /// The native type that was searched.
+    pub searched: String,
+    /// Close field names, best first.
+    pub suggestions: Vec<String>,
+}
+
+impl EngineSchema {
+    /// The native type called `name`.
+    pub fn native(&self, name: &str) -> Option<&NativeType> {
+        self.native_types.iter().find(|n| n.name == name)
+    }
+
+    /// The section feeding `native_type`, if any.
+    pub fn section_for(&self, native_type: &str) -> Option<&Section> {
+        self.sections.iter().find(|s| s.native_type == native_type)
+    }
+
+    /// Resolves `path` (field names, possibly through nested native types) inside `native`.
+    pub fn resolve(&self, native: &str, path: &FieldPath) -> Result<ResolvedField, UnresolvedField> {
+        let mut owner = self.native(native).ok_or_else(|| UnresolvedField {
+            segment: 0,
+            searched: native.to_owned(),
+            suggestions: Vec::new(),
+        })?;
+        let mut nested = false;
+        let count = path.segments.len();
+        for (index, segment) in path.segments.iter().enumerate() {
+            let Some(decl) = owner.field(segment) else {
+                return Err(UnresolvedField {
+                    segment: index,
+                    searched: owner.name.clone(),
+                    suggestions: suggest(segment, owner.fields.iter().map(|f| f.name.as_str())),
+                });
+            };
+            if index + 1 == count {
+                return Ok(ResolvedField { owner: owner.name.clone(), decl: decl.clone(), nested });
+            }
+            let inner = nested_native(&decl.ty).and_then(|n| self.native(n));
+            match inner {
+                Some(inner) => {
+                    owner = inner;
+                    nested = true;
+                }
+                None => {
+                    return Err(UnresolvedField {
+                        segment: index + 1,
+                        searched: format!("{} (field `{}` has no fields of its own)", owner.name, decl.name),
+                        suggestions: Vec::new(),
+                    });
+                }
+            }
+        }
+        Err(UnresolvedField { segment: 0, searched: native.to_owned(), suggestions: Vec::new() })
+    }
+}
+
+/// The first class name in a type that could be a nested native type.
+fn nested_native(ty: &Ty) -> Option<&str> {
+    match ty {
+        Ty::Class(name) => Some(name),
+        Ty::Union(members) => members.iter().find_map(nested_native),
+        _ => None,
+    }
+}
+
+/// Names close to `wanted` (edit distance), best first, at most three.
+pub fn suggest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut scored: Vec<(f64, &str)> = candidates
+        .map(|c| (strsim::jaro_winkler(wanted, c), c))
+        .filter(|(score, _)| *score >= 0.8)
+        .collect();
+    scored.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal).then(a.1.cmp(b.1)));
+    scored.into_iter().take(3).map(|(_, c)| c.to_owned()).collect()
+}
+
+/// Converts a YAML node to a value (mappings keep their order).
+pub fn node_value(node: &Node) -> Value {
+    match &node.kind {
+        NodeKind::Null => Value::Null,
+        NodeKind::Bool(b) => Value::Bool(*b),
+        NodeKind::Int(i) => Value::Int(*i),
+        NodeKind::Float(f) => Value::Float(*f),
+        NodeKind::Str(s) => Value::Str(s.clone()),
+        NodeKind::Seq(items) => Value::List(items.iter().map(node_value).collect()),
+        NodeKind::Map(entries) => Value::Dict(entries.iter().map(|(k, v)| (node_value(k), node_value(v))).collect()),
+    }
+}
+
+/// Reads an engine schema file, reporting every problem found.
+pub fn read_schema(file: FileId, text: &str) -> (Option<EngineSchema>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let root = match parse_yaml(file, text) {
+        Ok(root) => root,
+        Err(d) => return (None, vec![d]),
+    };
+    let mut reader = SchemaReader { file, diags: &mut diags };
+    let schema = reader.schema(&root);
+    (schema, diags)
+}
+
+struct SchemaReader<'d> {
+    file: FileId,
+    diags: &'d mut Vec<Diagnostic>,
+}
+
+impl SchemaReader<'_> {
+    fn err(&mut self, code: &'static str, span: Span, message: String, label: &str, help: &str) {
+        self.diags.push(Diagnostic::error(code, message).with_primary(self.file, span, label).with_help(help));
+    }
+
+    fn map<'n>(&mut self, node: &'n Node, what: &str) -> Option<&'n [(Node, Node)]> {
+        match &node.kind {
+            NodeKind::Map(entries) => Some(entries),
+            _ => {
+                self.err(
+                    "E501",
+                    node.span,
+                    format!("{what} must be a mapping, found {}", node.kind_name()),
+                    "expected a mapping here",
+                    "see engines/transformers/schema.yaml for the layout of an engine schema",
+                );
+                None
+            }
+        }
+    }
+
+    fn string(&mut self, entries: &[(Node, Node)], key: &str, whole: Span) -> Option<String> {
+        match entries.iter().find(|(k, _)| k.as_str() == Some(key)) {
+            Some((_, v)) => match v.as_str() {
+                Some(s) => Some(s.to_owned()),
+                None => {
+                    self.err(
+                        "E501",
+                        v.span,
+                        format!("`{key}` must be a string, found {}", v.kind_name()),
+                        "expected a string",
+                        "quote the value",
+                    );
+                    None
+                }
+            },
+            None => {
+                self.err(
+                    "E502",
+                    whole,
+                    format!("engine schema is missing `{key}`"),
+                    "in this mapping",
+                    &format!("add `{key}:`"),
+                );
+                None
+            }
+        }
+    }
+
+    fn schema(&mut self, root: &Node) -> Option<EngineSchema> {
+        let entries = self.map(root, "an engine schema")?;
+        for (k, _) in entries {
+            let known = ["schema_version", "engine", "library", "library_version", "sections", "native_types"];
+            if let Some(name) = k.as_str() {
+                if !known.contains(&name) {
+                    let suggestions = suggest(name, known.iter().copied());
+                    let mut d = Diagnostic::error("E503", format!("unknown key `{name}` in engine schema"))
+                        .with_primary(self.file, k.span, "not a schema key");
+                    d = match suggestions.first() {
+                        Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                        None => d.with_help(format!("the keys are: {}", known.join(", "))),
+                    };
+                    self.diags.push(d);
+                }
+            }
+        }
+        let engine = self.string(entries, "engine", root.span);
+        let library = self.string(entries, "library", root.span);
+        let library_version = self.string(entries, "library_version", root.span);
+        let mut native_types = Vec::new();
+        match entries.iter().find(|(k, _)| k.as_str() == Some("native_types")) {
+            Some((_, node)) => {
+                if let Some(types) = self.map(node, "`native_types`") {
+                    for (name, body) in types {
+                        if let Some(native) = self.native_type(name, body) {
+                            native_types.push(native);
+                        }
+                    }
+                }
+            }
+            None => self.err("E502", root.span, "engine schema is missing `native_types`".into(), "in this mapping", "add `native_types:`"),
+        }
+        let mut sections = Vec::new();
+        match entries.iter().find(|(k, _)| k.as_str() == Some("sections")) {
+            Some((_, node)) => {
+                if let Some(items) = self.map(node, "`sections`") {
+                    for (name, target) in items {
+                        let (Some(name_s), Some(target_s)) = (name.as_str(), target.as_str()) else {
+                            self.err("E501", target.span, "a section maps a name to a native type name".into(), "expected `name: native.Type`", "write e.g. `generation: transformers.GenerationConfig`");
+                            continue;
+                        };
+                        if !native_types.iter().any(|n: &NativeType| n.name == target_s) {
+                            let suggestions = suggest(target_s, native_types.iter().map(|n| n.name.as_str()));
+                            self.err(
+                                "E504",
+                                target.span,
+                                format!("section `{name_s}` feeds `{target_s}`, which is not declared under `native_types`"),
+                                "unknown native type",
+                                &suggestions.first().map(|s| format!("did you mean `{s}`?")).unwrap_or_else(|| "declare it under `native_types`".into()),
+                            );
+                        }
+                        sections.push(Section { name: name_s.to_owned(), native_type: target_s.to_owned(), span: name.span.to(target.span) });
+                    }
+                }
+            }
+            None => self.err("E502", root.span, "engine schema is missing `sections`".into(), "in this mapping", "add `sections:`"),
+        }
+        Some(EngineSchema {
+            file: self.file,
+            engine: engine?,
+            library: library?,
+            library_version: library_version?,
+            sections,
+            native_types,
+        })
+    }
+
+    fn native_type(&mut self, name: &Node, body: &Node) -> Option<NativeType> {
+        let Some(type_name) = name.as_str() else {
+            self.err("E501", name.span, "a native type name must be a string".into(), "here", "write e.g. `transformers.GenerationConfig:`");
+            return None;
+        };
+        let entries = self.map(body, &format!("native type `{type_name}`"))?;
+        let source = entries.iter().find(|(k, _)| k.as_str() == Some("source")).and_then(|(_, v)| v.as_str()).map(str::to_owned);
+        let mut fields = Vec::new();
+        match entries.iter().find(|(k, _)| k.as_str() == Some("fields")) {
+            Some((_, fnode)) => {
+                if let Some(items) = self.map(fnode, &format!("`fields` of `{type_name}`")) {
+                    for (fname, fbody) in items {
+                        if let Some(field) = self.field(fname, fbody) {
+                            fields.push(field);
+                        }
+                    }
+                }
+            }
+            None => self.err("E502", body.span, format!("native type `{type_name}` has no `fields`"), "in this mapping", "add `fields:`"),
+        }
+        Some(NativeType { name: type_name.to_owned(), source, fields, span: name.span })
+    }
+
+    fn field(&mut self, name: &Node, body: &Node) -> Option<FieldDecl> {
+        let Some(field_name) = name.as_str() else {
+            self.err("E501", name.span, "a field name must be a string".into(), "here", "write the kwarg name");
+            return None;
+        };
+        let entries = self.map(body, &format!("field `{field_name}`"))?;
+        let ty_node = entries.iter().find(|(k, _)| k.as_str() == Some("type")).map(|(_, v)| v);
+        let ty = match ty_node {
+            Some(node) => match node.as_str().map(Ty::parse) {
+                Some(Ok(ty)) => ty,
+                Some(Err(message)) => {
+                    self.err("E505", node.span, message, "malformed type", "types look like `Optional[int]`, `Union[str, list[str]]`, `dict[str, any]`");
+                    Ty::Any
+                }
+                None => {
+                    self.err("E505", node.span, format!("the type of `{field_name}` must be a string"), "here", "write e.g. `type: Optional[int]`");
+                    Ty::Any
+                }
+            },
+            None => {
+                self.err("E502", body.span, format!("field `{field_name}` has no `type`"), "in this mapping", "add `type:` (use `any` when unknown)");
+                Ty::Any
+            }
+        };
+        let default = entries.iter().find(|(k, _)| k.as_str() == Some("default")).map(|(_, v)| node_value(v));
+        if let Some(value) = &default {
+            if !ty.kinds().intersects(value.kind()) && ty != Ty::Any {
+                self.err(
+                    "E506",
+                    body.span,
+                    format!("the default of `{field_name}` ({}) is not a `{ty}`", crate::value::repr(value)),
+                    "default does not match the type",
+                    "fix the type or the default",
+                );
+            }
+        }
+        Some(FieldDecl { name: field_name.to_owned(), ty, default, span: name.span })
+    }
+}
