@@ -38,7 +38,11 @@ pub struct Label {
 impl Label {
     /// A label at `span` in `file` with `message`.
     pub fn new(file: FileId, span: Span, message: impl Into<String>) -> Self {
-        Label { file, span, message: message.into() }
+        Label {
+            file,
+            span,
+            message: message.into(),
+        }
     }
 }
 
@@ -77,7 +81,10 @@ impl Diagnostic {
 
     /// A new warning with a code and message and no location yet.
     pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
-        Diagnostic { level: Level::Warning, ..Diagnostic::error(code, message) }
+        Diagnostic {
+            level: Level::Warning,
+            ..Diagnostic::error(code, message)
+        }
     }
 
     /// Sets the primary label.
@@ -129,12 +136,18 @@ impl SourceMap {
 
     /// The text of a file (empty for an unknown id).
     pub fn text(&self, id: FileId) -> &str {
-        self.files.get(id.0).map(|f| f.source().as_str()).unwrap_or("")
+        self.files
+            .get(id.0)
+            .map(|f| f.source().as_str())
+            .unwrap_or("")
     }
 
     /// The name of a file (empty for an unknown id).
     pub fn name(&self, id: FileId) -> &str {
-        self.files.get(id.0).map(|f| f.name().as_str()).unwrap_or("")
+        self.files
+            .get(id.0)
+            .map(|f| f.name().as_str())
+            .unwrap_or("")
     }
 
     /// 1-based line and column of a byte offset in a file.
@@ -144,7 +157,11 @@ impl SourceMap {
         let before = text.get(..offset).unwrap_or("");
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-        let col = before.get(line_start..).map(|s| s.chars().count()).unwrap_or(0) + 1;
+        let col = before
+            .get(line_start..)
+            .map(|s| s.chars().count())
+            .unwrap_or(0)
+            + 1;
         (line, col)
     }
 }
@@ -176,7 +193,15 @@ pub fn render_human(diagnostics: &[Diagnostic], sources: &SourceMap, color: Colo
         };
         if result.is_err() {
             // A label outside its file: fall back to the message alone rather than lose it.
-            out.extend_from_slice(format!("{}[{}]: {}\n", level_word(diagnostic.level), diagnostic.code, diagnostic.message).as_bytes());
+            out.extend_from_slice(
+                format!(
+                    "{}[{}]: {}\n",
+                    level_word(diagnostic.level),
+                    diagnostic.code,
+                    diagnostic.message
+                )
+                .as_bytes(),
+            );
         }
     }
     String::from_utf8_lossy(&out).into_owned()
@@ -202,12 +227,21 @@ fn to_codespan(diagnostic: &Diagnostic, sources: &SourceMap) -> cs::Diagnostic<u
     };
     let mut labels = Vec::new();
     if let Some(primary) = &diagnostic.primary {
-        labels.push(cs::Label::primary(primary.file.0, clamp(primary)).with_message(&primary.message));
+        labels.push(
+            cs::Label::primary(primary.file.0, clamp(primary)).with_message(&primary.message),
+        );
     }
     for secondary in &diagnostic.secondary {
-        labels.push(cs::Label::secondary(secondary.file.0, clamp(secondary)).with_message(&secondary.message));
+        labels.push(
+            cs::Label::secondary(secondary.file.0, clamp(secondary))
+                .with_message(&secondary.message),
+        );
     }
-    let mut notes: Vec<String> = diagnostic.notes.iter().map(|n| format!("note: {n}")).collect();
+    let mut notes: Vec<String> = diagnostic
+        .notes
+        .iter()
+        .map(|n| format!("note: {n}"))
+        .collect();
     if let Some(help) = &diagnostic.help {
         notes.push(format!("help: {help}"));
     }
@@ -257,7 +291,10 @@ pub fn render_json(diagnostics: &[Diagnostic], sources: &SourceMap) -> String {
             file: sources.name(l.file),
             line,
             column,
-            span: JsonSpan { start: l.span.start, end: l.span.end },
+            span: JsonSpan {
+                start: l.span.start,
+                end: l.span.end,
+            },
             message: "",
             primary,
         }
@@ -267,10 +304,16 @@ pub fn render_json(diagnostics: &[Diagnostic], sources: &SourceMap) -> String {
         .map(|d| {
             let mut labels = Vec::new();
             if let Some(p) = &d.primary {
-                labels.push(JsonLabel { message: &p.message, ..label(p, true) });
+                labels.push(JsonLabel {
+                    message: &p.message,
+                    ..label(p, true)
+                });
             }
             for s in &d.secondary {
-                labels.push(JsonLabel { message: &s.message, ..label(s, false) });
+                labels.push(JsonLabel {
+                    message: &s.message,
+                    ..label(s, false)
+                });
             }
             let primary = d.primary.as_ref().map(|p| label(p, true));
             JsonDiagnostic {
@@ -280,7 +323,10 @@ pub fn render_json(diagnostics: &[Diagnostic], sources: &SourceMap) -> String {
                 file: primary.as_ref().map(|p| p.file),
                 line: primary.as_ref().map(|p| p.line),
                 column: primary.as_ref().map(|p| p.column),
-                span: d.primary.as_ref().map(|p| JsonSpan { start: p.span.start, end: p.span.end }),
+                span: d.primary.as_ref().map(|p| JsonSpan {
+                    start: p.span.start,
+                    end: p.span.end,
+                }),
                 labels,
                 notes: &d.notes,
                 help: d.help.as_deref(),

@@ -170,11 +170,10 @@ pub enum Operand {
 pub struct Template {
     /// The template as written (`None` when the rule has none).
     pub raw: Option<String>,
-    /// The pieces; empty when `raw` is `None` or when the template cannot render (compat mode
-    /// with an unknown placeholder: the raw text is shown instead, as the original loader does).
+    /// The pieces to render, in order. A missing template or one the original loaders cannot
+    /// format (compat mode) is already turned into what those loaders show.
     pub parts: Vec<TemplatePart>,
-    /// Whether the template renders raw (with the rule id prefixed), as the original loader does
-    /// for templates it cannot format.
+    /// Whether the template is shown raw because it cannot be formatted (compat mode).
     pub renders_raw: bool,
 }
 
@@ -271,7 +270,9 @@ impl Pred {
     pub fn visit_operands_mut(&mut self, f: &mut impl FnMut(&mut Operand)) {
         match self {
             Pred::Const(_) => {}
-            Pred::And(items) | Pred::Or(items) => items.iter_mut().for_each(|p| p.visit_operands_mut(f)),
+            Pred::And(items) | Pred::Or(items) => {
+                items.iter_mut().for_each(|p| p.visit_operands_mut(f))
+            }
             Pred::Not(inner) => inner.visit_operands_mut(f),
             Pred::Compare { lhs, rhs, .. } => {
                 f(lhs);
@@ -285,11 +286,17 @@ impl Pred {
 impl Program {
     /// The slot's dotted config path.
     pub fn slot_path(&self, slot: SlotId) -> String {
-        self.slots.get(slot as usize).map(|s| s.path.join(".")).unwrap_or_default()
+        self.slots
+            .get(slot as usize)
+            .map(|s| s.path.join("."))
+            .unwrap_or_default()
     }
 
     /// An interned string.
     pub fn string(&self, id: StrId) -> &str {
-        self.strings.get(id as usize).map(String::as_str).unwrap_or("")
+        self.strings
+            .get(id as usize)
+            .map(String::as_str)
+            .unwrap_or("")
     }
 }

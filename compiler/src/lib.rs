@@ -1,5 +1,18 @@
 //! The llemc rule compiler: corpus reading, engine schemas, checking, lowering to the typed IR.
 
-pub mod diagnostic;
+pub mod artifact;
+pub mod canon;
+pub mod check;
 pub mod corpus;
+pub mod db;
+pub mod diagnostic;
+pub mod ir;
+pub mod ir_print;
+pub mod program;
+pub mod relocate;
+pub mod schema;
+pub mod template;
+pub mod types;
+pub mod value;
+pub mod versions;
 pub mod yaml;

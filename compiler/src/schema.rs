@@ -103,7 +103,11 @@ impl EngineSchema {
     }
 
     /// Resolves `path` (field names, possibly through nested native types) inside `native`.
-    pub fn resolve(&self, native: &str, path: &FieldPath) -> Result<ResolvedField, UnresolvedField> {
+    pub fn resolve(
+        &self,
+        native: &str,
+        path: &FieldPath,
+    ) -> Result<ResolvedField, UnresolvedField> {
         let mut owner = self.native(native).ok_or_else(|| UnresolvedField {
             segment: 0,
             searched: native.to_owned(),
@@ -120,7 +124,11 @@ impl EngineSchema {
                 });
             };
             if index + 1 == count {
-                return Ok(ResolvedField { owner: owner.name.clone(), decl: decl.clone(), nested });
+                return Ok(ResolvedField {
+                    owner: owner.name.clone(),
+                    decl: decl.clone(),
+                    nested,
+                });
             }
             let inner = nested_native(&decl.ty).and_then(|n| self.native(n));
             match inner {
@@ -131,13 +139,20 @@ impl EngineSchema {
                 None => {
                     return Err(UnresolvedField {
                         segment: index + 1,
-                        searched: format!("{} (field `{}` has no fields of its own)", owner.name, decl.name),
+                        searched: format!(
+                            "{} (field `{}` has no fields of its own)",
+                            owner.name, decl.name
+                        ),
                         suggestions: Vec::new(),
                     });
                 }
             }
         }
-        Err(UnresolvedField { segment: 0, searched: native.to_owned(), suggestions: Vec::new() })
+        Err(UnresolvedField {
+            segment: 0,
+            searched: native.to_owned(),
+            suggestions: Vec::new(),
+        })
     }
 }
 
@@ -156,8 +171,16 @@ pub fn suggest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> V
         .map(|c| (strsim::jaro_winkler(wanted, c), c))
         .filter(|(score, _)| *score >= 0.8)
         .collect();
-    scored.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal).then(a.1.cmp(b.1)));
-    scored.into_iter().take(3).map(|(_, c)| c.to_owned()).collect()
+    scored.sort_by(|a, b| {
+        b.0.partial_cmp(&a.0)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.1.cmp(b.1))
+    });
+    scored
+        .into_iter()
+        .take(3)
+        .map(|(_, c)| c.to_owned())
+        .collect()
 }
 
 /// Converts a YAML node to a value (mappings keep their order).
@@ -169,7 +192,12 @@ pub fn node_value(node: &Node) -> Value {
         NodeKind::Float(f) => Value::Float(*f),
         NodeKind::Str(s) => Value::Str(s.clone()),
         NodeKind::Seq(items) => Value::List(items.iter().map(node_value).collect()),
-        NodeKind::Map(entries) => Value::Dict(entries.iter().map(|(k, v)| (node_value(k), node_value(v))).collect()),
+        NodeKind::Map(entries) => Value::Dict(
+            entries
+                .iter()
+                .map(|(k, v)| (node_value(k), node_value(v)))
+                .collect(),
+        ),
     }
 }
 
@@ -180,7 +208,10 @@ pub fn read_schema(file: FileId, text: &str) -> (Option<EngineSchema>, Vec<Diagn
         Ok(root) => root,
         Err(d) => return (None, vec![d]),
     };
-    let mut reader = SchemaReader { file, diags: &mut diags };
+    let mut reader = SchemaReader {
+        file,
+        diags: &mut diags,
+    };
     let schema = reader.schema(&root);
     (schema, diags)
 }
@@ -192,7 +223,11 @@ struct SchemaReader<'d> {
 
 impl SchemaReader<'_> {
     fn err(&mut self, code: &'static str, span: Span, message: String, label: &str, help: &str) {
-        self.diags.push(Diagnostic::error(code, message).with_primary(self.file, span, label).with_help(help));
+        self.diags.push(
+            Diagnostic::error(code, message)
+                .with_primary(self.file, span, label)
+                .with_help(help),
+        );
     }
 
     fn map<'n>(&mut self, node: &'n Node, what: &str) -> Option<&'n [(Node, Node)]> {
@@ -242,12 +277,20 @@ impl SchemaReader<'_> {
     fn schema(&mut self, root: &Node) -> Option<EngineSchema> {
         let entries = self.map(root, "an engine schema")?;
         for (k, _) in entries {
-            let known = ["schema_version", "engine", "library", "library_version", "sections", "native_types"];
+            let known = [
+                "schema_version",
+                "engine",
+                "library",
+                "library_version",
+                "sections",
+                "native_types",
+            ];
             if let Some(name) = k.as_str() {
                 if !known.contains(&name) {
                     let suggestions = suggest(name, known.iter().copied());
-                    let mut d = Diagnostic::error("E503", format!("unknown key `{name}` in engine schema"))
-                        .with_primary(self.file, k.span, "not a schema key");
+                    let mut d =
+                        Diagnostic::error("E503", format!("unknown key `{name}` in engine schema"))
+                            .with_primary(self.file, k.span, "not a schema key");
                     d = match suggestions.first() {
                         Some(s) => d.with_help(format!("did you mean `{s}`?")),
                         None => d.with_help(format!("the keys are: {}", known.join(", "))),
@@ -260,7 +303,10 @@ impl SchemaReader<'_> {
         let library = self.string(entries, "library", root.span);
         let library_version = self.string(entries, "library_version", root.span);
         let mut native_types = Vec::new();
-        match entries.iter().find(|(k, _)| k.as_str() == Some("native_types")) {
+        match entries
+            .iter()
+            .find(|(k, _)| k.as_str() == Some("native_types"))
+        {
             Some((_, node)) => {
                 if let Some(types) = self.map(node, "`native_types`") {
                     for (name, body) in types {
@@ -270,19 +316,33 @@ impl SchemaReader<'_> {
                     }
                 }
             }
-            None => self.err("E502", root.span, "engine schema is missing `native_types`".into(), "in this mapping", "add `native_types:`"),
+            None => self.err(
+                "E502",
+                root.span,
+                "engine schema is missing `native_types`".into(),
+                "in this mapping",
+                "add `native_types:`",
+            ),
         }
         let mut sections = Vec::new();
         match entries.iter().find(|(k, _)| k.as_str() == Some("sections")) {
             Some((_, node)) => {
                 if let Some(items) = self.map(node, "`sections`") {
                     for (name, target) in items {
-                        let (Some(name_s), Some(target_s)) = (name.as_str(), target.as_str()) else {
-                            self.err("E501", target.span, "a section maps a name to a native type name".into(), "expected `name: native.Type`", "write e.g. `generation: transformers.GenerationConfig`");
+                        let (Some(name_s), Some(target_s)) = (name.as_str(), target.as_str())
+                        else {
+                            self.err(
+                                "E501",
+                                target.span,
+                                "a section maps a name to a native type name".into(),
+                                "expected `name: native.Type`",
+                                "write e.g. `generation: transformers.GenerationConfig`",
+                            );
                             continue;
                         };
                         if !native_types.iter().any(|n: &NativeType| n.name == target_s) {
-                            let suggestions = suggest(target_s, native_types.iter().map(|n| n.name.as_str()));
+                            let suggestions =
+                                suggest(target_s, native_types.iter().map(|n| n.name.as_str()));
                             self.err(
                                 "E504",
                                 target.span,
@@ -291,11 +351,21 @@ impl SchemaReader<'_> {
                                 &suggestions.first().map(|s| format!("did you mean `{s}`?")).unwrap_or_else(|| "declare it under `native_types`".into()),
                             );
                         }
-                        sections.push(Section { name: name_s.to_owned(), native_type: target_s.to_owned(), span: name.span.to(target.span) });
+                        sections.push(Section {
+                            name: name_s.to_owned(),
+                            native_type: target_s.to_owned(),
+                            span: name.span.to(target.span),
+                        });
                     }
                 }
             }
-            None => self.err("E502", root.span, "engine schema is missing `sections`".into(), "in this mapping", "add `sections:`"),
+            None => self.err(
+                "E502",
+                root.span,
+                "engine schema is missing `sections`".into(),
+                "in this mapping",
+                "add `sections:`",
+            ),
         }
         Some(EngineSchema {
             file: self.file,
@@ -309,11 +379,21 @@ impl SchemaReader<'_> {
 
     fn native_type(&mut self, name: &Node, body: &Node) -> Option<NativeType> {
         let Some(type_name) = name.as_str() else {
-            self.err("E501", name.span, "a native type name must be a string".into(), "here", "write e.g. `transformers.GenerationConfig:`");
+            self.err(
+                "E501",
+                name.span,
+                "a native type name must be a string".into(),
+                "here",
+                "write e.g. `transformers.GenerationConfig:`",
+            );
             return None;
         };
         let entries = self.map(body, &format!("native type `{type_name}`"))?;
-        let source = entries.iter().find(|(k, _)| k.as_str() == Some("source")).and_then(|(_, v)| v.as_str()).map(str::to_owned);
+        let source = entries
+            .iter()
+            .find(|(k, _)| k.as_str() == Some("source"))
+            .and_then(|(_, v)| v.as_str())
+            .map(str::to_owned);
         let mut fields = Vec::new();
         match entries.iter().find(|(k, _)| k.as_str() == Some("fields")) {
             Some((_, fnode)) => {
@@ -325,18 +405,38 @@ impl SchemaReader<'_> {
                     }
                 }
             }
-            None => self.err("E502", body.span, format!("native type `{type_name}` has no `fields`"), "in this mapping", "add `fields:`"),
+            None => self.err(
+                "E502",
+                body.span,
+                format!("native type `{type_name}` has no `fields`"),
+                "in this mapping",
+                "add `fields:`",
+            ),
         }
-        Some(NativeType { name: type_name.to_owned(), source, fields, span: name.span })
+        Some(NativeType {
+            name: type_name.to_owned(),
+            source,
+            fields,
+            span: name.span,
+        })
     }
 
     fn field(&mut self, name: &Node, body: &Node) -> Option<FieldDecl> {
         let Some(field_name) = name.as_str() else {
-            self.err("E501", name.span, "a field name must be a string".into(), "here", "write the kwarg name");
+            self.err(
+                "E501",
+                name.span,
+                "a field name must be a string".into(),
+                "here",
+                "write the kwarg name",
+            );
             return None;
         };
         let entries = self.map(body, &format!("field `{field_name}`"))?;
-        let ty_node = entries.iter().find(|(k, _)| k.as_str() == Some("type")).map(|(_, v)| v);
+        let ty_node = entries
+            .iter()
+            .find(|(k, _)| k.as_str() == Some("type"))
+            .map(|(_, v)| v);
         let ty = match ty_node {
             Some(node) => match node.as_str().map(Ty::parse) {
                 Some(Ok(ty)) => ty,
@@ -345,27 +445,50 @@ impl SchemaReader<'_> {
                     Ty::Any
                 }
                 None => {
-                    self.err("E505", node.span, format!("the type of `{field_name}` must be a string"), "here", "write e.g. `type: Optional[int]`");
+                    self.err(
+                        "E505",
+                        node.span,
+                        format!("the type of `{field_name}` must be a string"),
+                        "here",
+                        "write e.g. `type: Optional[int]`",
+                    );
                     Ty::Any
                 }
             },
             None => {
-                self.err("E502", body.span, format!("field `{field_name}` has no `type`"), "in this mapping", "add `type:` (use `any` when unknown)");
+                self.err(
+                    "E502",
+                    body.span,
+                    format!("field `{field_name}` has no `type`"),
+                    "in this mapping",
+                    "add `type:` (use `any` when unknown)",
+                );
                 Ty::Any
             }
         };
-        let default = entries.iter().find(|(k, _)| k.as_str() == Some("default")).map(|(_, v)| node_value(v));
+        let default = entries
+            .iter()
+            .find(|(k, _)| k.as_str() == Some("default"))
+            .map(|(_, v)| node_value(v));
         if let Some(value) = &default {
             if !ty.kinds().intersects(value.kind()) && ty != Ty::Any {
                 self.err(
                     "E506",
                     body.span,
-                    format!("the default of `{field_name}` ({}) is not a `{ty}`", crate::value::repr(value)),
+                    format!(
+                        "the default of `{field_name}` ({}) is not a `{ty}`",
+                        crate::value::repr(value)
+                    ),
                     "default does not match the type",
                     "fix the type or the default",
                 );
             }
         }
-        Some(FieldDecl { name: field_name.to_owned(), ty, default, span: name.span })
+        Some(FieldDecl {
+            name: field_name.to_owned(),
+            ty,
+            default,
+            span: name.span,
+        })
     }
 }

@@ -78,7 +78,11 @@ impl Kinds {
         .filter(|(k, _)| self.intersects(*k))
         .map(|(_, n)| *n)
         .collect();
-        if names.is_empty() { "nothing".to_owned() } else { names.join(" or ") }
+        if names.is_empty() {
+            "nothing".to_owned()
+        } else {
+            names.join(" or ")
+        }
     }
 }
 
@@ -121,14 +125,20 @@ impl Ty {
             Ty::List(_) => Kinds::LIST,
             Ty::Dict(_, _) => Kinds::DICT,
             Ty::Class(name) => class_kinds(name),
-            Ty::Union(members) => members.iter().fold(Kinds::EMPTY, |acc, t| acc.or(t.kinds())),
+            Ty::Union(members) => members
+                .iter()
+                .fold(Kinds::EMPTY, |acc, t| acc.or(t.kinds())),
         }
     }
 
     /// The Python `type(x).__name__` values this type admits, or `None` when unknown (any).
     pub fn type_names(&self) -> Option<Vec<String>> {
         let mut out = Vec::new();
-        if self.collect_type_names(&mut out) { Some(out) } else { None }
+        if self.collect_type_names(&mut out) {
+            Some(out)
+        } else {
+            None
+        }
     }
 
     fn collect_type_names(&self, out: &mut Vec<String>) -> bool {
@@ -186,7 +196,11 @@ impl Ty {
 
     /// Parses the schema spelling of a type. Returns a message on malformed input.
     pub fn parse(text: &str) -> Result<Ty, String> {
-        let mut parser = TyParser { text, pos: 0, depth: 0 };
+        let mut parser = TyParser {
+            text,
+            pos: 0,
+            depth: 0,
+        };
         let ty = parser.union()?;
         parser.skip_ws();
         if parser.pos < text.len() {
@@ -310,7 +324,10 @@ impl TyParser<'_> {
         let bare = name.strip_prefix("typing.").unwrap_or(&name);
         let arity = |n: usize| -> Result<(), String> {
             if args.len() > n {
-                Err(format!("`{name}` takes at most {n} type argument(s) in `{}`", self.text))
+                Err(format!(
+                    "`{name}` takes at most {n} type argument(s) in `{}`",
+                    self.text
+                ))
             } else {
                 Ok(())
             }
@@ -352,7 +369,9 @@ impl TyParser<'_> {
             }
             "Optional" => {
                 arity(1)?;
-                let inner = args_iter.next().ok_or_else(|| format!("`Optional` needs a type argument in `{}`", self.text))?;
+                let inner = args_iter.next().ok_or_else(|| {
+                    format!("`Optional` needs a type argument in `{}`", self.text)
+                })?;
                 flatten_union(vec![inner, Ty::None])
             }
             "Union" => {
@@ -361,7 +380,12 @@ impl TyParser<'_> {
                 }
                 flatten_union(args)
             }
-            "Literal" => return Err(format!("`Literal` is not supported in `{}`: use the base type", self.text)),
+            "Literal" => {
+                return Err(format!(
+                    "`Literal` is not supported in `{}`: use the base type",
+                    self.text
+                ));
+            }
             _ => {
                 arity(usize::MAX)?;
                 Ty::Class(name)
@@ -421,9 +445,16 @@ mod tests {
             ("Union[str, list[str], None]", "Union[str, list[str], None]"),
             ("dict[str, Any]", "dict[str, any]"),
             ("int | None", "Optional[int]"),
-            ("Optional[Union[transformers.WatermarkingConfig, dict]]", "Union[transformers.WatermarkingConfig, dict[any, any], None]"),
+            (
+                "Optional[Union[transformers.WatermarkingConfig, dict]]",
+                "Union[transformers.WatermarkingConfig, dict[any, any], None]",
+            ),
         ] {
-            assert_eq!(Ty::parse(text).map(|t| t.to_string()), Ok(printed.to_owned()), "{text}");
+            assert_eq!(
+                Ty::parse(text).map(|t| t.to_string()),
+                Ok(printed.to_owned()),
+                "{text}"
+            );
         }
     }
 

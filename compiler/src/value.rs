@@ -90,7 +90,11 @@ fn write_repr(value: &Value, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         Value::Int(i) => write!(f, "{i}"),
         Value::Float(x) => f.write_str(&python_float(*x)),
         Value::Str(s) => {
-            let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+            let quote = if s.contains('\'') && !s.contains('"') {
+                '"'
+            } else {
+                '\''
+            };
             write!(f, "{quote}")?;
             for c in s.chars() {
                 match c {
@@ -135,7 +139,11 @@ pub fn python_float(x: f64) -> String {
         return "nan".to_owned();
     }
     if x.is_infinite() {
-        return if x > 0.0 { "inf".to_owned() } else { "-inf".to_owned() };
+        return if x > 0.0 {
+            "inf".to_owned()
+        } else {
+            "-inf".to_owned()
+        };
     }
     let abs = x.abs();
     if abs != 0.0 && !(1e-4..1e16).contains(&abs) {
@@ -156,9 +164,13 @@ pub fn py_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Null, Value::Null) => true,
         (Value::Str(x), Value::Str(y)) => x == y,
-        (Value::List(x), Value::List(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| py_eq(p, q)),
+        (Value::List(x), Value::List(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| py_eq(p, q))
+        }
         (Value::Dict(x), Value::Dict(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.iter().any(|(k2, v2)| py_eq(k, k2) && py_eq(v, v2)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.iter().any(|(k2, v2)| py_eq(k, k2) && py_eq(v, v2)))
         }
         _ => match (as_number(a), as_number(b)) {
             (Some(x), Some(y)) => num_cmp(x, y) == Some(Ordering::Equal),
@@ -257,9 +269,13 @@ pub fn compare(op: CompareOp, a: &Value, b: &Value) -> bool {
         CompareOp::Eq => py_eq(a, b),
         CompareOp::Ne => !a.is_null() && !b.is_null() && !py_eq(a, b),
         CompareOp::Lt => !a.is_null() && py_cmp(a, b) == Some(Ordering::Less),
-        CompareOp::Le => !a.is_null() && matches!(py_cmp(a, b), Some(Ordering::Less | Ordering::Equal)),
+        CompareOp::Le => {
+            !a.is_null() && matches!(py_cmp(a, b), Some(Ordering::Less | Ordering::Equal))
+        }
         CompareOp::Gt => !a.is_null() && py_cmp(a, b) == Some(Ordering::Greater),
-        CompareOp::Ge => !a.is_null() && matches!(py_cmp(a, b), Some(Ordering::Greater | Ordering::Equal)),
+        CompareOp::Ge => {
+            !a.is_null() && matches!(py_cmp(a, b), Some(Ordering::Greater | Ordering::Equal))
+        }
         CompareOp::In => match b {
             Value::List(items) => py_in(a, items),
             _ => false,
@@ -279,7 +295,9 @@ pub fn compare(op: CompareOp, a: &Value, b: &Value) -> bool {
 fn type_names_contain(names: &Value, name: &str) -> bool {
     match names {
         Value::Str(s) => s == name,
-        Value::List(items) => items.iter().any(|i| matches!(i, Value::Str(s) if s == name)),
+        Value::List(items) => items
+            .iter()
+            .any(|i| matches!(i, Value::Str(s) if s == name)),
         _ => false,
     }
 }
@@ -288,7 +306,9 @@ fn type_names_contain(names: &Value, name: &str) -> bool {
 pub fn is(a: &Value, target: IsTarget) -> bool {
     matches!(
         (a, target),
-        (Value::Null, IsTarget::Null) | (Value::Bool(true), IsTarget::True) | (Value::Bool(false), IsTarget::False)
+        (Value::Null, IsTarget::Null)
+            | (Value::Bool(true), IsTarget::True)
+            | (Value::Bool(false), IsTarget::False)
     )
 }
 
@@ -352,7 +372,11 @@ pub fn floor_mod_int(x: i64, y: i64) -> Option<i64> {
         return None;
     }
     let r = x.checked_rem(y).unwrap_or(0);
-    Some(if r != 0 && ((r < 0) != (y < 0)) { r + y } else { r })
+    Some(if r != 0 && ((r < 0) != (y < 0)) {
+        r + y
+    } else {
+        r
+    })
 }
 
 /// Python's floored float modulo.
@@ -383,7 +407,10 @@ mod tests {
         assert!(!py_eq(&Int(1), &Str("1".into())));
         assert!(py_eq(&List(vec![Int(1)]), &List(vec![Bool(true)])));
         assert!(!py_eq(&Float(f64::NAN), &Float(f64::NAN)));
-        assert!(!py_eq(&Int(9_007_199_254_740_993), &Float(9_007_199_254_740_992.0)));
+        assert!(!py_eq(
+            &Int(9_007_199_254_740_993),
+            &Float(9_007_199_254_740_992.0)
+        ));
         assert!(py_eq(&Null, &Null));
     }
 
@@ -394,7 +421,10 @@ mod tests {
         assert_eq!(py_cmp(&Int(2), &Float(1.5)), Some(Ordering::Greater));
         assert_eq!(py_cmp(&Int(-2), &Float(-1.5)), Some(Ordering::Less));
         assert_eq!(py_cmp(&Float(f64::NAN), &Int(0)), None);
-        assert_eq!(py_cmp(&List(vec![Int(1), Int(2)]), &List(vec![Int(1)])), Some(Ordering::Greater));
+        assert_eq!(
+            py_cmp(&List(vec![Int(1), Int(2)]), &List(vec![Int(1)])),
+            Some(Ordering::Greater)
+        );
     }
 
     #[test]
@@ -438,6 +468,9 @@ mod tests {
         assert_eq!(python_float(0.1), "0.1");
         assert_eq!(python_float(1e16), "1e+16");
         assert_eq!(python_float(1e-5), "1e-05");
-        assert_eq!(repr(&List(vec![Str("a".into()), Bool(true), Null])), "['a', True, None]");
+        assert_eq!(
+            repr(&List(vec![Str("a".into()), Bool(true), Null])),
+            "['a', True, None]"
+        );
     }
 }

@@ -19,17 +19,26 @@ impl Span {
     /// A span from two byte offsets (saturating at `u32::MAX`).
     pub fn new(start: usize, end: usize) -> Self {
         let clamp = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
-        Span { start: clamp(start), end: clamp(end) }
+        Span {
+            start: clamp(start),
+            end: clamp(end),
+        }
     }
 
     /// The smallest span covering both `self` and `other`.
     pub fn to(self, other: Span) -> Span {
-        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 
     /// This span moved right by `offset` bytes (used to place a `when:` string inside its file).
     pub fn shifted(self, offset: u32) -> Span {
-        Span { start: self.start.saturating_add(offset), end: self.end.saturating_add(offset) }
+        Span {
+            start: self.start.saturating_add(offset),
+            end: self.end.saturating_add(offset),
+        }
     }
 
     /// The span as a `usize` range, for slicing and for codespan-reporting.
@@ -84,7 +93,9 @@ pub enum ExprKind {
 }
 
 /// Binary test operators. Word aliases (`equals`, `not_equal`) map onto the symbol forms.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum CompareOp {
     /// `==` / `equals`: Python equality (absent compares as null).
     Eq,
@@ -168,7 +179,10 @@ impl CompareOp {
 
     /// Whether this is an ordering operator (`<`, `<=`, `>`, `>=`).
     pub fn is_ordering(self) -> bool {
-        matches!(self, CompareOp::Lt | CompareOp::Le | CompareOp::Gt | CompareOp::Ge)
+        matches!(
+            self,
+            CompareOp::Lt | CompareOp::Le | CompareOp::Gt | CompareOp::Ge
+        )
     }
 }
 
@@ -179,7 +193,9 @@ impl fmt::Display for CompareOp {
 }
 
 /// The singletons an `is` test compares against.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum IsTarget {
     /// `null` (Python `None`); an absent field is null.
     Null,
@@ -246,7 +262,9 @@ pub struct FieldPath {
 impl FieldPath {
     /// A path from its dotted spelling (`a.b.c`).
     pub fn parse_dotted(text: &str) -> FieldPath {
-        FieldPath { segments: text.split('.').map(str::to_owned).collect() }
+        FieldPath {
+            segments: text.split('.').map(str::to_owned).collect(),
+        }
     }
 
     /// The dotted spelling.
@@ -282,7 +300,9 @@ pub enum Literal {
 }
 
 /// Arithmetic operators.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum ArithOp {
     /// `+`
     Add,

@@ -21,7 +21,7 @@ impl<T> Spanned<T> {
 }
 
 /// A whole corpus file: the envelope and its rules, in file order.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Corpus {
     /// The file it was read from.
     pub file: FileId,
@@ -36,7 +36,10 @@ pub struct Corpus {
 }
 
 /// How severe a rule's finding is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum RuleSeverity {
     /// The library rejects the config.
     Error,
@@ -67,7 +70,7 @@ pub enum RuleShape {
 }
 
 /// One rule of a corpus.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Rule {
     /// `id`, unique in the corpus.
     pub id: Spanned<String>,
@@ -112,7 +115,7 @@ pub struct Rule {
 }
 
 /// The predicate of a rule: the `match.fields` tests, the `when:` expression, and the two ANDed.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Predicate {
     /// The map-spelling entries in written order.
     pub match_fields: Vec<MatchField>,
@@ -123,7 +126,7 @@ pub struct Predicate {
 }
 
 /// One `match.fields` entry: a field path and the tests on it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct MatchField {
     /// The field path as written (a mapping key).
     pub path: Spanned<FieldPath>,
@@ -132,7 +135,7 @@ pub struct MatchField {
 }
 
 /// `expected_outcome`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ExpectedOutcome {
     /// `outcome`: dormant_silent, dormant_announced, warn, error or pass.
     pub outcome: Spanned<String>,
@@ -143,7 +146,7 @@ pub struct ExpectedOutcome {
 }
 
 /// `miner_source`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct MinerSource {
     /// Path of the library source file.
     pub path: Option<Spanned<String>>,

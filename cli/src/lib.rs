@@ -1,0 +1,8 @@
+//! The llemc command-line tools. The binaries are thin: each command is a function over
+//! arguments and output streams, so tests drive them in-process.
+
+pub mod embedded;
+pub mod exit;
+pub mod llemc;
+pub mod output;
+pub mod session;

@@ -1,0 +1,124 @@
+//! `llemc`: the rule author's and CI's tool.
+
+mod check;
+mod compile;
+mod explain;
+
+use crate::exit;
+use crate::output::{ColorChoice, Format};
+use crate::session::LoadOptions;
+use clap::{Args, Parser, Subcommand};
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Checks, compiles and explains llemc rule corpora.
+#[derive(Parser, Debug)]
+#[command(name = "llemc", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Report every problem in one or more corpora (exit 1 when any is an error).
+    Check(CheckArgs),
+    /// Compile corpora into one binary rule program.
+    Compile(CompileArgs),
+    /// Show one rule: as written, its canonical predicate and its IR.
+    Explain(ExplainArgs),
+}
+
+/// Options shared by every command that reads corpora.
+#[derive(Args, Debug, Clone)]
+struct CorpusOptions {
+    /// Compatibility mode: no engine schema, field paths taken as written, declared values only.
+    #[arg(long)]
+    compat: bool,
+    /// Engine schema to resolve field names against (default: `engines/<engine>/schema.yaml`
+    /// found above the corpus, else the one shipped in llemc).
+    #[arg(long, value_name = "FILE", conflicts_with = "compat")]
+    schema: Option<PathBuf>,
+    /// Engine library version to select rules for (`versions:`); default: the corpus's own.
+    #[arg(long, value_name = "VERSION")]
+    engine_version: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// When to colour human output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
+
+impl CorpusOptions {
+    fn load_options(&self) -> LoadOptions {
+        LoadOptions {
+            compat: self.compat,
+            schema: self.schema.clone(),
+            engine_version: self.engine_version.clone(),
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// Corpus files.
+    #[arg(required = true, value_name = "CORPUS")]
+    corpora: Vec<PathBuf>,
+    #[command(flatten)]
+    options: CorpusOptions,
+}
+
+#[derive(Args, Debug)]
+struct CompileArgs {
+    /// Corpus files (one engine).
+    #[arg(required = true, value_name = "CORPUS")]
+    corpora: Vec<PathBuf>,
+    /// Where to write the artifact.
+    #[arg(short, long, value_name = "ARTIFACT")]
+    output: PathBuf,
+    #[command(flatten)]
+    options: CorpusOptions,
+}
+
+#[derive(Args, Debug)]
+struct ExplainArgs {
+    /// The rule id.
+    rule_id: String,
+    /// The corpus holding the rule.
+    #[arg(long, value_name = "FILE")]
+    corpus: PathBuf,
+    #[command(flatten)]
+    options: CorpusOptions,
+}
+
+/// Runs `llemc` with `args` (the first is the program name); returns the exit code.
+pub fn run(
+    args: impl IntoIterator<Item = impl Into<OsString> + Clone>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+            let rendered = e.render().to_string();
+            if e.use_stderr() {
+                let _ = err.write_all(rendered.as_bytes());
+            } else {
+                let _ = out.write_all(rendered.as_bytes());
+            }
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Check(a) => check::run(&a.corpora, &a.options, out, err),
+        Command::Compile(a) => compile::run(&a.corpora, &a.output, &a.options, out, err),
+        Command::Explain(a) => explain::run(&a.rule_id, &a.corpus, &a.options, out, err),
+    }
+}
