@@ -611,7 +611,12 @@ impl<'a> Loader<'a> {
                     None => span,
                 }
             }
-            _ => {
+            ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
+                // saphyr's span runs on over trailing blanks and comments: stop at the closing quote.
+                let own = skip_properties(self.text, start, end);
+                Span::new(own, quoted_end(self.text, own, end, style))
+            }
+            ScalarStyle::Plain => {
                 let own = skip_properties(self.text, start, end);
                 Span::new(own, end)
             }
@@ -844,6 +849,35 @@ fn skip_properties(text: &str, start: usize, end: usize) -> usize {
     } else {
         pos
     }
+}
+
+/// The offset just past the closing quote of the quoted scalar that starts at `start` (or `end`
+/// when it cannot be found before `end`).
+fn quoted_end(text: &str, start: usize, end: usize, style: ScalarStyle) -> usize {
+    let bytes = text.as_bytes();
+    let quote = if style == ScalarStyle::SingleQuoted {
+        b'\''
+    } else {
+        b'"'
+    };
+    if bytes.get(start) != Some(&quote) {
+        return end;
+    }
+    let mut pos = start + 1;
+    while pos < end {
+        match bytes.get(pos) {
+            Some(b'\\') if quote == b'"' => pos += 2,
+            Some(&b) if b == quote => {
+                if quote == b'\'' && bytes.get(pos + 1) == Some(&b'\'') {
+                    pos += 2;
+                } else {
+                    return pos + 1;
+                }
+            }
+            _ => pos += 1,
+        }
+    }
+    end
 }
 
 /// Finds the `|` / `>` header of a block scalar between the end of the previous event and the start
@@ -1291,11 +1325,35 @@ mod tests {
     }
 
     #[test]
+    fn quoted_spans_stop_at_the_quote() {
+        let text = "a: \"x\\\" y\"  # c\nb: 'it''s' # c\nc: [\"p\" , 'q' ]\n";
+        let n = parse(text);
+        assert_eq!(slice(text, n.get("a").unwrap().span), "\"x\\\" y\"");
+        assert_eq!(slice(text, n.get("b").unwrap().span), "'it''s'");
+        let c = n.get("c").unwrap().as_seq().unwrap();
+        assert_eq!(slice(text, c[0].span), "\"p\"");
+        assert_eq!(slice(text, c[1].span), "'q'");
+    }
+
+    #[test]
     fn block_scalar_span_starts_at_header() {
         let text = "a: |\n  xx\nb: >\n  yy\n";
         let n = parse(text);
         assert!(slice(text, n.get("a").unwrap().span).starts_with('|'));
         assert!(slice(text, n.get("b").unwrap().span).starts_with('>'));
+    }
+
+    #[test]
+    fn long_non_ascii_text() {
+        let mut text = String::new();
+        for i in 0..500 {
+            text.push_str(&format!("k{i}: \"ééé ü {i}\" # ∑∑∑\n"));
+        }
+        let n = parse(&text);
+        for (i, (k, v)) in n.as_map().unwrap().iter().enumerate() {
+            assert_eq!(slice(&text, k.span), format!("k{i}"));
+            assert_eq!(slice(&text, v.span), format!("\"ééé ü {i}\""));
+        }
     }
 
     #[test]

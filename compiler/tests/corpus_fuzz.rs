@@ -1,7 +1,12 @@
 //! `read_corpus` never panics: arbitrary bytes, YAML-like strings and mutated real corpora.
 //! Every label it reports lies inside the file, on character boundaries.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use llemc_compiler::corpus::read_corpus;
 use llemc_compiler::diagnostic::{Color, Diagnostic, SourceMap, render_human};
@@ -48,15 +53,44 @@ fn read_and_check(text: &str) {
 fn check_labels(text: &str, d: &Diagnostic) {
     for label in d.primary.iter().chain(&d.secondary) {
         let (start, end) = (label.span.start as usize, label.span.end as usize);
-        assert!(start <= end && end <= text.len(), "{d:?} in {} bytes", text.len());
-        assert!(text.is_char_boundary(start) && text.is_char_boundary(end), "{d:?}");
+        assert!(
+            start <= end && end <= text.len(),
+            "{d:?} in {} bytes",
+            text.len()
+        );
+        assert!(
+            text.is_char_boundary(start) && text.is_char_boundary(end),
+            "{d:?}"
+        );
     }
 }
 
 /// Pieces that make mutations YAML-meaningful.
 const SNIPPETS: [&str; 24] = [
-    ":", "- ", "\n", "  ", "\t", "'", "\"", "[", "]", "{", "}", "&a ", "*a", "!!str ", "#", "|\n", ">-\n",
-    "---\n", "? ", "@", "when: x > \n", "present: false", "in: 3", "é",
+    ":",
+    "- ",
+    "\n",
+    "  ",
+    "\t",
+    "'",
+    "\"",
+    "[",
+    "]",
+    "{",
+    "}",
+    "&a ",
+    "*a",
+    "!!str ",
+    "#",
+    "|\n",
+    ">-\n",
+    "---\n",
+    "? ",
+    "@",
+    "when: x > \n",
+    "present: false",
+    "in: 3",
+    "é",
 ];
 
 #[derive(Debug, Clone)]
@@ -70,7 +104,8 @@ enum Mutation {
 fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
         (any::<usize>(), 1usize..40).prop_map(|(at, len)| Mutation::Delete { at, len }),
-        (any::<usize>(), 0..SNIPPETS.len()).prop_map(|(at, snippet)| Mutation::Insert { at, snippet }),
+        (any::<usize>(), 0..SNIPPETS.len())
+            .prop_map(|(at, snippet)| Mutation::Insert { at, snippet }),
         any::<usize>().prop_map(|at| Mutation::DuplicateLine { at }),
         (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::SwapLines { a, b }),
     ]
@@ -147,18 +182,18 @@ proptest! {
 
     #[test]
     fn string_offsets_stay_in_the_file(text in "w: (\"[a-z \\\\n\\\\\"é]{0,12}\"|'[a-z 'é]{0,12}'|[a-z][a-z é]{0,12}|\\|\\n  [a-z é]{0,12}\\n  [a-z]{0,5}|>\\n  [a-z é]{0,12}\\n\\n  [a-z]{0,5})\\n") {
-        if let Ok(root) = parse_yaml(llemc_compiler::diagnostic::FileId(0), &text) {
-            if let Some(node) = root.get("w") {
-                let offsets = string_offsets(node, &text);
-                if let Some(s) = node.as_str() {
-                    prop_assert_eq!(offsets.len(), s.len());
-                    // Monotonic, and inside the node.
-                    for pair in offsets.windows(2) {
-                        prop_assert!(pair[0] <= pair[1]);
-                    }
-                    for &o in &offsets {
-                        prop_assert!(o >= node.span.start && o < node.span.end.max(node.span.start + 1));
-                    }
+        if let Ok(root) = parse_yaml(llemc_compiler::diagnostic::FileId(0), &text)
+            && let Some(node) = root.get("w")
+        {
+            let offsets = string_offsets(node, &text);
+            if let Some(s) = node.as_str() {
+                prop_assert_eq!(offsets.len(), s.len());
+                // Monotonic, and inside the node.
+                for pair in offsets.windows(2) {
+                    prop_assert!(pair[0] <= pair[1]);
+                }
+                for &o in &offsets {
+                    prop_assert!(o >= node.span.start && o < node.span.end.max(node.span.start + 1));
                 }
             }
         }

@@ -161,3 +161,21 @@ fn yaml_spans_match_the_text() {
         assert!(checked > 100, "{name}: {checked}");
     }
 }
+
+/// The same corpus with CRLF line ends and a byte order mark reads the same rules, and its spans
+/// still point at the right text.
+#[test]
+fn crlf_and_bom() {
+    let text = std::fs::read_to_string(compat_dir().join("vllm.yaml")).unwrap();
+    let crlf = format!("\u{feff}{}", text.replace('\n', "\r\n"));
+    let (corpus, diagnostics) = read_corpus(llemc_compiler::diagnostic::FileId(0), &crlf);
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let corpus = corpus.unwrap();
+    assert_eq!(corpus.rules.len(), 49);
+    for rule in &corpus.rules {
+        assert_eq!(&crlf[rule.id.span.range()], rule.id.value);
+        for field in &rule.predicate.match_fields {
+            assert_eq!(&crlf[field.path.span.range()], field.path.value.dotted());
+        }
+    }
+}
