@@ -1,0 +1,13 @@
+//! Miners: they read an engine library and propose rules for llemc's corpora.
+//!
+//! `ssot` reads `engine_versions/{engine}.yaml`; `source` fetches and reads library sources;
+//! `static_miner` translates validator code into predicates; `synth` derives example kwargs from
+//! predicates; `build_corpus` merges staging files into a proposed corpus; `diff` compares
+//! corpora of two library versions.
+
+pub mod build_corpus;
+pub mod diff;
+pub mod source;
+pub mod ssot;
+pub mod static_miner;
+pub mod synth;

@@ -1,0 +1,88 @@
+//! Evaluating a bound frame: every rule that fires, in program order, as a finding.
+
+use crate::frame::{Frame, SlotState};
+use crate::interp::holds;
+use crate::loaded::LoadedProgram;
+use crate::message::render;
+use llemc_compiler::corpus::RuleSeverity;
+use llemc_compiler::ir::SlotId;
+use llemc_compiler::value::Value;
+
+/// One rule that fired.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    /// Index of the rule in the program.
+    pub rule: usize,
+    /// The rule id.
+    pub id: String,
+    /// Its severity.
+    pub severity: RuleSeverity,
+    /// The subject slot.
+    pub subject: Option<SlotId>,
+    /// The subject's value as declared in the config (null when not declared).
+    pub declared_value: Value,
+    /// The subject's effective value (declared, else the library default); `None` in
+    /// compatibility mode, where rules see declared values only.
+    pub effective_value: Option<Value>,
+    /// Whether the effective value is the library's default.
+    pub from_default: bool,
+    /// The rendered message.
+    pub message: String,
+}
+
+impl LoadedProgram {
+    /// Evaluates every rule on a bound frame, appending findings to `out` in program order.
+    pub fn evaluate_into(&self, frame: &Frame, out: &mut Vec<Finding>) {
+        for (index, (eval, rule)) in self.rules().iter().zip(&self.program().rules).enumerate() {
+            if eval.needs_declared
+                && !rule
+                    .reads
+                    .iter()
+                    .any(|s| frame.state(*s) == SlotState::Declared)
+            {
+                continue;
+            }
+            if !holds(&eval.pred, frame) {
+                continue;
+            }
+            let declared = rule
+                .subject
+                .and_then(|s| frame.declared(s))
+                .cloned()
+                .unwrap_or(Value::Null);
+            let (effective, from_default) = match rule.subject {
+                Some(s) if !self.program().compat => (
+                    Some(frame.value(s).clone()),
+                    frame.state(s) == SlotState::Defaulted,
+                ),
+                _ => (None, false),
+            };
+            let shown_effective = effective.clone().unwrap_or(Value::Null);
+            let message = render(rule, frame, &declared, &shown_effective);
+            out.push(Finding {
+                rule: index,
+                id: rule.id.clone(),
+                severity: rule.severity,
+                subject: rule.subject,
+                declared_value: declared,
+                effective_value: effective,
+                from_default,
+                message,
+            });
+        }
+    }
+
+    /// Evaluates every rule on a bound frame.
+    pub fn evaluate(&self, frame: &Frame) -> Vec<Finding> {
+        let mut out = Vec::new();
+        self.evaluate_into(frame, &mut out);
+        out
+    }
+
+    /// Whether rule `index`'s predicate holds on a frame (no skipping).
+    pub fn rule_holds(&self, index: usize, frame: &Frame) -> bool {
+        self.rules()
+            .get(index)
+            .is_some_and(|r| holds(&r.pred, frame))
+    }
+}

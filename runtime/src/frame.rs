@@ -1,0 +1,97 @@
+//! A bound config: one value per slot of a program, with where each value came from.
+
+use llemc_compiler::ir::SlotId;
+use llemc_compiler::value::Value;
+use llemc_grammar::ast::Span;
+
+/// Where a slot's effective value came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SlotState {
+    /// Not in the config and no default applies: reads as null.
+    Absent,
+    /// Written in the config (possibly an explicit null).
+    Declared,
+    /// Not in the config: the library's default applies.
+    Defaulted,
+}
+
+/// The slots of one bound config. Reused across configs in batch mode.
+#[derive(Clone, Debug, Default)]
+pub struct Frame {
+    values: Vec<Value>,
+    states: Vec<SlotState>,
+    spans: Vec<Option<Span>>,
+}
+
+static NULL: Value = Value::Null;
+
+impl Frame {
+    /// A frame of `slots` absent slots.
+    pub fn new(slots: usize) -> Frame {
+        Frame {
+            values: vec![Value::Null; slots],
+            states: vec![SlotState::Absent; slots],
+            spans: vec![None; slots],
+        }
+    }
+
+    /// Makes every slot absent again (keeps the allocation).
+    pub fn reset(&mut self) {
+        for v in &mut self.values {
+            *v = Value::Null;
+        }
+        for s in &mut self.states {
+            *s = SlotState::Absent;
+        }
+        for s in &mut self.spans {
+            *s = None;
+        }
+    }
+
+    /// Number of slots.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether the frame has no slots.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Sets a slot.
+    pub fn set(&mut self, slot: SlotId, value: Value, state: SlotState, span: Option<Span>) {
+        let i = slot as usize;
+        if let (Some(v), Some(s), Some(sp)) = (
+            self.values.get_mut(i),
+            self.states.get_mut(i),
+            self.spans.get_mut(i),
+        ) {
+            *v = value;
+            *s = state;
+            *sp = span;
+        }
+    }
+
+    /// The effective value the rules see (null when absent).
+    pub fn value(&self, slot: SlotId) -> &Value {
+        self.values.get(slot as usize).unwrap_or(&NULL)
+    }
+
+    /// Where the slot's value came from.
+    pub fn state(&self, slot: SlotId) -> SlotState {
+        self.states
+            .get(slot as usize)
+            .copied()
+            .unwrap_or(SlotState::Absent)
+    }
+
+    /// The declared value, if the config wrote one.
+    pub fn declared(&self, slot: SlotId) -> Option<&Value> {
+        (self.state(slot) == SlotState::Declared).then(|| self.value(slot))
+    }
+
+    /// Where the declared value was written (YAML configs only).
+    pub fn span(&self, slot: SlotId) -> Option<Span> {
+        self.spans.get(slot as usize).copied().flatten()
+    }
+}

@@ -1,0 +1,11 @@
+//! The llemc runtime: load a compiled rule program, bind a config into a frame of slots, evaluate
+//! every rule with the reference interpreter, and report findings.
+
+pub mod bind;
+pub mod compile;
+pub mod findings;
+pub mod frame;
+pub mod interp;
+pub mod loaded;
+pub mod message;
+pub mod tree;

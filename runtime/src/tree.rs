@@ -1,0 +1,79 @@
+//! Config trees the runtime can bind: parsed JSON, and YAML nodes that keep their spans.
+
+use llemc_compiler::schema::node_value;
+use llemc_compiler::value::Value;
+use llemc_compiler::yaml::{Node, NodeKind};
+use llemc_grammar::ast::Span;
+
+/// A nested config value that can be walked by key.
+pub trait ConfigTree {
+    /// The value under `key` when this is a mapping.
+    fn child(&self, key: &str) -> Option<&Self>;
+    /// Whether this is a mapping.
+    fn is_mapping(&self) -> bool;
+    /// The value as a Python-semantics [`Value`].
+    fn to_value(&self) -> Value;
+    /// Where the value was written, when known.
+    fn span(&self) -> Option<Span>;
+}
+
+impl ConfigTree for serde_json::Value {
+    fn child(&self, key: &str) -> Option<&Self> {
+        self.as_object().and_then(|m| m.get(key))
+    }
+
+    fn is_mapping(&self) -> bool {
+        self.is_object()
+    }
+
+    fn to_value(&self) -> Value {
+        json_value(self)
+    }
+
+    fn span(&self) -> Option<Span> {
+        None
+    }
+}
+
+/// Converts JSON to a [`Value`]: integers beyond 64 bits become floats.
+pub fn json_value(v: &serde_json::Value) -> Value {
+    match v {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => Value::Int(i),
+            None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        serde_json::Value::String(s) => Value::Str(s.clone()),
+        serde_json::Value::Array(items) => Value::List(items.iter().map(json_value).collect()),
+        serde_json::Value::Object(map) => Value::Dict(
+            map.iter()
+                .map(|(k, v)| (Value::Str(k.clone()), json_value(v)))
+                .collect(),
+        ),
+    }
+}
+
+impl ConfigTree for Node {
+    fn child(&self, key: &str) -> Option<&Self> {
+        match &self.kind {
+            NodeKind::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    fn is_mapping(&self) -> bool {
+        matches!(self.kind, NodeKind::Map(_))
+    }
+
+    fn to_value(&self) -> Value {
+        node_value(self)
+    }
+
+    fn span(&self) -> Option<Span> {
+        Some(self.span)
+    }
+}
