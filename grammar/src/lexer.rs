@@ -148,66 +148,88 @@ fn is_ident_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
 
-/// Tracks how deeply the tokens read so far nest (an upper bound on the AST's depth).
+/// The most binary arithmetic operators one test may hold (this bounds the depth of the
+/// left-nested `Arith` trees that chains like `a + b + c` build).
+pub(crate) const MAX_ARITH: u32 = 64;
+
+/// Which limit a token broke.
+enum Limit {
+    Depth,
+    Arith,
+}
+
+/// Tracks how deeply the tokens read so far nest, exactly as the spec counts it: each open
+/// parenthesis or bracket, each `not` (until the end of its test) and each unary minus (until the
+/// end of its operand) is one level. Also counts the arithmetic operators of the current test.
 struct Depth {
-    /// Saved `(base, prefix, arith)` of each enclosing bracket.
-    frames: Vec<(u32, u32, u32)>,
-    /// Depth of the innermost open bracket.
+    /// Saved `(base, nots)` of each enclosing bracket.
+    frames: Vec<(u32, u32)>,
+    /// Levels outside the innermost open bracket, that bracket included.
     base: u32,
-    /// Prefix operators (`not`, unary `-`) pending in the current test or operand.
-    prefix: u32,
-    /// Binary arithmetic operators in the current operand (each may add a level).
+    /// `not`s whose test has not ended yet, inside the innermost bracket.
+    nots: u32,
+    /// Unary minuses whose operand has not ended yet.
+    minuses: u32,
+    /// Binary arithmetic operators since the last `and` / `or`.
     arith: u32,
 }
 
 impl Depth {
     fn current(&self) -> u32 {
         self.base
-            .saturating_add(self.prefix)
-            .saturating_add(self.arith)
+            .saturating_add(self.nots)
+            .saturating_add(self.minuses)
     }
 
-    /// Accounts for one token; returns whether the limit is now exceeded.
-    fn push(&mut self, token: Token, source: &str, unary_minus: bool) -> bool {
+    /// Accounts for one token; returns the limit it breaks, if any.
+    fn push(
+        &mut self,
+        token: Token,
+        source: &str,
+        unary_minus: bool,
+        after_is: bool,
+    ) -> Option<Limit> {
         let text = token.text(source);
         match token.kind {
             TokKind::Punct => match text {
                 "(" | "[" => {
-                    self.frames.push((self.base, self.prefix, self.arith));
+                    self.frames.push((self.base, self.nots));
                     self.base = self.current().saturating_add(1);
-                    self.prefix = 0;
-                    self.arith = 0;
+                    self.nots = 0;
+                    self.minuses = 0;
                 }
                 ")" | "]" => {
-                    if let Some((base, prefix, arith)) = self.frames.pop() {
+                    if let Some((base, nots)) = self.frames.pop() {
                         self.base = base;
-                        self.prefix = prefix;
-                        self.arith = arith;
+                        self.nots = nots;
+                    }
+                    // The bracketed group completes the operand of any pending unary minus.
+                    self.minuses = 0;
+                }
+                "-" if unary_minus => self.minuses = self.minuses.saturating_add(1),
+                "+" | "-" | "*" | "%" => {
+                    self.arith = self.arith.saturating_add(1);
+                    if self.arith > MAX_ARITH {
+                        return Some(Limit::Arith);
                     }
                 }
-                "," => {
-                    self.prefix = 0;
-                    self.arith = 0;
-                }
-                "-" if unary_minus => self.prefix = self.prefix.saturating_add(1),
-                "+" | "-" | "*" | "%" => self.arith = self.arith.saturating_add(1),
-                _ => self.arith = 0, // a comparison: a new operand starts
+                _ => {}
             },
             TokKind::Keyword => match text {
-                "not" => self.prefix = self.prefix.saturating_add(1),
+                // `is not` is part of a test, not a negation that nests.
+                "not" if !after_is => self.nots = self.nots.saturating_add(1),
                 "and" | "or" => {
-                    self.prefix = 0;
+                    self.nots = 0;
+                    self.minuses = 0;
                     self.arith = 0;
                 }
-                _ => {
-                    if token.is_compare_op(source) {
-                        self.arith = 0;
-                    }
-                }
+                "null" | "true" | "false" => self.minuses = 0,
+                _ => {}
             },
-            _ => {}
+            // A value completes the operand of any pending unary minus.
+            _ => self.minuses = 0,
         }
-        self.current() > MAX_DEPTH
+        (self.current() > MAX_DEPTH).then_some(Limit::Depth)
     }
 }
 
@@ -217,7 +239,8 @@ pub(crate) fn lex(source: &str) -> Lexed {
     let mut depth = Depth {
         frames: Vec::new(),
         base: 0,
-        prefix: 0,
+        nots: 0,
+        minuses: 0,
         arith: 0,
     };
     let mut chars = source.char_indices().peekable();
@@ -254,16 +277,24 @@ pub(crate) fn lex(source: &str) -> Lexed {
             }
         };
         let unary_minus = prefix_position && token.kind == TokKind::Punct;
-        if depth.push(token, source, unary_minus) {
+        let after_is = tokens.last().is_some_and(|t| t.is(source, "is"));
+        if let Some(limit) = depth.push(token, source, unary_minus, after_is) {
+            let (message, help) = match limit {
+                Limit::Depth => (
+                    format!("predicate nests too deeply (more than {MAX_DEPTH} levels)"),
+                    "parentheses, brackets, `not` and unary `-` each count as one level; \
+                     split the predicate or simplify it",
+                ),
+                Limit::Arith => (
+                    format!("too many arithmetic operators in one test (more than {MAX_ARITH})"),
+                    "split the test, or compute the value another way",
+                ),
+            };
             let e = LexError {
                 error: SyntaxError {
                     span: token.span(),
-                    message: format!("predicate nests too deeply (more than {MAX_DEPTH} levels)"),
-                    help: Some(
-                        "parentheses, brackets, `not`, unary `-` and each arithmetic operator of a \
-                         chain count as one level; split the predicate or simplify it"
-                            .to_owned(),
-                    ),
+                    message,
+                    help: Some(help.to_owned()),
                 },
                 too_deep: true,
                 token_start: token.start,

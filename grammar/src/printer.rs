@@ -157,13 +157,14 @@ fn run(out: &mut String, first: Job<'_>) {
                         stack.push(Job::Operand(inner, 0));
                     }
                     OperandKind::Neg(inner) => {
-                        out.push('-');
-                        // `-3` would read back as a negative literal, so `-(3)` keeps the `Neg`.
+                        // `-3` would read back as a negative literal; `- 3` keeps the `Neg`
+                        // without adding a level of parentheses.
                         let numeric = matches!(
                             inner.kind,
                             OperandKind::Literal(Literal::Int(_) | Literal::Float(_))
                         );
-                        stack.push(Job::Operand(inner, if numeric { 5 } else { 3 }));
+                        out.push_str(if numeric { "- " } else { "-" });
+                        stack.push(Job::Operand(inner, 3));
                     }
                     OperandKind::Arith { op, lhs, rhs } => {
                         let p = arith_prec(*op);

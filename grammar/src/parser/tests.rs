@@ -532,9 +532,33 @@ fn sixty_four_levels_are_fine_sixty_five_are_not() {
     let minus = |n: usize| format!("{}x > 1", "-".repeat(n));
     assert!(parse_predicate(&minus(64)).is_ok());
     assert_eq!(msg(&minus(65)), TOO_DEEP);
+    // A unary minus ends with its operand; a `not` with its test.
+    let spread = |n: usize| format!("{}x > 1", "-x - ".repeat(n));
+    assert!(parse_predicate(&spread(60)).is_ok());
+    let nots = |n: usize| vec!["not a present"; n].join(" and ");
+    assert!(parse_predicate(&nots(100)).is_ok());
+    assert!(
+        parse_predicate(&format!(
+            "{}x is not null{}",
+            "(".repeat(64),
+            ")".repeat(64)
+        ))
+        .is_ok()
+    );
+    // Arithmetic chains are limited per test.
     let chain = |n: usize| format!("x{} > 1", " + x".repeat(n));
     assert!(parse_predicate(&chain(64)).is_ok());
-    assert_eq!(msg(&chain(65)), TOO_DEEP);
+    assert_eq!(
+        msg(&chain(65)),
+        "too many arithmetic operators in one test (more than 64)"
+    );
+    let two = format!("{} and {}", chain(64), chain(64));
+    assert!(parse_predicate(&two).is_ok());
+    let long = format!("x{} > 1", " * x".repeat(100_000));
+    assert_eq!(
+        msg(&long),
+        "too many arithmetic operators in one test (more than 64)"
+    );
     // and/or chains are flat: no limit
     let flat = vec!["a present"; 5000].join(" and ");
     assert!(parse_predicate(&flat).is_ok());
@@ -550,6 +574,7 @@ fn huge_nesting_is_an_error_not_a_stack_overflow() {
         format!("{}x > 1", "-".repeat(10_000)),
         format!("x > {}1", "len(".repeat(10_000)),
         "(not ".repeat(10_000),
+        format!("{}x > 1", "(-".repeat(10_000)),
     ] {
         let e = err(&src);
         assert_eq!(e.message, TOO_DEEP);

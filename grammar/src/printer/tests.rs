@@ -62,9 +62,10 @@ fn canonical_text() {
         ("a - (b - c) > 0", "a - (b - c) > 0"),
         ("(a - b) - c > 0", "a - b - c > 0"),
         ("a * (b % c) > 0", "a * (b % c) > 0"),
-        ("-(a + b) > -(3)", "-(a + b) > -(3)"),
-        ("- 3 > - 1.5", "-(3) > -(1.5)"),
-        ("--x > -(-3)", "--x > -(-3)"),
+        ("-(a + b) > -(3)", "-(a + b) > - 3"),
+        ("- 3 > - 1.5", "- 3 > - 1.5"),
+        ("--x > -(-3)", "--x > - -3"),
+        ("x - - 3 > x - -3", "x - - 3 > x - -3"),
         ("a - -3 > 0", "a - -3 > 0"),
         (
             "len( [ 1 , 'x' , ] ) in [ @a.b, null, true ]",
@@ -120,8 +121,8 @@ fn print_operand_and_display() {
     let neg_lit = o(OperandKind::Neg(Box::new(o(OperandKind::Literal(
         Literal::Int(3),
     )))));
-    assert_eq!(print_operand(&neg_lit), "-(3)");
-    assert_eq!(neg_lit.to_string(), "-(3)");
+    assert_eq!(print_operand(&neg_lit), "- 3");
+    assert_eq!(neg_lit.to_string(), "- 3");
     let e = parse_predicate("a>1").unwrap();
     assert_eq!(e.to_string(), "a > 1");
 }
@@ -145,4 +146,16 @@ fn deep_trees_built_by_code_do_not_overflow() {
     while let ExprKind::Not(inner) = cur.kind {
         cur = *inner;
     }
+}
+
+#[test]
+fn printing_never_adds_nesting_levels() {
+    // Found by the fuzzer: `- 0` printed as `-(0)` added a level beyond the limit.
+    let src = format!("x > {}{}- 0", "- ".repeat(62), "-");
+    canon(&src);
+    let src = "-(a) - (-b) > 0";
+    assert_eq!(canon(src), "-a - -b > 0");
+    // Redundant parentheses in the source may split chains; the printer joins them.
+    let half = vec!["x"; 32].join(" + ");
+    canon(&format!("({half}) + ({half}) > 0"));
 }
