@@ -1121,16 +1121,22 @@ impl Checker<'_> {
         for part in parts {
             match part {
                 RawPart::Text(t) => out.push(TemplatePart::Text(t)),
-                RawPart::Placeholder { name, .. } => match name.as_str() {
+                RawPart::Placeholder { name, start, end } => match name.as_str() {
                     "declared_value" => out.push(TemplatePart::DeclaredValue),
                     "effective_value" => out.push(TemplatePart::EffectiveValue),
                     "rule_id" => out.push(TemplatePart::RuleId),
-                    _ => match names.iter().find(|(n, _)| *n == name) {
-                        Some((_, slot)) => out.push(TemplatePart::Field(*slot)),
+                    _ => match names
+                        .iter()
+                        .find(|(n, _)| *n == name)
+                        .map(|(_, s)| *s)
+                        .or_else(|| self.native_field_slot(&name))
+                    {
+                        Some(slot) => out.push(TemplatePart::Field(slot)),
                         None if compat => {
+                            let span = self.template_span(&raw, start.saturating_sub(1), end);
                             self.warn(
                                 "W408",
-                                raw.span,
+                                span,
                                 format!("unknown placeholder `{{{name}}}`: the message will be shown raw"),
                                 "not a field of this rule",
                                 "use `{declared_value}`, `{effective_value}` or `{rule_id}`".into(),
@@ -1152,9 +1158,10 @@ impl Checker<'_> {
                                         .join(", ")
                                 ),
                             };
+                            let span = self.template_span(&raw, start.saturating_sub(1), end);
                             self.error(
                                 "E320",
-                                raw.span,
+                                span,
                                 format!("unknown placeholder `{{{name}}}` in message template"),
                                 "not a field this rule reads",
                                 help,
@@ -1168,6 +1175,41 @@ impl Checker<'_> {
             raw: Some(raw.value),
             parts: out,
             renders_raw: false,
+        }
+    }
+
+    /// In schema mode, a placeholder may also name any field of the rule's native type (a library
+    /// message may show a field the condition does not test).
+    fn native_field_slot(&mut self, name: &str) -> Option<SlotId> {
+        if !matches!(self.mode, Mode::Schema(_)) || self.native.is_none() || name.is_empty() {
+            return None;
+        }
+        let path = FieldPath::parse_dotted(name);
+        if path
+            .segments
+            .iter()
+            .any(|s| s.is_empty() || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        {
+            return None;
+        }
+        self.existing_slot(&path)
+    }
+
+    /// The file span of bytes `start..end` of the message template (the whole template when the
+    /// offsets are unknown).
+    fn template_span(
+        &self,
+        raw: &crate::corpus::Spanned<String>,
+        start: usize,
+        end: usize,
+    ) -> Span {
+        let offsets = &self.rule.message_template_offsets;
+        match (offsets.get(start), offsets.get(end.saturating_sub(1))) {
+            (Some(s), Some(e)) if s <= e => Span {
+                start: *s,
+                end: e + 1,
+            },
+            _ => raw.span,
         }
     }
 

@@ -18,6 +18,8 @@ pub enum Level {
     Error,
     /// Reported; compilation still succeeds.
     Warning,
+    /// Informational (e.g. a value the engine will ignore); never fails a run.
+    Note,
 }
 
 /// Identifies one source file inside a [`SourceMap`].
@@ -109,6 +111,14 @@ impl Diagnostic {
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
+    }
+
+    /// A new note with a code and message and no location yet.
+    pub fn note(code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            level: Level::Note,
+            ..Diagnostic::error(code, message)
+        }
     }
 
     /// Whether this diagnostic is an error.
@@ -211,6 +221,7 @@ fn level_word(level: Level) -> &'static str {
     match level {
         Level::Error => "error",
         Level::Warning => "warning",
+        Level::Note => "note",
     }
 }
 
@@ -218,6 +229,7 @@ fn to_codespan(diagnostic: &Diagnostic, sources: &SourceMap) -> cs::Diagnostic<u
     let severity = match diagnostic.level {
         Level::Error => cs::Severity::Error,
         Level::Warning => cs::Severity::Warning,
+        Level::Note => cs::Severity::Note,
     };
     let clamp = |label: &Label| {
         let len = sources.text(label.file).len();

@@ -171,6 +171,7 @@ impl Relocate for Rule {
             predicate,
             subject,
             message_template,
+            message_template_offsets,
             kwargs_positive,
             kwargs_negative,
             expected_outcome,
@@ -181,6 +182,9 @@ impl Relocate for Rule {
             provenance,
             extra,
         } = self;
+        for offset in message_template_offsets.iter_mut() {
+            *offset = u32::try_from((i64::from(*offset) + delta).max(0)).unwrap_or(u32::MAX);
+        }
         id.relocate(delta);
         span.relocate(delta);
         engine.relocate(delta);

@@ -112,8 +112,8 @@ mod tests {
                 RawPart::Text("` {x} ".into()),
                 RawPart::Placeholder {
                     name: "declared_value".into(),
-                    start: 20,
-                    end: 37
+                    start: 21,
+                    end: 38
                 },
             ]
         );

@@ -94,6 +94,8 @@ pub struct Rule {
     pub subject: Option<Spanned<FieldPath>>,
     /// `message_template`.
     pub message_template: Option<Spanned<String>>,
+    /// File offset of each byte of the decoded template (diagnostics point inside it).
+    pub message_template_offsets: Vec<u32>,
     /// `kwargs_positive`: constructor kwargs that make the library exhibit the behaviour.
     pub kwargs_positive: Option<Node>,
     /// `kwargs_negative`: nearby kwargs that must not.

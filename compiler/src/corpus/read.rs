@@ -340,6 +340,10 @@ fn read_rule(
     let library = text_key(cx, "library");
     let rule_under_test = text_key(cx, "rule_under_test");
     let message_template = text_key(cx, "message_template");
+    let message_template_offsets = match (&message_template, optional("message_template")) {
+        (Some(_), Some(n)) => crate::yaml::string_offsets(n, cx.source),
+        _ => Vec::new(),
+    };
     let miner_source = optional("miner_source").and_then(|n| read_miner_source(cx, n, &owner));
 
     let kwargs = |cx: &mut Ctx<'_>, key: &str| {
@@ -492,6 +496,7 @@ fn read_rule(
         },
         subject,
         message_template,
+        message_template_offsets,
         kwargs_positive,
         kwargs_negative,
         expected_outcome,
