@@ -57,12 +57,11 @@ pub fn read_text(path: &Path, sources: &mut SourceMap) -> Result<String, (Diagno
     match decode_utf8(&display, &bytes) {
         Ok(text) => Ok(text),
         Err(mut d) => {
-            // Show the valid prefix so the label has a place to point at.
-            let valid = String::from_utf8_lossy(&bytes).into_owned();
-            let file = sources.add(display, valid);
-            if let Some(p) = &mut d.primary {
-                p.file = file;
-            }
+            // Show the text (invalid bytes replaced) so the label has a place to point at.
+            let valid_up_to = std::str::from_utf8(&bytes).err().map(|e| e.valid_up_to()).unwrap_or(0);
+            let file = sources.add(display, String::from_utf8_lossy(&bytes).into_owned());
+            let span = llemc_grammar::ast::Span::new(valid_up_to, valid_up_to + 1);
+            d.primary = Some(llemc_compiler::diagnostic::Label::new(file, span, "not UTF-8"));
             Err((d, false))
         }
     }
