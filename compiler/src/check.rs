@@ -1091,9 +1091,10 @@ impl Checker<'_> {
                         "escape literal braces as `{{` and `}}`".into(),
                     );
                 } else {
+                    let span = self.template_span(&raw, e.offset, e.offset + 1);
                     self.error(
                         "E321",
-                        raw.span,
+                        span,
                         format!("malformed message template: {}", e.message),
                         "here",
                         "escape literal braces as `{{` and `}}`".into(),

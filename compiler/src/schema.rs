@@ -183,6 +183,11 @@ pub fn suggest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> V
         .collect()
 }
 
+/// Where to point for a key missing from a mapping: its first key (the whole mapping when empty).
+fn first_line(whole: Span, entries: &[(Node, Node)]) -> Span {
+    entries.first().map(|(k, _)| k.span).unwrap_or(whole)
+}
+
 /// Converts a YAML node to a value (mappings keep their order).
 pub fn node_value(node: &Node) -> Value {
     match &node.kind {
@@ -264,9 +269,9 @@ impl SchemaReader<'_> {
             None => {
                 self.err(
                     "E502",
-                    whole,
+                    first_line(whole, entries),
                     format!("engine schema is missing `{key}`"),
-                    "in this mapping",
+                    "in the mapping that starts here",
                     &format!("add `{key}:`"),
                 );
                 None
@@ -318,9 +323,9 @@ impl SchemaReader<'_> {
             }
             None => self.err(
                 "E502",
-                root.span,
+                first_line(root.span, entries),
                 "engine schema is missing `native_types`".into(),
-                "in this mapping",
+                "in the mapping that starts here",
                 "add `native_types:`",
             ),
         }
@@ -361,9 +366,9 @@ impl SchemaReader<'_> {
             }
             None => self.err(
                 "E502",
-                root.span,
+                first_line(root.span, entries),
                 "engine schema is missing `sections`".into(),
-                "in this mapping",
+                "in the mapping that starts here",
                 "add `sections:`",
             ),
         }
@@ -407,9 +412,9 @@ impl SchemaReader<'_> {
             }
             None => self.err(
                 "E502",
-                body.span,
+                first_line(body.span, entries),
                 format!("native type `{type_name}` has no `fields`"),
-                "in this mapping",
+                "in the mapping that starts here",
                 "add `fields:`",
             ),
         }

@@ -212,3 +212,23 @@ fn editing_one_rule_rechecks_only_that_rule() {
     let _ = compile(&db, source, settings);
     assert!(db.take_executions().is_empty());
 }
+
+#[test]
+fn more_mistakes_are_reported() {
+    let text = include_str!("fixtures/check/more_mistakes.yaml");
+    let (compiled, sources) = compile_with("more_mistakes.yaml", text, Some(SCHEMA), false);
+    insta::assert_snapshot!("more_mistakes", render(&compiled, &sources));
+}
+
+#[test]
+fn schema_mistakes_are_all_reported() {
+    let schema = include_str!("fixtures/check/bad_schema.yaml");
+    let mut sources = SourceMap::new();
+    let file = sources.add("bad_schema.yaml", schema);
+    let (parsed, diagnostics) = llemc_compiler::schema::read_schema(file, schema);
+    assert!(parsed.is_none(), "a schema without `library` is unusable");
+    insta::assert_snapshot!(
+        "bad_schema",
+        render_human(&diagnostics, &sources, Color::Never)
+    );
+}
