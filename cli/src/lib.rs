@@ -3,6 +3,7 @@
 
 pub mod embedded;
 pub mod exit;
+pub mod llem;
 pub mod llemc;
 pub mod output;
 pub mod session;

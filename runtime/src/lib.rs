@@ -3,6 +3,7 @@
 
 pub mod bind;
 pub mod compile;
+pub mod experiment;
 pub mod findings;
 pub mod frame;
 pub mod interp;

@@ -1,0 +1,352 @@
+//! `llem config check`, driven in-process: rendered diagnostics for the shipped examples and for
+//! every kind of bad input, JSON output, `--gaps` and standard input.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use insta::assert_snapshot;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn llem_stdin(args: &[&str], stdin: &[u8]) -> Run {
+    let mut argv = vec!["llem"];
+    argv.extend_from_slice(args);
+    let mut input = stdin;
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let code = llemc_cli::llem::run_with_stdin(argv, &mut input, &mut out, &mut err);
+    Run {
+        code,
+        stdout: String::from_utf8(out).unwrap(),
+        stderr: String::from_utf8(err).unwrap(),
+    }
+}
+
+fn llem(args: &[&str]) -> Run {
+    llem_stdin(args, b"")
+}
+
+fn check(path: &str) -> Run {
+    llem(&["config", "check", path, "--color", "never"])
+}
+
+#[test]
+fn valid_example_is_clean() {
+    let r = check("../examples/transformers-valid.yaml");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "");
+    assert_snapshot!(r.stderr);
+}
+
+#[test]
+fn mistakes_example_shows_every_severity() {
+    let r = check("../examples/transformers-mistakes.yaml");
+    assert_eq!(r.code, 1);
+    for code in ["error[E810]", "error[E800]", "warning[W801]", "note[D802]"] {
+        assert!(r.stderr.contains(code), "missing {code}:\n{}", r.stderr);
+    }
+    assert!(r.stderr.contains(
+        "checked against transformers 5.14.1 rules (43 rules, engines/transformers/seeds.yaml)"
+    ));
+    assert_snapshot!(r.stderr);
+}
+
+#[test]
+fn mistakes_example_as_json() {
+    let r = llem(&[
+        "config",
+        "check",
+        "../examples/transformers-mistakes.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stderr, "");
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["accepted"], false);
+    let findings = v["findings"].as_array().unwrap();
+    let severities: Vec<&str> = findings
+        .iter()
+        .map(|f| f["severity"].as_str().unwrap())
+        .collect();
+    assert!(severities.contains(&"error"));
+    assert!(severities.contains(&"warn"));
+    assert!(severities.contains(&"dormant"));
+    assert_snapshot!(r.stdout);
+}
+
+#[test]
+fn valid_example_as_json_is_accepted() {
+    let r = llem(&[
+        "config",
+        "check",
+        "../examples/transformers-valid.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 0);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["accepted"], true);
+    assert_eq!(v["findings"].as_array().unwrap().len(), 0);
+    assert_eq!(v["corpus"]["rules"], 43);
+}
+
+#[test]
+fn gaps_lists_fields_no_rule_examines() {
+    let r = llem(&[
+        "config",
+        "check",
+        "tests/llem/gaps.yaml",
+        "--gaps",
+        "--color",
+        "never",
+    ]);
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stderr
+            .contains("transformers.generation.repetition_penalty")
+    );
+    assert!(!r.stderr.contains("transformers.generation.do_sample ("));
+    assert_snapshot!(r.stderr);
+}
+
+#[test]
+fn gaps_as_json() {
+    let r = llem(&[
+        "config",
+        "check",
+        "tests/llem/gaps.yaml",
+        "--gaps",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 0);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(!v["gaps"].as_array().unwrap().is_empty());
+    assert_snapshot!(serde_json::to_string_pretty(&v["gaps"]).unwrap());
+}
+
+#[test]
+fn valid_example_has_no_gaps() {
+    let r = llem(&[
+        "config",
+        "check",
+        "../examples/transformers-valid.yaml",
+        "--gaps",
+        "--color",
+        "never",
+    ]);
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stderr
+            .contains("every field you set is examined by some rule")
+    );
+}
+
+#[test]
+fn reads_standard_input() {
+    let config =
+        b"engine: transformers\nmodel: gpt2\ntransformers:\n  generation:\n    top_k: 10\n";
+    let r = llem_stdin(&["config", "check", "-", "--color", "never"], config);
+    assert_eq!(r.code, 0, "dormant findings do not fail a run");
+    assert!(r.stderr.contains("<stdin>"));
+    assert_snapshot!(r.stderr);
+}
+
+#[test]
+fn missing_file_is_a_usage_error() {
+    let r = check("llem/does-not-exist.yaml");
+    assert_eq!(r.code, 2);
+    assert_snapshot!(r.stderr);
+}
+
+#[test]
+fn missing_file_as_json() {
+    let r = llem(&[
+        "config",
+        "check",
+        "llem/does-not-exist.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 2);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["diagnostics"][0]["code"], "E901");
+}
+
+#[test]
+fn invalid_yaml() {
+    let r = check("tests/llem/invalid-yaml.yaml");
+    assert_eq!(r.code, 1);
+    assert_snapshot!(r.stderr);
+}
+
+#[test]
+fn list_config() {
+    let r = check("tests/llem/list.yaml");
+    assert_eq!(r.code, 1);
+    assert_snapshot!(r.stderr);
+}
+
+#[test]
+fn unknown_engine() {
+    let r = check("tests/llem/unknown-engine.yaml");
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("transformers"));
+    assert_snapshot!(r.stderr);
+}
+
+#[test]
+fn unsupported_engine_version() {
+    let r = check("tests/llem/unsupported-version.yaml");
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("5.14.1"));
+    assert_snapshot!(r.stderr);
+}
+
+#[test]
+fn unknown_section() {
+    let r = check("tests/llem/unknown-section.yaml");
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("did you mean `generation`?"));
+    assert!(r.stderr.contains("did you mean `quantization`?"));
+    assert_snapshot!(r.stderr);
+}
+
+#[test]
+fn unknown_field_with_suggestion() {
+    let r = check("tests/llem/unknown-field.yaml");
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("did you mean `temperature`?"));
+    assert!(r.stderr.contains("did you mean `num_beams`?"));
+    assert!(r.stderr.contains("did you mean `model`?"));
+    assert_snapshot!(r.stderr);
+}
+
+#[test]
+fn wrong_types() {
+    let r = check("tests/llem/wrong-types.yaml");
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("`num_beams` expects int, found str"));
+    assert!(!r.stderr.contains("`temperature` expects"));
+    assert!(!r.stderr.contains("`watermarking_config` expects"));
+    // covered by a corpus rule: reported once, by the rule
+    assert!(!r.stderr.contains("`llm_int8_threshold` expects"));
+    assert_eq!(
+        r.stderr
+            .matches("llm_int8_threshold must be a float")
+            .count(),
+        1
+    );
+    assert_snapshot!(r.stderr);
+}
+
+#[test]
+fn wrong_types_as_json() {
+    let r = llem(&[
+        "config",
+        "check",
+        "tests/llem/wrong-types.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 1);
+    assert_snapshot!(r.stdout);
+}
+
+#[test]
+fn invalid_utf8() {
+    let r = llem_stdin(
+        &["config", "check", "-", "--color", "never"],
+        b"engine: transformers\nmodel: \"caf\xe9\"\n",
+    );
+    assert_eq!(r.code, 1);
+    assert_snapshot!(r.stderr);
+}
+
+#[test]
+fn empty_file() {
+    let r = llem_stdin(&["config", "check", "-", "--color", "never"], b"");
+    assert_eq!(r.code, 1);
+    assert_snapshot!(r.stderr);
+}
+
+#[test]
+fn ten_thousand_deep_nesting() {
+    let mut input =
+        b"engine: transformers\nmodel: gpt2\ntransformers:\n  generation:\n    bad_words_ids:\n"
+            .to_vec();
+    input.extend(std::iter::repeat_n(b"      [\n".as_slice(), 10_000).flatten());
+    input.extend(std::iter::repeat_n(b"      ]\n".as_slice(), 10_000).flatten());
+    let r = llem_stdin(&["config", "check", "-", "--color", "never"], &input);
+    assert_eq!(r.code, 1);
+    assert_snapshot!(r.stderr);
+}
+
+#[test]
+fn ten_thousand_deep_block_mappings() {
+    let mut input = String::from("engine: transformers\nmodel: gpt2\ntransformers:\n");
+    for depth in 0..10_000 {
+        input.push_str(&" ".repeat(depth + 1));
+        input.push_str("a:\n");
+    }
+    let r = llem_stdin(
+        &["config", "check", "-", "--color", "never"],
+        input.as_bytes(),
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("E105"), "{}", r.stderr);
+}
+
+#[test]
+fn odd_inputs_never_panic() {
+    let inputs: [&[u8]; 14] = [
+        b"~",
+        b"42",
+        b"\"just a string\"",
+        b"engine: [transformers]\nmodel: {a: 1}\n",
+        b"engine: transformers\n",
+        b"model: gpt2\n",
+        b"engine: transformers\nmodel: gpt2\ntransformers: 5\n",
+        b"engine: transformers\nmodel: gpt2\ntransformers:\n  generation: [1, 2]\n",
+        b"engine: transformers\nmodel: gpt2\ntransformers:\n  generation:\n",
+        b"engine: transformers\nmodel: gpt2\nengine_version: 5.14\n",
+        b"engine: transformers\nmodel: gpt2\ntransformers:\n  generation:\n    watermarking_config: lefthash\n    max_new_tokens: .nan\n    temperature: -.inf\n    1: 2\n",
+        b"engine: transformers\nmodel: gpt2\ntransformers:\n  quantization:\n    load_in_4bit: 1\n    load_in_8bit: 1\n",
+        b"engine: transformers\nmodel: gpt2\n? [a]\n: b\n",
+        b"&a [*a]",
+    ];
+    for input in inputs {
+        for format in ["human", "json"] {
+            let r = llem_stdin(&["config", "check", "-", "--format", format], input);
+            assert!(
+                r.code == 0 || r.code == 1,
+                "{input:?}: exit {} {}",
+                r.code,
+                r.stderr
+            );
+            if format == "json" {
+                serde_json::from_str::<serde_json::Value>(&r.stdout)
+                    .unwrap_or_else(|e| panic!("{input:?}: {e}: {}", r.stdout));
+            }
+        }
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let r = llem(&["config", "check"]);
+    assert_eq!(r.code, 2);
+    let r = llem(&["config", "frobnicate", "x.yaml"]);
+    assert_eq!(r.code, 2);
+    let r = llem(&["--help"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("config"));
+}
