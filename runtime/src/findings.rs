@@ -5,7 +5,7 @@ use crate::interp::holds;
 use crate::loaded::LoadedProgram;
 use crate::message::render;
 use llemc_compiler::corpus::RuleSeverity;
-use llemc_compiler::ir::SlotId;
+use llemc_compiler::ir::{RuleIr, SlotId};
 use llemc_compiler::value::Value;
 
 /// One rule that fired.
@@ -45,30 +45,44 @@ impl LoadedProgram {
             if !holds(&eval.pred, frame) {
                 continue;
             }
-            let declared = rule
-                .subject
-                .and_then(|s| frame.declared(s))
-                .cloned()
-                .unwrap_or(Value::Null);
-            let (effective, from_default) = match rule.subject {
-                Some(s) if !self.program().compat => (
-                    Some(frame.value(s).clone()),
-                    frame.state(s) == SlotState::Defaulted,
-                ),
-                _ => (None, false),
-            };
-            let shown_effective = effective.clone().unwrap_or(Value::Null);
-            let message = render(rule, frame, &declared, &shown_effective);
-            out.push(Finding {
-                rule: index,
-                id: rule.id.clone(),
-                severity: rule.severity,
-                subject: rule.subject,
-                declared_value: declared,
-                effective_value: effective,
-                from_default,
-                message,
-            });
+            out.push(self.finding(index, rule, frame));
+        }
+    }
+
+    /// Appends the findings of the rules marked in `fired` (one flag per rule, e.g. from the JIT),
+    /// in program order, exactly as [`LoadedProgram::evaluate_into`] builds them.
+    pub fn findings_from_fired(&self, frame: &Frame, fired: &[bool], out: &mut Vec<Finding>) {
+        for (index, (rule, fired)) in self.program().rules.iter().zip(fired).enumerate() {
+            if *fired {
+                out.push(self.finding(index, rule, frame));
+            }
+        }
+    }
+
+    fn finding(&self, index: usize, rule: &RuleIr, frame: &Frame) -> Finding {
+        let declared = rule
+            .subject
+            .and_then(|s| frame.declared(s))
+            .cloned()
+            .unwrap_or(Value::Null);
+        let (effective, from_default) = match rule.subject {
+            Some(s) if !self.program().compat => (
+                Some(frame.value(s).clone()),
+                frame.state(s) == SlotState::Defaulted,
+            ),
+            _ => (None, false),
+        };
+        let shown_effective = effective.clone().unwrap_or(Value::Null);
+        let message = render(rule, frame, &declared, &shown_effective);
+        Finding {
+            rule: index,
+            id: rule.id.clone(),
+            severity: rule.severity,
+            subject: rule.subject,
+            declared_value: declared,
+            effective_value: effective,
+            from_default,
+            message,
         }
     }
 

@@ -1,8 +1,10 @@
 //! A bound config: one value per slot of a program, with where each value came from.
 
+use crate::jit::cell::{Cell, Interner};
 use llemc_compiler::ir::SlotId;
 use llemc_compiler::value::Value;
 use llemc_grammar::ast::Span;
+use std::sync::Arc;
 
 /// Where a slot's effective value came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,6 +23,10 @@ pub struct Frame {
     values: Vec<Value>,
     states: Vec<SlotState>,
     spans: Vec<Option<Span>>,
+    /// The JIT's view of the values: one tagged cell per slot, kept in step by `set`/`reset`.
+    cells: Vec<Cell>,
+    /// The program's string interner (strings in cells are ids of it).
+    interner: Option<Arc<Interner>>,
 }
 
 static NULL: Value = Value::Null;
@@ -32,7 +38,27 @@ impl Frame {
             values: vec![Value::Null; slots],
             states: vec![SlotState::Absent; slots],
             spans: vec![None; slots],
+            cells: vec![Cell::default(); slots],
+            interner: None,
         }
+    }
+
+    /// A frame of `slots` absent slots whose cells intern strings with `interner`.
+    pub fn with_interner(slots: usize, interner: Arc<Interner>) -> Frame {
+        Frame {
+            interner: Some(interner),
+            ..Frame::new(slots)
+        }
+    }
+
+    /// The JIT's flat view: one tagged cell per slot.
+    pub fn cells(&self) -> &[Cell] {
+        &self.cells
+    }
+
+    /// The interner the cells' string ids refer to.
+    pub fn interner(&self) -> Option<&Arc<Interner>> {
+        self.interner.as_ref()
     }
 
     /// Makes every slot absent again (keeps the allocation).
@@ -45,6 +71,9 @@ impl Frame {
         }
         for s in &mut self.spans {
             *s = None;
+        }
+        for c in &mut self.cells {
+            *c = Cell::default();
         }
     }
 
@@ -61,11 +90,13 @@ impl Frame {
     /// Sets a slot.
     pub fn set(&mut self, slot: SlotId, value: Value, state: SlotState, span: Option<Span>) {
         let i = slot as usize;
-        if let (Some(v), Some(s), Some(sp)) = (
+        if let (Some(v), Some(s), Some(sp), Some(c)) = (
             self.values.get_mut(i),
             self.states.get_mut(i),
             self.spans.get_mut(i),
+            self.cells.get_mut(i),
         ) {
+            *c = Cell::of(&value, slot, self.interner.as_deref());
             *v = value;
             *s = state;
             *sp = span;

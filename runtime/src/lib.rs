@@ -7,6 +7,7 @@ pub mod experiment;
 pub mod findings;
 pub mod frame;
 pub mod interp;
+pub mod jit;
 pub mod loaded;
 pub mod message;
 pub mod tree;

@@ -3,6 +3,8 @@
 
 use crate::frame::{Frame, SlotState};
 use crate::interp::{EvalPred, holds, prepare_pred};
+use crate::jit::cell::Interner;
+use std::sync::Arc;
 use llemc_compiler::artifact::{self, ArtifactError};
 use llemc_compiler::ir::{Const, Program, SlotId};
 use llemc_compiler::value::Value;
@@ -19,6 +21,8 @@ pub struct LoadedProgram {
     defaults: Vec<Option<Value>>,
     /// For each native type, the config path its kwargs sit under.
     mounts: Vec<(String, Vec<String>)>,
+    /// The program's strings as ids (shared with every frame of the program, read by the JIT).
+    interner: Arc<Interner>,
 }
 
 /// One rule prepared for evaluation.
@@ -77,6 +81,7 @@ impl LoadedProgram {
             rules: Vec::new(),
             defaults,
             mounts,
+            interner: Arc::new(Interner::new(&program.strings)),
             program,
         };
         loaded.rules = loaded
@@ -132,7 +137,12 @@ impl LoadedProgram {
 
     /// A fresh frame for this program.
     pub fn frame(&self) -> Frame {
-        Frame::new(self.program.slots.len())
+        Frame::with_interner(self.program.slots.len(), Arc::clone(&self.interner))
+    }
+
+    /// The program's string interner (frames of this program intern strings with it).
+    pub fn interner(&self) -> &Arc<Interner> {
+        &self.interner
     }
 
     /// Whether rule `index` cannot hold unless the config declares one of its slots: it must be
