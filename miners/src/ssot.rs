@@ -1,1 +1,390 @@
-//! Placeholder until this module lands.
+//! The single source of truth per engine (`engine_versions/{engine}.yaml`): supported library
+//! versions, the envelope each is tested against, the landmarks the miners walk, and artifact
+//! paths.
+
+use llemc_compiler::diagnostic::{Diagnostic, FileId};
+use llemc_compiler::versions::Specifier;
+use llemc_compiler::yaml::{Node, parse_yaml};
+use std::collections::BTreeMap;
+
+/// What the miner does with a landmark method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Searched for rejections, warnings and normalisations.
+    Validator,
+    /// Returns the dict of generate()-time fallback values.
+    Defaults,
+}
+
+/// A native type the engine's config sections feed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NativeTypeDecl {
+    /// Fully qualified name, e.g. `transformers.GenerationConfig`.
+    pub name: String,
+    /// Dotted module path inside the distribution.
+    pub module: String,
+    /// Class name.
+    pub class: String,
+    /// Experiment-config section feeding it, if any.
+    pub section: Option<String>,
+    /// `Owner.Type.field` when it is reached through a field of another native type.
+    pub nested_in: Option<String>,
+}
+
+/// One method to walk.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Landmark {
+    /// The native type whose class holds the method.
+    pub native_type: String,
+    /// Method name.
+    pub method: String,
+    /// What to do with it.
+    pub role: Role,
+}
+
+impl Landmark {
+    /// `native_type.method`, the name `absent:` lists use.
+    pub fn key(&self) -> String {
+        format!("{}.{}", self.native_type, self.method)
+    }
+}
+
+/// A call the miner may replace by a constant in conditions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Assumption {
+    /// Its value.
+    pub value: bool,
+    /// Why that is right.
+    pub reason: String,
+}
+
+/// One supported library version.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VersionEntry {
+    /// The version, e.g. `5.14.1`.
+    pub version: String,
+    /// The envelope text, e.g. `>=5.14,<5.15`.
+    pub envelope: String,
+    /// The parsed envelope.
+    pub specifier: Specifier,
+    /// Landmark keys (`native_type.method`) this version lacks.
+    pub absent: Vec<String>,
+    /// Landmarks only this version has.
+    pub extra_landmarks: Vec<Landmark>,
+}
+
+/// A whole `engine_versions/{engine}.yaml`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EngineSsot {
+    /// Engine name.
+    pub engine: String,
+    /// Python distribution name.
+    pub distribution: String,
+    /// The version used when none is named.
+    pub default_version: String,
+    /// Artifact path templates by kind (`schema`, `proposed`, `validated`, `staging`).
+    pub artifacts: BTreeMap<String, String>,
+    /// Native types by name, in file order.
+    pub native_types: Vec<NativeTypeDecl>,
+    /// Landmarks common to every version.
+    pub landmarks: Vec<Landmark>,
+    /// Name of the local dict that collects minor issues.
+    pub minor_issues_variable: Option<String>,
+    /// Assumed call values by function name.
+    pub assume: BTreeMap<String, Assumption>,
+    /// Supported versions, in file order.
+    pub versions: Vec<VersionEntry>,
+}
+
+impl EngineSsot {
+    /// The entry for `version`, or an error listing the supported ones.
+    pub fn version(&self, version: &str) -> Result<&VersionEntry, String> {
+        self.versions
+            .iter()
+            .find(|v| v.version == version)
+            .ok_or_else(|| {
+                format!(
+                    "{} {version} is not a supported version (engine_versions/{}.yaml lists: {})",
+                    self.distribution,
+                    self.engine,
+                    self.versions
+                        .iter()
+                        .map(|v| v.version.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+    }
+
+    /// The landmarks of `version`: the common ones minus `absent`, plus its own.
+    pub fn landmarks_for(&self, entry: &VersionEntry) -> Vec<Landmark> {
+        let mut out: Vec<Landmark> = self
+            .landmarks
+            .iter()
+            .filter(|l| !entry.absent.contains(&l.key()))
+            .cloned()
+            .collect();
+        out.extend(entry.extra_landmarks.iter().cloned());
+        out
+    }
+
+    /// The native type called `name`.
+    pub fn native(&self, name: &str) -> Option<&NativeTypeDecl> {
+        self.native_types.iter().find(|n| n.name == name)
+    }
+
+    /// The artifact path of `kind` for `version` (`{version}` substituted).
+    pub fn artifact(&self, kind: &str, version: &str) -> Option<String> {
+        self.artifacts
+            .get(kind)
+            .map(|t| t.replace("{version}", version))
+    }
+}
+
+struct Reader {
+    file: FileId,
+    diags: Vec<Diagnostic>,
+}
+
+impl Reader {
+    fn err(&mut self, node: &Node, message: String, help: &str) {
+        self.diags.push(
+            Diagnostic::error("E510", message)
+                .with_primary(self.file, node.span, "here")
+                .with_help(help.to_owned()),
+        );
+    }
+
+    fn string(&mut self, parent: &Node, key: &str) -> Option<String> {
+        match parent.get(key) {
+            Some(v) => match v.as_str() {
+                Some(s) => Some(s.to_owned()),
+                None => {
+                    // versions such as 5.14 can be read as numbers: take their text
+                    match &v.kind {
+                        llemc_compiler::yaml::NodeKind::Float(f) => Some(f.to_string()),
+                        llemc_compiler::yaml::NodeKind::Int(i) => Some(i.to_string()),
+                        _ => {
+                            self.err(v, format!("`{key}` must be a string"), "quote the value");
+                            None
+                        }
+                    }
+                }
+            },
+            None => {
+                self.err(
+                    parent,
+                    format!("missing `{key}`"),
+                    "see engine_versions/transformers.yaml for the layout",
+                );
+                None
+            }
+        }
+    }
+
+    fn landmark(&mut self, node: &Node) -> Option<Landmark> {
+        let native_type = self.string(node, "native_type")?;
+        let method = self.string(node, "method")?;
+        let role = match node.get("role").and_then(Node::as_str) {
+            None | Some("validator") => Role::Validator,
+            Some("defaults") => Role::Defaults,
+            Some(other) => {
+                self.err(
+                    node,
+                    format!("unknown landmark role `{other}`"),
+                    "use `validator` or `defaults`",
+                );
+                return None;
+            }
+        };
+        Some(Landmark {
+            native_type,
+            method,
+            role,
+        })
+    }
+
+    fn landmarks(&mut self, node: Option<&Node>) -> Vec<Landmark> {
+        let mut out = Vec::new();
+        if let Some(node) = node {
+            match node.as_seq() {
+                Some(items) => {
+                    for item in items {
+                        if let Some(l) = self.landmark(item) {
+                            out.push(l);
+                        }
+                    }
+                }
+                None => self.err(node, "`landmarks` must be a list".into(), "write a YAML list"),
+            }
+        }
+        out
+    }
+}
+
+/// Reads an `engine_versions/{engine}.yaml` file; every problem found is returned.
+pub fn read_ssot(file: FileId, text: &str) -> Result<EngineSsot, Vec<Diagnostic>> {
+    let root = parse_yaml(file, text).map_err(|d| vec![d])?;
+    let mut r = Reader {
+        file,
+        diags: Vec::new(),
+    };
+    let engine = r.string(&root, "engine");
+    let distribution = r.string(&root, "distribution");
+    let default_version = r.string(&root, "default_version");
+    let mut artifacts = BTreeMap::new();
+    if let Some(map) = root.get("artifacts").and_then(Node::as_map) {
+        for (k, v) in map {
+            if let (Some(k), Some(v)) = (k.as_str(), v.as_str()) {
+                artifacts.insert(k.to_owned(), v.to_owned());
+            }
+        }
+    }
+    let mut native_types = Vec::new();
+    match root.get("native_types").and_then(Node::as_map) {
+        Some(map) => {
+            for (k, v) in map {
+                let Some(name) = k.as_str() else { continue };
+                let (Some(module), Some(class)) = (r.string(v, "module"), r.string(v, "class"))
+                else {
+                    continue;
+                };
+                native_types.push(NativeTypeDecl {
+                    name: name.to_owned(),
+                    module,
+                    class,
+                    section: v.get("section").and_then(Node::as_str).map(str::to_owned),
+                    nested_in: v.get("nested_in").and_then(Node::as_str).map(str::to_owned),
+                });
+            }
+        }
+        None => r.err(
+            &root,
+            "missing `native_types` mapping".into(),
+            "list the native types and their modules",
+        ),
+    }
+    let landmarks = r.landmarks(root.get("landmarks"));
+    for l in &landmarks {
+        if !native_types.iter().any(|n| n.name == l.native_type) {
+            r.diags.push(Diagnostic::error(
+                "E511",
+                format!(
+                    "landmark `{}` names native type `{}`, which `native_types` does not declare",
+                    l.method, l.native_type
+                ),
+            ));
+        }
+    }
+    let mut assume = BTreeMap::new();
+    if let Some(map) = root.get("assume").and_then(Node::as_map) {
+        for (k, v) in map {
+            let Some(name) = k.as_str() else { continue };
+            let value = v.get("value").and_then(Node::as_bool);
+            let reason = v.get("reason").and_then(Node::as_str);
+            match (value, reason) {
+                (Some(value), Some(reason)) => {
+                    assume.insert(
+                        name.to_owned(),
+                        Assumption {
+                            value,
+                            reason: reason.to_owned(),
+                        },
+                    );
+                }
+                _ => r.err(
+                    v,
+                    format!("assumption `{name}` needs a boolean `value` and a `reason`"),
+                    "write `{value: true, reason: ...}`",
+                ),
+            }
+        }
+    }
+    let mut versions = Vec::new();
+    match root.get("versions").and_then(Node::as_map) {
+        Some(map) => {
+            for (k, v) in map {
+                let version = match (&k.kind, k.as_str()) {
+                    (_, Some(s)) => s.to_owned(),
+                    (llemc_compiler::yaml::NodeKind::Float(f), _) => f.to_string(),
+                    _ => {
+                        r.err(k, "a version must be a string".into(), "quote it");
+                        continue;
+                    }
+                };
+                let Some(envelope) = r.string(v, "envelope") else {
+                    continue;
+                };
+                let specifier = match Specifier::parse(&envelope) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        r.err(
+                            v.get("envelope").unwrap_or(v),
+                            format!("envelope of {version} is not a PEP 440 specifier: {e}"),
+                            "write e.g. `>=5.14,<5.15`",
+                        );
+                        continue;
+                    }
+                };
+                if !specifier.matches(&version) {
+                    r.err(
+                        k,
+                        format!("version {version} is outside its own envelope `{envelope}`"),
+                        "fix the envelope",
+                    );
+                }
+                let absent = v
+                    .get("absent")
+                    .and_then(Node::as_seq)
+                    .map(|items| {
+                        items
+                            .iter()
+                            .filter_map(|i| i.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let extra_landmarks = r.landmarks(v.get("landmarks"));
+                versions.push(VersionEntry {
+                    version,
+                    envelope,
+                    specifier,
+                    absent,
+                    extra_landmarks,
+                });
+            }
+        }
+        None => r.err(
+            &root,
+            "missing `versions` mapping".into(),
+            "list the supported versions",
+        ),
+    }
+    let (Some(engine), Some(distribution), Some(default_version)) =
+        (engine, distribution, default_version)
+    else {
+        return Err(r.diags);
+    };
+    if !versions.iter().any(|v| v.version == default_version) {
+        r.diags.push(Diagnostic::error(
+            "E512",
+            format!("default_version {default_version} is not listed under `versions`"),
+        ));
+    }
+    if r.diags.iter().any(Diagnostic::is_error) {
+        return Err(r.diags);
+    }
+    Ok(EngineSsot {
+        engine,
+        distribution,
+        default_version,
+        artifacts,
+        native_types,
+        landmarks,
+        minor_issues_variable: root
+            .get("minor_issues_variable")
+            .and_then(Node::as_str)
+            .map(str::to_owned),
+        assume,
+        versions,
+    })
+}

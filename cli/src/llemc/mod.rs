@@ -3,6 +3,7 @@
 mod check;
 mod compile;
 mod explain;
+mod mine;
 
 use crate::exit;
 use crate::output::{ColorChoice, Format};
@@ -28,6 +29,8 @@ enum Command {
     Compile(CompileArgs),
     /// Show one rule: as written, its canonical predicate and its IR.
     Explain(ExplainArgs),
+    /// Fetch an engine library's source and mine rules from it (`mine static`, `mine source`).
+    Mine(mine::MineArgs),
 }
 
 /// Options shared by every command that reads corpora.
@@ -120,5 +123,6 @@ pub fn run(
         Command::Check(a) => check::run(&a.corpora, &a.options, out, err),
         Command::Compile(a) => compile::run(&a.corpora, &a.output, &a.options, out, err),
         Command::Explain(a) => explain::run(&a.rule_id, &a.corpus, &a.options, out, err),
+        Command::Mine(a) => mine::run(&a, out, err),
     }
 }

@@ -1,0 +1,234 @@
+//! `llemc mine`: fetch an engine library's source and run the static miner on it.
+
+use crate::exit;
+use clap::{Args, Subcommand};
+use llemc_compiler::diagnostic::{Color, SourceMap, render_human};
+use llemc_miners::source::{SourceError, fetch_source};
+use llemc_miners::ssot::{EngineSsot, read_ssot};
+use llemc_miners::static_miner::{MineOutput, check_against_schema, mine};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// `llemc mine ...`.
+#[derive(Args, Debug)]
+pub struct MineArgs {
+    #[command(subcommand)]
+    command: MineCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum MineCommand {
+    /// Mine the validators named in engine_versions/<engine>.yaml into a staging file and the
+    /// generated engine schema.
+    #[command(disable_version_flag = true)]
+    Static(StaticArgs),
+    /// Download (once) and unpack (once) the pinned wheel of a library version.
+    #[command(disable_version_flag = true)]
+    Source(SourceArgs),
+}
+
+#[derive(Args, Debug)]
+struct Common {
+    /// Engine (reads engine_versions/<engine>.yaml).
+    #[arg(long, default_value = "transformers")]
+    engine: String,
+    /// Library version (default: the SSOT's default_version).
+    #[arg(long, value_name = "VERSION")]
+    version: Option<String>,
+    /// The SSOT file (default: engine_versions/<engine>.yaml).
+    #[arg(long, value_name = "FILE")]
+    ssot: Option<PathBuf>,
+    /// Cache folder for wheels and unpacked sources.
+    #[arg(long, value_name = "DIR", default_value = ".cache")]
+    cache: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct StaticArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Mine this source tree (the folder holding the package) instead of the pinned wheel.
+    #[arg(long, value_name = "DIR")]
+    source: Option<PathBuf>,
+    /// Staging file to write (default: <staging artifact>/static_miner.json).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Where to write the generated schema (default: the SSOT's `schema` artifact).
+    #[arg(long, value_name = "FILE")]
+    schema_out: Option<PathBuf>,
+    /// Do not write the generated schema.
+    #[arg(long)]
+    no_schema: bool,
+    /// Mine this many times and report the time per run (a timed batch; nothing else changes).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    repeat: u32,
+}
+
+#[derive(Args, Debug)]
+struct SourceArgs {
+    #[command(flatten)]
+    common: Common,
+}
+
+/// Runs `llemc mine`.
+pub fn run(args: &MineArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    match &args.command {
+        MineCommand::Static(a) => run_static(a, out, err),
+        MineCommand::Source(a) => run_source(a, out, err),
+    }
+}
+
+fn load_ssot(common: &Common, err: &mut dyn Write) -> Option<EngineSsot> {
+    let path = common
+        .ssot
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("engine_versions/{}.yaml", common.engine)));
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = writeln!(err, "error: cannot read {}: {e}", path.display());
+            return None;
+        }
+    };
+    let mut sources = SourceMap::new();
+    let file = sources.add(path.display().to_string(), text.clone());
+    match read_ssot(file, &text) {
+        Ok(s) => Some(s),
+        Err(diags) => {
+            let _ = err.write_all(render_human(&diags, &sources, Color::Never).as_bytes());
+            None
+        }
+    }
+}
+
+fn fetch(ssot: &EngineSsot, common: &Common, version: &str, err: &mut dyn Write) -> Option<PathBuf> {
+    match fetch_source(&common.cache, &ssot.distribution, version) {
+        Ok(p) => Some(p),
+        Err(e @ SourceError::Download { .. }) => {
+            let _ = writeln!(err, "error: {e}");
+            None
+        }
+        Err(e) => {
+            let _ = writeln!(err, "error: {} {version}: {e}", ssot.distribution);
+            None
+        }
+    }
+}
+
+fn run_source(a: &SourceArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let Some(ssot) = load_ssot(&a.common, err) else { return exit::USAGE };
+    let version = a.common.version.clone().unwrap_or_else(|| ssot.default_version.clone());
+    if let Err(m) = ssot.version(&version) {
+        let _ = writeln!(err, "error: {m}");
+        return exit::USAGE;
+    }
+    match fetch(&ssot, &a.common, &version, err) {
+        Some(p) => {
+            let _ = writeln!(out, "{}", p.display());
+            exit::OK
+        }
+        None => exit::USAGE,
+    }
+}
+
+fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn run_static(a: &StaticArgs, _out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let Some(ssot) = load_ssot(&a.common, err) else { return exit::USAGE };
+    let version = a.common.version.clone().unwrap_or_else(|| ssot.default_version.clone());
+    if let Err(m) = ssot.version(&version) {
+        let _ = writeln!(err, "error: {m}");
+        return exit::USAGE;
+    }
+    let root = match &a.source {
+        Some(dir) => dir.clone(),
+        None => match fetch(&ssot, &a.common, &version, err) {
+            Some(p) => p,
+            None => return exit::USAGE,
+        },
+    };
+    let mut result: Option<MineOutput> = None;
+    let mut times = Vec::new();
+    for _ in 0..a.repeat.max(1) {
+        let start = Instant::now();
+        match mine(&ssot, &version, &root) {
+            Ok(o) => result = Some(o),
+            Err(e) => {
+                let _ = writeln!(err, "error: {} {version}: {e}", ssot.distribution);
+                return exit::USAGE;
+            }
+        }
+        times.push(start.elapsed().as_secs_f64());
+    }
+    let Some(output) = result else { return exit::USAGE };
+    if let Err(d) = check_against_schema(&output.staging, &output.schema_yaml) {
+        let _ = writeln!(
+            err,
+            "error: the mined rules do not compile against the generated schema (a miner bug):\n{d}"
+        );
+        return exit::USAGE;
+    }
+    let staging_path = a.out.clone().unwrap_or_else(|| {
+        let dir = ssot
+            .artifact("staging", &version)
+            .unwrap_or_else(|| format!(".cache/staging/{}/{version}", ssot.engine));
+        PathBuf::from(dir).join("static_miner.json")
+    });
+    if let Err(e) = write_atomic(&staging_path, &output.staging.to_json()) {
+        let _ = writeln!(err, "error: {e}");
+        return exit::USAGE;
+    }
+    let mut schema_note = String::new();
+    if !a.no_schema {
+        let schema_path = a.schema_out.clone().or_else(|| ssot.artifact("schema", &version).map(PathBuf::from));
+        if let Some(p) = schema_path {
+            if let Err(e) = write_atomic(&p, &output.schema_yaml) {
+                let _ = writeln!(err, "error: {e}");
+                return exit::USAGE;
+            }
+            schema_note = format!(", schema {}", p.display());
+        }
+    }
+    let r = &output.staging.report;
+    let _ = writeln!(
+        err,
+        "mined {} {version}: {} sites, {} rules, {} opaque, {} unreachable, {} duplicates -> {}{schema_note}",
+        ssot.distribution,
+        r.sites,
+        r.translated,
+        r.opaque,
+        r.unreachable,
+        r.duplicates,
+        staging_path.display()
+    );
+    let _ = writeln!(err, "  {:<28} {:>5} {:>10} {:>6}", "landmark / detector", "sites", "translated", "opaque");
+    for (k, c) in &r.by_landmark {
+        let _ = writeln!(err, "  {k:<28} {:>5} {:>10} {:>6}", c.sites, c.translated, c.opaque);
+    }
+    for (k, c) in &r.by_detector {
+        let _ = writeln!(err, "  {k:<28} {:>5} {:>10} {:>6}", c.sites, c.translated, c.opaque);
+    }
+    for (reason, n) in &r.opaque_reasons {
+        let _ = writeln!(err, "  opaque x{n}: {reason}");
+    }
+    if a.repeat > 1 {
+        let min = times.iter().copied().fold(f64::INFINITY, f64::min);
+        let mean = times.iter().sum::<f64>() / times.len() as f64;
+        let _ = writeln!(
+            err,
+            "timing: {} runs, min {:.2} ms, mean {:.2} ms per run (parse + translate, source cached)",
+            times.len(),
+            min * 1e3,
+            mean * 1e3
+        );
+    }
+    exit::OK
+}

@@ -1,0 +1,379 @@
+//! Fields of a native type: what its `__init__` takes (parameters, `kwargs.pop("x", default)`),
+//! which attributes store them, which `__init__` rewrites, class constants and simple
+//! properties; and the schema types and defaults derived from them.
+
+use super::pred::Lit;
+use super::resolve::{Modules, scan_top};
+use crate::python::Module;
+use crate::python::ast::{BinOp, Expr, ExprKind, Stmt, StmtKind};
+use llemc_compiler::types::{Kinds, Ty};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// A field's default as `__init__` gives it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DefaultVal {
+    /// A literal.
+    Lit(Lit),
+    /// An expression that is not a literal (its source text).
+    NonLiteral(String),
+    /// No default: the argument is required.
+    Required,
+}
+
+/// One field.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldInfo {
+    /// The kwarg name.
+    pub name: String,
+    /// Its `__init__` default.
+    pub default: DefaultVal,
+    /// Its annotation as a schema type, if annotated.
+    pub annotation: Option<Ty>,
+    /// Whether it is only named through `hasattr` (not a real parameter).
+    pub extra: bool,
+}
+
+/// What the miner knows about one native type.
+#[derive(Clone, Debug, Default)]
+pub struct TypeInfo {
+    /// Fully qualified name.
+    pub native: String,
+    /// Class name.
+    pub class: String,
+    /// Fields in `__init__` order.
+    pub fields: Vec<FieldInfo>,
+    /// `__init__` parameter names that are fields.
+    pub params: BTreeSet<String>,
+    /// Attribute → field it stores (`_load_in_4bit` → `load_in_4bit`).
+    pub aliases: HashMap<String, String>,
+    /// Fields `__init__` overwrites with something other than the user's value.
+    pub rewritten: BTreeSet<String>,
+    /// Class attributes and simple properties with literal values.
+    pub class_consts: HashMap<String, Lit>,
+    /// Name of the `**kwargs` parameter of `__init__`.
+    pub kwargs_name: Option<String>,
+    /// generate()-time fallbacks from a `defaults` landmark.
+    pub generate_defaults: Option<BTreeMap<String, Lit>>,
+}
+
+/// Collects the fields of class statement `class` in `module`.
+pub fn collect(
+    modules: &mut Modules,
+    module_name: &str,
+    module: &Module,
+    native: &str,
+    class: &Stmt,
+) -> TypeInfo {
+    let StmtKind::ClassDef { name, body, .. } = &class.kind else {
+        return TypeInfo::default();
+    };
+    let mut info = TypeInfo {
+        native: native.to_owned(),
+        class: name.clone(),
+        ..TypeInfo::default()
+    };
+    // class attributes and properties returning literals
+    scan_top(body, &mut |s| match &s.kind {
+        StmtKind::Assign { targets, value } => {
+            for t in targets {
+                if let Some(n) = t.as_name() {
+                    if let Some(l) = modules.const_expr(module_name, value, 0) {
+                        info.class_consts.entry(n.to_owned()).or_insert(l);
+                    }
+                }
+            }
+        }
+        StmtKind::AnnAssign { target, value: Some(value), .. } => {
+            if let Some(n) = target.as_name() {
+                if let Some(l) = modules.const_expr(module_name, value, 0) {
+                    info.class_consts.entry(n.to_owned()).or_insert(l);
+                }
+            }
+        }
+        StmtKind::FunctionDef { name, decorators, body, .. }
+            if decorators.iter().any(|d| d.as_name() == Some("property")) =>
+        {
+            let stmts: Vec<&Stmt> = body
+                .iter()
+                .filter(|s| !matches!(&s.kind, StmtKind::Expr(e) if e.as_str().is_some()))
+                .collect();
+            if let [only] = stmts.as_slice() {
+                if let StmtKind::Return(Some(v)) = &only.kind {
+                    if let Some(l) = modules.const_expr(module_name, v, 0) {
+                        info.class_consts.entry(name.clone()).or_insert(l);
+                    }
+                }
+            }
+        }
+        _ => {}
+    });
+    let Some(init) = super::resolve::find_method(class, "__init__") else {
+        return info;
+    };
+    let StmtKind::FunctionDef { params, kwarg, body, .. } = &init.kind else {
+        return info;
+    };
+    info.kwargs_name = kwarg.clone();
+    for p in params.iter().skip(1) {
+        let default = match &p.default {
+            None => DefaultVal::Required,
+            Some(d) => match modules.const_expr(module_name, d, 0) {
+                Some(l) => DefaultVal::Lit(l),
+                None => DefaultVal::NonLiteral(module.expr_text(d).to_owned()),
+            },
+        };
+        info.fields.push(FieldInfo {
+            name: p.name.clone(),
+            default,
+            annotation: p.annotation.as_ref().and_then(annotation_type),
+            extra: false,
+        });
+        info.params.insert(p.name.clone());
+    }
+    // kwargs.pop("x", default) anywhere in __init__, in source order
+    let kw = kwarg.clone().unwrap_or_default();
+    let mut locals: HashMap<String, String> = HashMap::new();
+    collect_init(modules, module_name, module, body, &kw, &mut info, &mut locals, false);
+    info
+}
+
+fn kwarg_pop(e: &Expr, kw: &str) -> Option<(String, Option<Expr>)> {
+    let ExprKind::Call { func, args, .. } = &e.kind else {
+        return None;
+    };
+    let ExprKind::Attribute { value, attr } = &func.kind else {
+        return None;
+    };
+    if value.as_name() != Some(kw) || (attr != "pop" && attr != "get") || kw.is_empty() {
+        return None;
+    }
+    let key = args.first()?.as_str()?.to_owned();
+    Some((key, args.get(1).cloned()))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn collect_init(
+    modules: &mut Modules,
+    module_name: &str,
+    module: &Module,
+    body: &[Stmt],
+    kw: &str,
+    info: &mut TypeInfo,
+    locals: &mut HashMap<String, String>,
+    conditional: bool,
+) {
+    for stmt in body {
+        match &stmt.kind {
+            StmtKind::Assign { targets, value } => {
+                // the field this value is (the user's kwarg), if it is one
+                let stored = if let Some((key, default)) = kwarg_pop(value, kw) {
+                    if !conditional && !info.fields.iter().any(|f| f.name == key) {
+                        let default = match &default {
+                            None => DefaultVal::Lit(Lit::Null),
+                            Some(d) => match modules.const_expr(module_name, d, 0) {
+                                Some(l) => DefaultVal::Lit(l),
+                                None => DefaultVal::NonLiteral(module.expr_text(d).to_owned()),
+                            },
+                        };
+                        info.fields.push(FieldInfo {
+                            name: key.clone(),
+                            default,
+                            annotation: None,
+                            extra: false,
+                        });
+                    }
+                    Some(key)
+                } else if let Some(n) = value.as_name() {
+                    if info.params.contains(n) {
+                        Some(n.to_owned())
+                    } else {
+                        locals.get(n).cloned()
+                    }
+                } else {
+                    None
+                };
+                for t in targets {
+                    match (&t.kind, &stored) {
+                        (ExprKind::Name(n), Some(f)) if !conditional => {
+                            locals.insert(n.clone(), f.clone());
+                        }
+                        (ExprKind::Attribute { value: obj, attr }, _) if obj.as_name() == Some("self") => {
+                            match &stored {
+                                Some(f) if !conditional => {
+                                    if attr != f {
+                                        info.aliases.insert(attr.clone(), f.clone());
+                                    }
+                                }
+                                Some(f) if attr == f => {}
+                                _ => {
+                                    let field = info
+                                        .aliases
+                                        .get(attr)
+                                        .cloned()
+                                        .or_else(|| info.fields.iter().find(|x| &x.name == attr).map(|x| x.name.clone()));
+                                    if let Some(field) = field {
+                                        if conditional || stored.is_none() {
+                                            info.rewritten.insert(field);
+                                        }
+                                    } else if !conditional {
+                                        // an attribute set from something else: not a field
+                                    }
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            StmtKind::If { body, clauses, .. } => {
+                collect_init(modules, module_name, module, body, kw, info, locals, true);
+                for c in clauses {
+                    collect_init(modules, module_name, module, &c.body, kw, info, locals, true);
+                }
+            }
+            StmtKind::For { body, .. } | StmtKind::While { body, .. } | StmtKind::With { body } => {
+                collect_init(modules, module_name, module, body, kw, info, locals, true);
+            }
+            StmtKind::Try { body, handlers, orelse, finalbody } => {
+                collect_init(modules, module_name, module, body, kw, info, locals, conditional);
+                for h in handlers {
+                    collect_init(modules, module_name, module, h, kw, info, locals, true);
+                }
+                collect_init(modules, module_name, module, orelse, kw, info, locals, conditional);
+                collect_init(modules, module_name, module, finalbody, kw, info, locals, conditional);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A parameter annotation as a schema type (`None` when it cannot be read).
+pub fn annotation_type(e: &Expr) -> Option<Ty> {
+    let text = annotation_text(e)?;
+    Ty::parse(&text).ok()
+}
+
+fn annotation_text(e: &Expr) -> Option<String> {
+    match &e.kind {
+        ExprKind::Name(n) => Some(match n.as_str() {
+            "Any" => "any".to_owned(),
+            other => other.to_owned(),
+        }),
+        ExprKind::None => Some("None".to_owned()),
+        ExprKind::Attribute { .. } => e.dotted(),
+        ExprKind::Str(s) => {
+            if s.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+                Some(s.clone())
+            } else {
+                None
+            }
+        }
+        ExprKind::Subscript { value, index } => {
+            let head = value.dotted()?;
+            let head = head.rsplit('.').next().unwrap_or(&head).to_owned();
+            let args: Vec<String> = match &index.kind {
+                ExprKind::Tuple(items) => items.iter().map(annotation_text).collect::<Option<_>>()?,
+                _ => vec![annotation_text(index)?],
+            };
+            Some(format!("{head}[{}]", args.join(", ")))
+        }
+        ExprKind::BinOp { left, op: BinOp::BitOr, right } => {
+            let mut members = Vec::new();
+            flatten_union(left, &mut members)?;
+            flatten_union(right, &mut members)?;
+            Some(format!("Union[{}]", members.join(", ")))
+        }
+        _ => None,
+    }
+}
+
+fn flatten_union(e: &Expr, out: &mut Vec<String>) -> Option<()> {
+    match &e.kind {
+        ExprKind::BinOp { left, op: BinOp::BitOr, right } => {
+            flatten_union(left, out)?;
+            flatten_union(right, out)
+        }
+        _ => {
+            out.push(annotation_text(e)?);
+            Some(())
+        }
+    }
+}
+
+/// The schema type of a field: its annotation, else what its default and its uses in the
+/// validators show (`any` when nothing does).
+pub fn field_type(
+    field: &FieldInfo,
+    usage: Option<Kinds>,
+    classes: Option<&BTreeSet<String>>,
+) -> Ty {
+    if let Some(t) = &field.annotation {
+        return t.clone();
+    }
+    let mut kinds = usage.unwrap_or(Kinds::EMPTY);
+    match &field.default {
+        DefaultVal::Lit(l) => kinds = kinds.or(super::translate::lit_kinds(l)),
+        DefaultVal::NonLiteral(_) | DefaultVal::Required => {}
+    }
+    let mut members = Vec::new();
+    if kinds.intersects(Kinds::BOOL) {
+        members.push(Ty::Bool);
+    }
+    if kinds.intersects(Kinds::FLOAT) {
+        members.push(Ty::Float);
+    } else if kinds.intersects(Kinds::INT) {
+        members.push(Ty::Int);
+    }
+    if kinds.intersects(Kinds::STR) {
+        members.push(Ty::Str);
+    }
+    if kinds.intersects(Kinds::LIST) {
+        members.push(Ty::List(Box::new(Ty::Any)));
+    }
+    if kinds.intersects(Kinds::DICT) {
+        members.push(Ty::Dict(Box::new(Ty::Any), Box::new(Ty::Any)));
+    }
+    if kinds.intersects(Kinds::OBJECT) {
+        for c in classes.into_iter().flatten() {
+            members.push(Ty::Class(c.clone()));
+        }
+    }
+    if members.is_empty() {
+        return Ty::Any;
+    }
+    let base = if members.len() == 1 {
+        members.pop().unwrap_or(Ty::Any)
+    } else {
+        Ty::Union(members)
+    };
+    if kinds.intersects(Kinds::NONE) {
+        match base {
+            Ty::Union(mut m) => {
+                m.push(Ty::None);
+                Ty::Union(m)
+            }
+            other => Ty::Union(vec![other, Ty::None]),
+        }
+    } else {
+        base
+    }
+}
+
+/// The dict a `defaults` landmark returns (`return {"key": literal, ...}`).
+pub fn returned_dict(modules: &mut Modules, module_name: &str, body: &[Stmt]) -> Option<BTreeMap<String, Lit>> {
+    for stmt in body {
+        if let StmtKind::Return(Some(e)) = &stmt.kind {
+            if let ExprKind::Dict(items) = &e.kind {
+                let mut out = BTreeMap::new();
+                for (k, v) in items {
+                    let key = k.as_ref()?.as_str()?.to_owned();
+                    if let Some(l) = modules.const_expr(module_name, v, 0) {
+                        out.insert(key, l);
+                    }
+                }
+                return Some(out);
+            }
+        }
+    }
+    None
+}
