@@ -1,5 +1,11 @@
 //! The corpora and schema shipped in the repository compile cleanly.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 use llemc_compiler::db::{Database, Settings, SourceText, compile};
 use llemc_compiler::diagnostic::{Color, SourceMap, render_human};
@@ -21,9 +27,17 @@ fn transformers_seeds_compile_with_zero_diagnostics() {
     let schema = SourceText::new(&db, schema_file, schema);
     let settings = Settings::new(&db, false, None, Some(schema));
     let compiled = compile(&db, source, settings);
-    assert!(compiled.diagnostics.is_empty(), "{}", render_human(&compiled.diagnostics, &sources, Color::Never));
+    assert!(
+        compiled.diagnostics.is_empty(),
+        "{}",
+        render_human(&compiled.diagnostics, &sources, Color::Never)
+    );
     let program = compiled.program.as_ref().unwrap();
     assert!(program.rules.len() >= 15);
-    let listing: String = program.rules.iter().map(|r| rule_listing(program, r) + "\n").collect();
+    let listing: String = program
+        .rules
+        .iter()
+        .map(|r| rule_listing(program, r) + "\n")
+        .collect();
     insta::assert_snapshot!("transformers_seeds_ir", listing);
 }
