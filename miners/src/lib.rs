@@ -12,3 +12,4 @@ pub mod source;
 pub mod ssot;
 pub mod static_miner;
 pub mod synth;
+pub mod yaml_out;
