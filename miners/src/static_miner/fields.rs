@@ -306,11 +306,15 @@ pub fn field_type(
     field: &FieldInfo,
     usage: Option<Kinds>,
     classes: Option<&BTreeSet<String>>,
+    fallback: Option<&Lit>,
 ) -> Ty {
     if let Some(t) = &field.annotation {
         return t.clone();
     }
     let mut kinds = usage.unwrap_or(Kinds::EMPTY);
+    if let Some(l) = fallback {
+        kinds = kinds.or(super::translate::lit_kinds(l));
+    }
     match &field.default {
         DefaultVal::Lit(l) => kinds = kinds.or(super::translate::lit_kinds(l)),
         DefaultVal::NonLiteral(_) | DefaultVal::Required => {}

@@ -409,7 +409,8 @@ pub fn mine(ssot: &EngineSsot, version: &str, root: &Path) -> Result<MineOutput,
             for (native, ctx) in &types {
                 let mut map = HashMap::new();
                 for f in &ctx.info.fields {
-                    let ty = fields::field_type(f, ctx.usage.get(&f.name).copied(), ctx.usage_classes.get(&f.name));
+                    let fallback = ctx.info.generate_defaults.as_ref().and_then(|d| d.get(&f.name));
+                    let ty = fields::field_type(f, ctx.usage.get(&f.name).copied(), ctx.usage_classes.get(&f.name), fallback);
                     map.insert(f.name.clone(), ty.kinds());
                 }
                 kinds_by_type.insert(native.clone(), map);
@@ -655,7 +656,8 @@ fn schema_yaml(ssot: &EngineSsot, version: &str, found: &str, types: &BTreeMap<S
         let mut names: BTreeSet<&str> = BTreeSet::new();
         for f in &ctx.info.fields {
             names.insert(&f.name);
-            let mut ty = fields::field_type(f, ctx.usage.get(&f.name).copied(), ctx.usage_classes.get(&f.name));
+            let fallback = ctx.info.generate_defaults.as_ref().and_then(|d| d.get(&f.name));
+            let mut ty = fields::field_type(f, ctx.usage.get(&f.name).copied(), ctx.usage_classes.get(&f.name), fallback);
             let nested: Vec<llemc_compiler::types::Ty> = ssot
                 .native_types
                 .iter()
