@@ -59,7 +59,12 @@ pub const RULE_KEY_ORDER: [&str; 19] = [
 ];
 
 /// Keys of a manual seed that explain the rule and survive a merge.
-const EXPLANATION_KEYS: [&str; 4] = ["rule_under_test", "references", "replay_match", "replay_via"];
+const EXPLANATION_KEYS: [&str; 4] = [
+    "rule_under_test",
+    "references",
+    "replay_match",
+    "replay_via",
+];
 
 /// Keys that never reach the written corpus (it is for one version already).
 const DROPPED_KEYS: [&str; 2] = ["versions", "added_at"];
@@ -148,6 +153,12 @@ pub struct BuildReport {
     /// Rules left out.
     pub dropped: Vec<Dropped>,
 }
+
+/// A rule's keys and values, in order.
+type RuleMap = Vec<(String, Yaml)>;
+
+/// A merged rule: `(id, native_type, rule, winning source)`.
+type MergedRule = (String, String, RuleMap, String);
 
 /// One rule as a source proposed it.
 #[derive(Clone, Debug)]
@@ -371,7 +382,7 @@ pub fn build_corpus(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         }
     }
 
-    let mut rules: Vec<(String, String, Vec<(String, Yaml)>, String)> = Vec::new();
+    let mut rules: Vec<MergedRule> = Vec::new();
     for (_, mut members) in groups {
         members.sort_by(|(a, _), (b, _)| {
             (precedence(&a.added_by), &a.source, &a.id).cmp(&(
@@ -388,7 +399,7 @@ pub fn build_corpus(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     // Ids must be unique: the first by (precedence of the winner, id) keeps it.
     rules.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
-    let mut kept: Vec<(String, String, Vec<(String, Yaml)>)> = Vec::new();
+    let mut kept: Vec<(String, String, RuleMap)> = Vec::new();
     for (id, _, rule, source) in rules {
         if let Some(other) = seen.get(&id) {
             report.dropped.push(Dropped {
@@ -413,7 +424,9 @@ pub fn build_corpus(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     report.written = kept.len();
     report.merged.sort_by(|a, b| a.id.cmp(&b.id));
     report.synthesized.sort();
-    report.notes.sort_by(|a, b| (&a.id, &a.note).cmp(&(&b.id, &b.note)));
+    report
+        .notes
+        .sort_by(|a, b| (&a.id, &a.note).cmp(&(&b.id, &b.note)));
     report
         .dropped
         .sort_by(|a, b| (&a.id, &a.source, &a.reason).cmp(&(&b.id, &b.source, &b.reason)));
@@ -509,7 +522,9 @@ fn read_staging(
         let json: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| BuildError(format!("{name} is not valid JSON: {e}")))?;
         let Some(obj) = json.as_object() else {
-            return Err(BuildError(format!("{name}: a staging file must be a JSON object")));
+            return Err(BuildError(format!(
+                "{name}: a staging file must be a JSON object"
+            )));
         };
         if let Some(e) = obj.get("engine").and_then(|v| v.as_str())
             && e != engine
@@ -658,7 +673,7 @@ fn merge_group(
     schema: (&str, &str),
     members: &[(Candidate, CompiledRule)],
     report: &mut BuildReport,
-) -> Option<(String, String, Vec<(String, Yaml)>, String)> {
+) -> Option<MergedRule> {
     let (primary, primary_compiled) = members.first()?;
     let seed = members
         .iter()
@@ -716,7 +731,12 @@ fn merge_group(
                 .find(|c| OBSERVED.contains(&c.added_by.as_str()) && c.get(key).is_some())
         };
         let value = preferred
-            .or_else(|| members.iter().map(|(c, _)| c).find(|c| c.get(key).is_some()))
+            .or_else(|| {
+                members
+                    .iter()
+                    .map(|(c, _)| c)
+                    .find(|c| c.get(key).is_some())
+            })
             .and_then(|c| c.get(key).cloned());
         if let Some(v) = value {
             set(&mut rule, key, order_nested(key, v));
@@ -728,12 +748,14 @@ fn merge_group(
         .iter()
         .skip(1)
         .map(|(c, _)| c.added_by.clone())
-        .chain(members.iter().flat_map(|(c, _)| match c.get("cross_validated_by") {
-            Some(Yaml::Seq(items)) => items
-                .iter()
-                .filter_map(|i| i.as_str().map(str::to_owned))
-                .collect(),
-            _ => Vec::new(),
+        .chain(members.iter().flat_map(|(c, _)| {
+            match c.get("cross_validated_by") {
+                Some(Yaml::Seq(items)) => items
+                    .iter()
+                    .filter_map(|i| i.as_str().map(str::to_owned))
+                    .collect(),
+                _ => Vec::new(),
+            }
         }))
         .filter(|a| *a != primary.added_by)
         .collect();
@@ -885,7 +907,11 @@ pub fn render_report(report: &BuildReport) -> String {
         report.engine, report.version, report.schema
     );
     for (file, n) in &report.staging {
-        let _ = writeln!(out, "     Staging {file}: {n} rule{}", if *n == 1 { "" } else { "s" });
+        let _ = writeln!(
+            out,
+            "     Staging {file}: {n} rule{}",
+            if *n == 1 { "" } else { "s" }
+        );
     }
     let _ = writeln!(
         out,
@@ -893,7 +919,11 @@ pub fn render_report(report: &BuildReport) -> String {
         report.seeds, report.seeds_other_versions
     );
     if report.opaque > 0 {
-        let _ = writeln!(out, "      Opaque {} untranslated condition(s) not turned into rules", report.opaque);
+        let _ = writeln!(
+            out,
+            "      Opaque {} untranslated condition(s) not turned into rules",
+            report.opaque
+        );
     }
     for m in &report.merged {
         let _ = writeln!(out, "      Merged {} ({})", m.id, m.sources.join(" + "));
@@ -905,7 +935,11 @@ pub fn render_report(report: &BuildReport) -> String {
         let _ = writeln!(out, "        Note {}: {}", n.id, n.note);
     }
     for d in &report.dropped {
-        let _ = writeln!(out, "warning: dropped {} (from {}): {}", d.id, d.source, d.reason);
+        let _ = writeln!(
+            out,
+            "warning: dropped {} (from {}): {}",
+            d.id, d.source, d.reason
+        );
     }
     let _ = writeln!(
         out,

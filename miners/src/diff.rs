@@ -150,10 +150,15 @@ pub fn load_corpus(root: &Path, path: &Path, schema: Option<&Path>) -> Result<Di
         .to_owned();
     let version = node
         .get("engine_version")
-        .and_then(|n| n.as_str().map(str::to_owned).or_else(|| Some(n.short_display())))
+        .and_then(|n| {
+            n.as_str()
+                .map(str::to_owned)
+                .or_else(|| Some(n.short_display()))
+        })
         .filter(|v| !v.is_empty() && v != "null")
         .ok_or_else(|| format!("{shown}: the envelope has no `engine_version`"))?;
-    let schema_file = schema.map_or_else(|| schema_path(root, &engine, &version), Path::to_path_buf);
+    let schema_file =
+        schema.map_or_else(|| schema_path(root, &engine, &version), Path::to_path_buf);
     let schema_name = display_path(root, &schema_file);
     let schema_text = std::fs::read_to_string(&schema_file)
         .map_err(|e| format!("cannot read the engine schema {schema_name}: {e}"))?;
@@ -177,7 +182,9 @@ pub fn load_corpus(root: &Path, path: &Path, schema: Option<&Path>) -> Result<Di
         let id = get("id").and_then(Yaml::as_str).unwrap_or("?").to_owned();
         let written = match get("when") {
             Some(Yaml::Str(s)) => s.clone(),
-            _ => get("match").map(|m| m.to_json().to_string()).unwrap_or_default(),
+            _ => get("match")
+                .map(|m| m.to_json().to_string())
+                .unwrap_or_default(),
         };
         let compiled = compile_rule(&engine, &version, &fields, (&schema_name, &schema_text));
         let (native_type, severity, predicate, error) = match compiled {
@@ -188,8 +195,14 @@ pub fn load_corpus(root: &Path, path: &Path, schema: Option<&Path>) -> Result<Di
                 None,
             ),
             Err(e) => (
-                get("native_type").and_then(Yaml::as_str).unwrap_or("").to_owned(),
-                get("severity").and_then(Yaml::as_str).unwrap_or("").to_owned(),
+                get("native_type")
+                    .and_then(Yaml::as_str)
+                    .unwrap_or("")
+                    .to_owned(),
+                get("severity")
+                    .and_then(Yaml::as_str)
+                    .unwrap_or("")
+                    .to_owned(),
                 None,
                 Some(e),
             ),
@@ -200,7 +213,9 @@ pub fn load_corpus(root: &Path, path: &Path, schema: Option<&Path>) -> Result<Di
             severity,
             predicate,
             written,
-            message: get("message_template").and_then(Yaml::as_str).map(str::to_owned),
+            message: get("message_template")
+                .and_then(Yaml::as_str)
+                .map(str::to_owned),
             kwargs_positive: get("kwargs_positive").map_or(serde_json::Value::Null, Yaml::to_json),
             kwargs_negative: get("kwargs_negative").map_or(serde_json::Value::Null, Yaml::to_json),
             error,
@@ -246,7 +261,9 @@ pub fn diff_corpora(old: &DiffCorpus, new: &DiffCorpus) -> CorpusDiff {
             .rules
             .iter()
             .enumerate()
-            .filter(|(j, n)| !new_used.get(*j).copied().unwrap_or(true) && fingerprint(n) == Some(fp))
+            .filter(|(j, n)| {
+                !new_used.get(*j).copied().unwrap_or(true) && fingerprint(n) == Some(fp)
+            })
             .map(|(j, _)| j)
             .collect();
         let pick = candidates
@@ -314,7 +331,6 @@ pub fn diff_corpora(old: &DiffCorpus, new: &DiffCorpus) -> CorpusDiff {
         }
     }
     changed.sort_by(|a, b| (&a.id, &a.old_id).cmp(&(&b.id, &b.old_id)));
-    let mut removed = removed;
     removed.sort_by(|a, b| (&a.native_type, &a.id).cmp(&(&b.native_type, &b.id)));
     let mut not_compiled: Vec<String> = old
         .rules
@@ -357,8 +373,16 @@ fn rule_changes(o: &DiffRule, n: &DiffRule) -> Vec<Change> {
         _ => push("predicate", s(&o.written), s(&n.written)),
     }
     push("message", opt(&o.message), opt(&n.message));
-    push("kwargs_positive", o.kwargs_positive.clone(), n.kwargs_positive.clone());
-    push("kwargs_negative", o.kwargs_negative.clone(), n.kwargs_negative.clone());
+    push(
+        "kwargs_positive",
+        o.kwargs_positive.clone(),
+        n.kwargs_positive.clone(),
+    );
+    push(
+        "kwargs_negative",
+        o.kwargs_negative.clone(),
+        n.kwargs_negative.clone(),
+    );
     out
 }
 

@@ -311,7 +311,8 @@ fn collect_hints(program: &llemc_compiler::ir::Program, pred: &Pred, hints: &mut
                         }
                     }
                 }
-                (Operand::Len(inner), Operand::Const(c)) | (Operand::Const(c), Operand::Len(inner)) => {
+                (Operand::Len(inner), Operand::Const(c))
+                | (Operand::Const(c), Operand::Len(inner)) => {
                     if let (Operand::Slot(s), Value::Int(n)) =
                         (inner.as_ref(), const_value(program, c))
                     {
@@ -411,7 +412,12 @@ fn non_member_string(items: &[Value]) -> String {
 
 fn compare_hints(slot: SlotId, op: CompareOp, c: &Value, hints: &mut Hints) {
     match op {
-        CompareOp::Eq | CompareOp::Ne | CompareOp::Lt | CompareOp::Le | CompareOp::Gt | CompareOp::Ge => {
+        CompareOp::Eq
+        | CompareOp::Ne
+        | CompareOp::Lt
+        | CompareOp::Le
+        | CompareOp::Gt
+        | CompareOp::Ge => {
             for (i, v) in around(c).into_iter().enumerate() {
                 hints.add(slot, v, u32::try_from(i).unwrap_or(u32::MAX));
             }
@@ -420,10 +426,8 @@ fn compare_hints(slot: SlotId, op: CompareOp, c: &Value, hints: &mut Hints) {
             let Value::List(items) = c else {
                 return;
             };
-            let mut cost = 0;
-            for item in items {
-                hints.add(slot, item.clone(), cost);
-                cost += 1;
+            for (cost, item) in items.iter().enumerate() {
+                hints.add(slot, item.clone(), u32::try_from(cost).unwrap_or(u32::MAX));
             }
             if items.iter().any(|i| matches!(i, Value::Str(_))) || items.is_empty() {
                 hints.add(slot, Value::Str(non_member_string(items)), 1);
@@ -556,6 +560,10 @@ fn realism(var: &Var, v: &Value, exact: bool) -> u32 {
 fn typical_values(var: &Var) -> Vec<Value> {
     let mut out = Vec::new();
     let k = var.kinds;
+    if k == Kinds::ALL {
+        // No type knowledge: an int is the most common config value.
+        out.extend([Value::Int(1), Value::Str("x".to_owned()), Value::Bool(true)]);
+    }
     if k.intersects(Kinds::BOOL) {
         out.extend([Value::Bool(true), Value::Bool(false)]);
     }
@@ -695,8 +703,7 @@ fn same(a: &Value, b: &Value) -> bool {
         }
         (Value::Dict(x), Value::Dict(y)) => {
             x.len() == y.len()
-                && x
-                    .iter()
+                && x.iter()
                     .zip(y)
                     .all(|((k1, v1), (k2, v2))| same(k1, k2) && same(v1, v2))
         }
@@ -979,7 +986,10 @@ fn advance(idx: &mut [usize], sizes: &[usize]) -> bool {
 /// The largest `w` with `w^k <= n`.
 fn root_floor(n: usize, k: usize) -> usize {
     let mut w = 1usize;
-    while (w + 1).checked_pow(u32::try_from(k).unwrap_or(u32::MAX)).is_some_and(|p| p <= n) {
+    while (w + 1)
+        .checked_pow(u32::try_from(k).unwrap_or(u32::MAX))
+        .is_some_and(|p| p <= n)
+    {
         w += 1;
         if w > MAX_DOMAIN {
             break;

@@ -95,7 +95,9 @@ impl Yaml {
                 None => Yaml::Float(n.as_f64().unwrap_or(f64::NAN)),
             },
             serde_json::Value::String(s) => Yaml::Str(s.clone()),
-            serde_json::Value::Array(items) => Yaml::Seq(items.iter().map(Yaml::from_json).collect()),
+            serde_json::Value::Array(items) => {
+                Yaml::Seq(items.iter().map(Yaml::from_json).collect())
+            }
             serde_json::Value::Object(map) => Yaml::Map(
                 map.iter()
                     .map(|(k, v)| (k.clone(), Yaml::from_json(v)))
@@ -149,16 +151,18 @@ fn indent(out: &mut String, n: usize) {
 fn inline_form(v: &Yaml) -> Option<String> {
     match v {
         Yaml::Seq(items) => {
-            if items.iter().any(|i| matches!(i, Yaml::Seq(x) if !x.is_empty())
-                || matches!(i, Yaml::Map(x) if !x.is_empty()))
-            {
+            if items.iter().any(|i| {
+                matches!(i, Yaml::Seq(x) if !x.is_empty())
+                    || matches!(i, Yaml::Map(x) if !x.is_empty())
+            }) {
                 return None;
             }
         }
         Yaml::Map(entries) => {
-            if entries.iter().any(|(_, i)| matches!(i, Yaml::Seq(x) if !x.is_empty())
-                || matches!(i, Yaml::Map(x) if !x.is_empty()))
-            {
+            if entries.iter().any(|(_, i)| {
+                matches!(i, Yaml::Seq(x) if !x.is_empty())
+                    || matches!(i, Yaml::Map(x) if !x.is_empty())
+            }) {
                 return None;
             }
         }
@@ -315,7 +319,10 @@ fn plain_ok(s: &str, flow: bool) -> bool {
     }
     s.chars().all(|c| {
         c.is_ascii_alphanumeric()
-            || matches!(c, '_' | '.' | '/' | '-' | '+' | '(' | ')' | '=' | '<' | '>' | ' ')
+            || matches!(
+                c,
+                '_' | '.' | '/' | '-' | '+' | '(' | ')' | '=' | '<' | '>' | ' '
+            )
             || (!flow && matches!(c, '[' | ']' | ',' | '{' | '}'))
     }) && !(flow && s.contains(['[', ']', ',', '{', '}']))
 }

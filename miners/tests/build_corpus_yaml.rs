@@ -1,5 +1,13 @@
 //! The YAML writer: what it writes, `llemc_compiler::yaml::parse_yaml` reads back unchanged.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
 use llemc_compiler::diagnostic::FileId;
 use llemc_compiler::yaml::parse_yaml;
 use llemc_miners::yaml_out::{Yaml, to_string};
@@ -8,9 +16,14 @@ use proptest::prelude::*;
 fn same(a: &Yaml, b: &Yaml) -> bool {
     match (a, b) {
         (Yaml::Float(x), Yaml::Float(y)) => x.to_bits() == y.to_bits(),
-        (Yaml::Seq(x), Yaml::Seq(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q)),
+        (Yaml::Seq(x), Yaml::Seq(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
+        }
         (Yaml::Map(x), Yaml::Map(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|((k1, v1), (k2, v2))| k1 == k2 && same(v1, v2))
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((k1, v1), (k2, v2))| k1 == k2 && same(v1, v2))
         }
         _ => a == b,
     }
@@ -42,7 +55,14 @@ fn scalar() -> impl Strategy<Value = Yaml> {
         any::<f64>()
             .prop_filter("NaN never equals itself", |f| !f.is_nan())
             .prop_map(Yaml::Float),
-        prop_oneof![Just(1e-5), Just(1e16), Just(-0.0), Just(0.1), Just(f64::INFINITY)].prop_map(Yaml::Float),
+        prop_oneof![
+            Just(1e-5),
+            Just(1e16),
+            Just(-0.0),
+            Just(0.1),
+            Just(f64::INFINITY)
+        ]
+        .prop_map(Yaml::Float),
         text().prop_map(Yaml::Str),
     ]
 }
@@ -81,9 +101,18 @@ fn block_and_flow_layout() {
             Yaml::Seq(vec![Yaml::Map(vec![
                 ("id".into(), Yaml::str("r")),
                 ("when".into(), Yaml::str("x != 'a'")),
-                ("kwargs_positive".into(), Yaml::Map(vec![("x".into(), Yaml::Float(1e-5))])),
+                (
+                    "kwargs_positive".into(),
+                    Yaml::Map(vec![("x".into(), Yaml::Float(1e-5))]),
+                ),
                 ("kwargs_negative".into(), Yaml::Map(vec![])),
-                ("nested".into(), Yaml::Map(vec![("deep".into(), Yaml::Seq(vec![Yaml::Seq(vec![Yaml::Int(1)])]))])),
+                (
+                    "nested".into(),
+                    Yaml::Map(vec![(
+                        "deep".into(),
+                        Yaml::Seq(vec![Yaml::Seq(vec![Yaml::Int(1)])]),
+                    )]),
+                ),
             ])]),
         ),
     ]);

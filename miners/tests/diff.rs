@@ -1,5 +1,13 @@
 //! diff-corpus on two small fixture corpora.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
 use llemc_miners::diff::{corpus_path, diff_corpora, load_corpus, render_human, render_json};
 use std::path::PathBuf;
 
@@ -20,8 +28,14 @@ fn diff() -> llemc_miners::diff::CorpusDiff {
 fn matches_by_fingerprint_then_id() {
     let d = diff();
     assert_eq!(d.unchanged, 1, "respelled predicate, same rule");
-    assert_eq!(d.added.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["no_cache_ignores_cache_config"]);
-    assert_eq!(d.removed.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["greedy_ignores_top_h"]);
+    assert_eq!(
+        d.added.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["no_cache_ignores_cache_config"]
+    );
+    assert_eq!(
+        d.removed.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["greedy_ignores_top_h"]
+    );
     let changed: Vec<(&str, &str, &str)> = d
         .changed
         .iter()
@@ -30,10 +44,22 @@ fn matches_by_fingerprint_then_id() {
     assert_eq!(
         changed,
         [
-            ("max_cache_len_without_static_cache", "max_cache_len_without_static_cache", "id"),
-            ("no_cache_ignores_cache_implementation", "no_cache_ignores_cache_implementation", "fingerprint"),
+            (
+                "max_cache_len_without_static_cache",
+                "max_cache_len_without_static_cache",
+                "id"
+            ),
+            (
+                "no_cache_ignores_cache_implementation",
+                "no_cache_ignores_cache_implementation",
+                "fingerprint"
+            ),
             ("num_beams_not_positive", "num_beams_not_positive", "id"),
-            ("pad_token_id_negative", "pad_token_id_negative_old_name", "fingerprint"),
+            (
+                "pad_token_id_negative",
+                "pad_token_id_negative_old_name",
+                "fingerprint"
+            ),
         ]
     );
 }
@@ -61,6 +87,9 @@ fn operands_are_versions_or_paths() {
         corpus_path(&r, "transformers", "4.57.6", true),
         PathBuf::from("/repo/engines/transformers/4.57.6/invariants.validated.yaml")
     );
-    assert_eq!(corpus_path(&r, "transformers", "x/old.yaml", false), PathBuf::from("x/old.yaml"));
+    assert_eq!(
+        corpus_path(&r, "transformers", "x/old.yaml", false),
+        PathBuf::from("x/old.yaml")
+    );
     assert!(load_corpus(&r, &PathBuf::from("/nonexistent/old.yaml"), None).is_err());
 }

@@ -1,12 +1,22 @@
 //! Kwargs synthesis: one test per operator family, unsolvable rules, and every manual seed.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
 use llemc_miners::synth::{KwargsPair, SynthFailure, check_pair, synthesize, synthesize_corpus};
 use llemc_miners::yaml_out::scalar_str;
 use llemc_runtime::compile::{CorpusInput, compile_corpus};
 use serde_json::{Value, json};
 
 fn repo(path: &str) -> String {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path);
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(path);
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
@@ -79,13 +89,19 @@ fn thresholds_pick_boundary_values_of_the_field_type() {
 
 #[test]
 fn membership_picks_members_and_non_members() {
-    let p = synth(r#"cache_implementation present and cache_implementation not_in ["static", "dynamic"]"#);
+    let p = synth(
+        r#"cache_implementation present and cache_implementation not_in ["static", "dynamic"]"#,
+    );
     assert_eq!(p.positive, obj(json!({"cache_implementation": "invalid"})));
     assert_eq!(p.negative, obj(json!({"cache_implementation": "static"})));
 
     let p = synth(r#"cache_implementation in ["static", "dynamic"]"#);
     assert_eq!(p.positive, obj(json!({"cache_implementation": "static"})));
-    assert!(!p.negative.get("cache_implementation").is_some_and(|v| v == "dynamic"));
+    assert!(
+        !p.negative
+            .get("cache_implementation")
+            .is_some_and(|v| v == "dynamic")
+    );
 
     let p = synth("num_beams in [3, 5]");
     assert_eq!(p.positive, obj(json!({"num_beams": 3})));
@@ -156,7 +172,12 @@ fn field_references_divisibility_len_and_arithmetic() {
     assert_eq!(p.positive, obj(json!({"suppress_tokens": []})));
 
     let p = synth("max_new_tokens + min_new_tokens > 10");
-    let get = |k: &str| p.positive.get(k).and_then(Value::as_i64).unwrap_or_else(|| panic!("{:?}", p.positive));
+    let get = |k: &str| {
+        p.positive
+            .get(k)
+            .and_then(Value::as_i64)
+            .unwrap_or_else(|| panic!("{:?}", p.positive))
+    };
     let sum = get("max_new_tokens") + get("min_new_tokens");
     assert!(sum > 10);
 
@@ -166,7 +187,9 @@ fn field_references_divisibility_len_and_arithmetic() {
 
 #[test]
 fn boolean_structure_flips_any_clause() {
-    let p = synth("not (assistant_ensemble_weight > 0.0 and assistant_ensemble_weight < 1.0) and assistant_ensemble_weight present");
+    let p = synth(
+        "not (assistant_ensemble_weight > 0.0 and assistant_ensemble_weight < 1.0) and assistant_ensemble_weight present",
+    );
     let w = p.positive["assistant_ensemble_weight"].as_f64().unwrap();
     assert!(w <= 0.0 || w >= 1.0);
 
@@ -182,19 +205,29 @@ fn boolean_structure_flips_any_clause() {
 
 #[test]
 fn unsolvable_rules_get_a_reason() {
-    let f = synth_native("transformers.GenerationConfig", "max_new_tokens > 5 and max_new_tokens < 3")
-        .unwrap_err();
+    let f = synth_native(
+        "transformers.GenerationConfig",
+        "max_new_tokens > 5 and max_new_tokens < 3",
+    )
+    .unwrap_err();
     assert!(f.reason.contains("hold"), "{}", f.reason);
 
-    let f = synth_native("transformers.GenerationConfig", "max_new_tokens absent or max_new_tokens present")
-        .unwrap_err();
+    let f = synth_native(
+        "transformers.GenerationConfig",
+        "max_new_tokens absent or max_new_tokens present",
+    )
+    .unwrap_err();
     assert!(f.reason.contains("fail"), "{}", f.reason);
 }
 
 #[test]
 fn synthesis_is_deterministic() {
-    let a = synth("num_return_sequences > 1 and (num_beams is null or num_beams == 1) and (do_sample is null or do_sample == false)");
-    let b = synth("num_return_sequences > 1 and (num_beams is null or num_beams == 1) and (do_sample is null or do_sample == false)");
+    let a = synth(
+        "num_return_sequences > 1 and (num_beams is null or num_beams == 1) and (do_sample is null or do_sample == false)",
+    );
+    let b = synth(
+        "num_return_sequences > 1 and (num_beams is null or num_beams == 1) and (do_sample is null or do_sample == false)",
+    );
     assert_eq!(a, b);
 }
 
@@ -212,7 +245,8 @@ fn every_seed_is_synthesized_and_validated() {
         engine_version: Some("5.14.1".to_owned()),
     };
     let (loaded, _) = compile_corpus(&input).ok().expect("seeds compile");
-    let root = llemc_compiler::yaml::parse_yaml(llemc_compiler::diagnostic::FileId(0), &seeds).unwrap();
+    let root =
+        llemc_compiler::yaml::parse_yaml(llemc_compiler::diagnostic::FileId(0), &seeds).unwrap();
     let written: Vec<_> = root.get("rules").unwrap().as_seq().unwrap().to_vec();
     let rules = &loaded.program().rules;
     assert_eq!(rules.len(), 43);

@@ -1,7 +1,9 @@
 //! `llemc`: the rule author's and CI's tool.
 
+pub mod build_corpus;
 mod check;
 mod compile;
+pub mod diff_corpus;
 mod explain;
 mod mine;
 
@@ -31,6 +33,11 @@ enum Command {
     Explain(ExplainArgs),
     /// Fetch an engine library's source and mine rules from it (`mine static`, `mine source`).
     Mine(mine::MineArgs),
+    /// Merge the miners' staging files and the manual seeds into
+    /// `engines/<engine>/<version>/invariants.proposed.yaml` (exit 1 when rules were dropped).
+    BuildCorpus(build_corpus::BuildCorpusArgs),
+    /// Show what changed between the corpora of two library versions (or two corpus files).
+    DiffCorpus(diff_corpus::DiffCorpusArgs),
 }
 
 /// Options shared by every command that reads corpora.
@@ -124,5 +131,7 @@ pub fn run(
         Command::Compile(a) => compile::run(&a.corpora, &a.output, &a.options, out, err),
         Command::Explain(a) => explain::run(&a.rule_id, &a.corpus, &a.options, out, err),
         Command::Mine(a) => mine::run(&a, out, err),
+        Command::BuildCorpus(a) => build_corpus::run(&a, out, err),
+        Command::DiffCorpus(a) => diff_corpus::run(&a, out, err),
     }
 }
