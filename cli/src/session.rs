@@ -148,8 +148,9 @@ impl Session {
         }
     }
 
-    /// `engines/<engine>/schema.yaml` in an ancestor of the corpus (or the directory of a corpus
-    /// that lives inside it), else the schema shipped in the binary.
+    /// The nearest schema of the engine: `schema.yaml` beside a corpus inside `engines/<engine>/`
+    /// or `engines/<engine>/<version>/`, else `engines/<engine>/schema.yaml` in an ancestor, else
+    /// the schema shipped in the binary.
     fn find_schema(&mut self, corpus: &Path, engine: &str) -> Option<(SourceText, String)> {
         let start = corpus.parent().map(Path::to_path_buf).unwrap_or_default();
         let absolute = std::fs::canonicalize(&start).unwrap_or(start);
@@ -159,10 +160,14 @@ impl Session {
                 dir.join("schema.yaml"),
             ];
             for candidate in candidates {
-                let inside_engine_dir = candidate
-                    .parent()
-                    .and_then(Path::file_name)
-                    .is_some_and(|n| n == engine);
+                // `engines/<engine>/schema.yaml`, or `engines/<engine>/<version>/schema.yaml` beside a
+                // per-version corpus.
+                let parent = candidate.parent();
+                let inside_engine_dir = parent.and_then(Path::file_name).is_some_and(|n| n == engine)
+                    || parent
+                        .and_then(Path::parent)
+                        .and_then(Path::file_name)
+                        .is_some_and(|n| n == engine);
                 if inside_engine_dir && candidate.is_file() {
                     let shown = relative_to_cwd(&candidate);
                     return self
