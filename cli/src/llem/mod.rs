@@ -3,6 +3,7 @@
 
 mod check;
 pub mod shipped;
+mod sweep;
 
 use crate::exit;
 use crate::output::{ColorChoice, Format};
@@ -24,6 +25,15 @@ enum Command {
     /// Experiment configs.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Parameter sweeps: a base config and a grid of values.
+    #[command(subcommand)]
+    Sweep(SweepCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum SweepCommand {
+    /// Check every point of a sweep (exit 1 when any point is invalid).
+    Check(sweep::SweepCheckArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -84,5 +94,6 @@ pub fn run_with_stdin(
     };
     match cli.command {
         Command::Config(ConfigCommand::Check(a)) => check::run(&a, stdin, out, err),
+        Command::Sweep(SweepCommand::Check(a)) => sweep::run(&a, out, err),
     }
 }

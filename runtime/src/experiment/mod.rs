@@ -22,7 +22,8 @@ mod read;
 mod tests;
 
 pub use check::{CheckOutcome, ConfigFinding, FindingKind, Gap, check_experiment, show_value};
-pub use read::read_experiment;
+pub use conform::{Mismatch, conforms, expected_name};
+pub use read::{read_experiment, read_experiment_node};
 
 use llemc_compiler::diagnostic::{Diagnostic, FileId};
 use llemc_compiler::schema::EngineSchema;

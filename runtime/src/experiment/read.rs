@@ -32,6 +32,22 @@ pub fn read_experiment(
     out
 }
 
+/// Reads an experiment config that is already parsed (e.g. a mapping inside another YAML file,
+/// such as a sweep study's inline `experiment:`); spans are those of `root`.
+pub fn read_experiment_node(
+    file: FileId,
+    root: Node,
+    supported: &[SupportedVersion<'_>],
+) -> ReadOutcome {
+    let mut out = ReadOutcome::default();
+    let mut reader = Reader {
+        file,
+        diags: &mut out.diagnostics,
+    };
+    out.config = reader.config(root, supported);
+    out
+}
+
 struct Reader<'d> {
     file: FileId,
     diags: &'d mut Vec<Diagnostic>,
