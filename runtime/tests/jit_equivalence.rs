@@ -136,7 +136,17 @@ fn edge_values() -> Vec<Option<Value>> {
     for b in [false, true] {
         v.push(Some(Value::Bool(b)));
     }
-    for i in [0, 1, -1, 2, -7, 3, i64::MIN, i64::MAX, 9_007_199_254_740_993] {
+    for i in [
+        0,
+        1,
+        -1,
+        2,
+        -7,
+        3,
+        i64::MIN,
+        i64::MAX,
+        9_007_199_254_740_993,
+    ] {
         v.push(Some(Value::Int(i)));
     }
     for f in [
@@ -156,9 +166,15 @@ fn edge_values() -> Vec<Option<Value>> {
     for s in ["a", "b", "zz", "", "héllo"] {
         v.push(Some(Value::Str(s.into())));
     }
-    v.push(Some(Value::List(vec![Value::Int(1), Value::Str("a".into())])));
+    v.push(Some(Value::List(vec![
+        Value::Int(1),
+        Value::Str("a".into()),
+    ])));
     v.push(Some(Value::List(vec![Value::Bool(true)])));
-    v.push(Some(Value::Dict(vec![(Value::Str("a".into()), Value::Null)])));
+    v.push(Some(Value::Dict(vec![(
+        Value::Str("a".into()),
+        Value::Null,
+    )])));
     v
 }
 
@@ -237,7 +253,11 @@ fn division_edge_cases_do_not_trap() {
 #[test]
 fn list_operands_built_from_slots_fall_back_with_a_reason() {
     let preds = vec![
-        cmp(CompareOp::In, s(0), Operand::List(vec![s(1), c(Const::Int(1))])),
+        cmp(
+            CompareOp::In,
+            s(0),
+            Operand::List(vec![s(1), c(Const::Int(1))]),
+        ),
         cmp(CompareOp::Eq, s(0), s(1)),
     ];
     let loaded = program(2, &[], preds);

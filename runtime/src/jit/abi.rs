@@ -69,11 +69,19 @@ fn materialise<'a>(ctx: &'a Ctx<'a>, t: u32, payload: u64) -> Cow<'a, Value> {
         tag::BOOL => Cow::Owned(Value::Bool(payload != 0)),
         tag::INT => Cow::Owned(Value::Int(payload.cast_signed())),
         tag::FLOAT => Cow::Owned(Value::Float(f64::from_bits(payload))),
-        tag::STR => borrowed(usize::try_from(payload).ok().and_then(|i| ctx.shared.strings.get(i))),
+        tag::STR => borrowed(
+            usize::try_from(payload)
+                .ok()
+                .and_then(|i| ctx.shared.strings.get(i)),
+        ),
         tag::FSTR | tag::LIST | tag::DICT => {
             Cow::Borrowed(ctx.frame.value(u32::try_from(payload).unwrap_or(u32::MAX)))
         }
-        tag::CONST => borrowed(usize::try_from(payload).ok().and_then(|i| ctx.shared.consts.get(i))),
+        tag::CONST => borrowed(
+            usize::try_from(payload)
+                .ok()
+                .and_then(|i| ctx.shared.consts.get(i)),
+        ),
         _ => Cow::Owned(Value::Null),
     }
 }

@@ -156,7 +156,8 @@ pub(super) fn build(
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
         let params = b.block_params(entry).to_vec();
-        let (Some(&ctx_v), Some(&cells), Some(&out)) = (params.first(), params.get(1), params.get(2))
+        let (Some(&ctx_v), Some(&cells), Some(&out)) =
+            (params.first(), params.get(1), params.get(2))
         else {
             return Err("entry block has no parameters".to_owned());
         };
@@ -322,7 +323,10 @@ impl Gen<'_> {
 
     fn call_compare(&mut self, op: CompareOp, a: JVal, b: JVal) -> V {
         let index = CompareOp::ALL.iter().position(|o| *o == op).unwrap_or(0);
-        let op_v = self.b.ins().iconst(types::I32, i64::try_from(index).unwrap_or(0));
+        let op_v = self
+            .b
+            .ins()
+            .iconst(types::I32, i64::try_from(index).unwrap_or(0));
         let args = [
             self.ctx,
             op_v,
@@ -503,26 +507,25 @@ impl Gen<'_> {
             self.and(ai, hit)
         };
         let af = self.tag_eq(a.t, tag::FLOAT);
-        let r_float = if (float_items.is_empty() && int_items.is_empty())
-            || matches!(af, C::K(false))
-        {
-            C::K(false)
-        } else {
-            let x = self.fval(a.p);
-            let mut hit = C::K(false);
-            for f in &float_items {
-                let y = self.b.ins().f64const(*f);
-                let e = C::D(self.b.ins().fcmp(FloatCC::Equal, x, y));
-                hit = self.or(hit, e);
-            }
-            if !int_items.is_empty() {
-                let (exact, i) = self.float_to_exact_int(x);
-                let e = self.any_eq(P::D(i), &int_items);
-                let e = self.and(exact, e);
-                hit = self.or(hit, e);
-            }
-            self.and(af, hit)
-        };
+        let r_float =
+            if (float_items.is_empty() && int_items.is_empty()) || matches!(af, C::K(false)) {
+                C::K(false)
+            } else {
+                let x = self.fval(a.p);
+                let mut hit = C::K(false);
+                for f in &float_items {
+                    let y = self.b.ins().f64const(*f);
+                    let e = C::D(self.b.ins().fcmp(FloatCC::Equal, x, y));
+                    hit = self.or(hit, e);
+                }
+                if !int_items.is_empty() {
+                    let (exact, i) = self.float_to_exact_int(x);
+                    let e = self.any_eq(P::D(i), &int_items);
+                    let e = self.and(exact, e);
+                    hit = self.or(hit, e);
+                }
+                self.and(af, hit)
+            };
         let as_ = self.tag_eq(a.t, tag::STR);
         let r_str = if str_ids.is_empty() || matches!(as_, C::K(false)) {
             C::K(false)
@@ -680,7 +683,10 @@ impl Gen<'_> {
                     };
                 }
                 let args = [self.ctx, self.tag_val(a.t), self.pay_val(a.p)];
-                let callee = self.b.ins().iconst(self.ptr, abi::h_len as *const u8 as i64);
+                let callee = self
+                    .b
+                    .ins()
+                    .iconst(self.ptr, abi::h_len as *const u8 as i64);
                 let call = self.b.ins().call_indirect(self.sig_len, callee, &args);
                 let n = self.b.inst_results(call).first().copied().unwrap_or(callee);
                 let neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, n, 0);
@@ -988,11 +994,11 @@ impl Gen<'_> {
             T::K(x) => C::K((lo..=hi).contains(&x)),
             T::D(v) => {
                 let d = self.b.ins().iadd_imm_s(v, -i64::from(lo));
-                C::D(self.b.ins().icmp_imm_s(
-                    IntCC::UnsignedLessThanOrEqual,
-                    d,
-                    i64::from(hi - lo),
-                ))
+                C::D(
+                    self.b
+                        .ins()
+                        .icmp_imm_s(IntCC::UnsignedLessThanOrEqual, d, i64::from(hi - lo)),
+                )
             }
         }
     }

@@ -79,8 +79,21 @@ impl Source for Choices<'_> {
 
 /// The program's string table: type names, short strings, non-ASCII, and a duplicate entry.
 const PROGRAM_STRINGS: &[&str] = &[
-    "a", "b", "ab", "", "int", "str", "float", "bool", "list", "dict", "NoneType", "héllo", "a",
-    "B", "\u{1F600}",
+    "a",
+    "b",
+    "ab",
+    "",
+    "int",
+    "str",
+    "float",
+    "bool",
+    "list",
+    "dict",
+    "NoneType",
+    "héllo",
+    "a",
+    "B",
+    "\u{1F600}",
 ];
 
 /// Strings configs may hold that the program does not.
@@ -211,7 +224,10 @@ pub fn value(src: &mut impl Source, depth: u32) -> Value {
 
 fn pick<T: Copy>(src: &mut impl Source, items: &[T], fallback: T) -> T {
     let n = u32::try_from(items.len()).unwrap_or(1);
-    items.get(src.below(n) as usize).copied().unwrap_or(fallback)
+    items
+        .get(src.below(n) as usize)
+        .copied()
+        .unwrap_or(fallback)
 }
 
 fn int(src: &mut impl Source) -> i64 {
@@ -265,7 +281,9 @@ impl<S: Source> Gen<'_, S> {
             },
             10 => Pred::Not(Box::new(self.pred(depth - 1))),
             11 | 12 => {
-                let items = (0..self.src.below(4)).map(|_| self.pred(depth - 1)).collect();
+                let items = (0..self.src.below(4))
+                    .map(|_| self.pred(depth - 1))
+                    .collect();
                 if self.src.one_in(2) {
                     Pred::And(items)
                 } else {
@@ -331,7 +349,11 @@ impl<S: Source> Gen<'_, S> {
                 lhs: Box::new(self.operand(depth - 1)),
                 rhs: Box::new(self.operand(depth - 1)),
             },
-            _ => Operand::List((0..self.src.below(3)).map(|_| self.operand(0)).collect()),
+            // A list built from operands: the JIT leaves such rules to the interpreter.
+            _ if self.src.one_in(4) => {
+                Operand::List((0..self.src.below(3)).map(|_| self.operand(0)).collect())
+            }
+            _ => self.slot(),
         }
     }
 
