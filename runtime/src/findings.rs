@@ -33,12 +33,12 @@ pub struct Finding {
 impl LoadedProgram {
     /// Evaluates every rule on a bound frame, appending findings to `out` in program order.
     pub fn evaluate_into(&self, frame: &Frame, out: &mut Vec<Finding>) {
+        let declared = self.bind_plan().declared_mask(frame);
         for (index, (eval, rule)) in self.rules().iter().zip(&self.program().rules).enumerate() {
             if eval.needs_declared
-                && !rule
-                    .reads
-                    .iter()
-                    .any(|s| frame.state(*s) == SlotState::Declared)
+                && !self
+                    .bind_plan()
+                    .reads_declared(index, &declared, &rule.reads, frame)
             {
                 continue;
             }

@@ -21,6 +21,8 @@ pub struct LoadedProgram {
     defaults: Vec<Option<Value>>,
     /// For each native type, the config path its kwargs sit under.
     mounts: Vec<(String, Vec<String>)>,
+    /// The slot paths as a trie, for binding.
+    bind_plan: crate::bind::BindPlan,
     /// The program's strings as ids (shared with every frame of the program, read by the JIT).
     interner: Arc<Interner>,
 }
@@ -81,6 +83,7 @@ impl LoadedProgram {
             rules: Vec::new(),
             defaults,
             mounts,
+            bind_plan: crate::bind::BindPlan::new(&program),
             interner: Arc::new(Interner::new(&program.strings)),
             program,
         };
@@ -110,6 +113,11 @@ impl LoadedProgram {
     /// The compiled program.
     pub fn program(&self) -> &Program {
         &self.program
+    }
+
+    /// The slot-path trie binding walks.
+    pub fn bind_plan(&self) -> &crate::bind::BindPlan {
+        &self.bind_plan
     }
 
     /// The prepared rules, in program order.

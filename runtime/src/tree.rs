@@ -15,6 +15,13 @@ pub trait ConfigTree {
     fn to_value(&self) -> Value;
     /// Where the value was written, when known.
     fn span(&self) -> Option<Span>;
+    /// Calls `f` on every `(key, value)` entry of a mapping (nothing for other values) and returns
+    /// `true`; returns `false` without calling `f` when this tree cannot enumerate its entries
+    /// cheaply or its keys may repeat (the binder then looks keys up with [`ConfigTree::child`]).
+    fn for_each_entry(&self, f: &mut dyn FnMut(&str, &Self)) -> bool {
+        let _ = f;
+        false
+    }
 }
 
 impl ConfigTree for serde_json::Value {
@@ -32,6 +39,15 @@ impl ConfigTree for serde_json::Value {
 
     fn span(&self) -> Option<Span> {
         None
+    }
+
+    fn for_each_entry(&self, f: &mut dyn FnMut(&str, &Self)) -> bool {
+        if let Some(map) = self.as_object() {
+            for (key, value) in map {
+                f(key, value);
+            }
+        }
+        true
     }
 }
 

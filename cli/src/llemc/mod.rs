@@ -3,6 +3,7 @@
 pub mod build_corpus;
 mod check;
 mod compile;
+pub mod eval;
 pub mod diff_corpus;
 mod explain;
 mod mine;
@@ -31,6 +32,9 @@ enum Command {
     Compile(CompileArgs),
     /// Show one rule: as written, its canonical predicate and its IR.
     Explain(ExplainArgs),
+    /// Evaluate a corpus or artifact on a stream of JSON configs (one per line), one JSON result
+    /// line per input line.
+    Eval(eval::EvalArgs),
     /// Fetch an engine library's source and mine rules from it (`mine static`, `mine source`).
     Mine(mine::MineArgs),
     /// Merge the miners' staging files and the manual seeds into
@@ -130,6 +134,7 @@ pub fn run(
         Command::Check(a) => check::run(&a.corpora, &a.options, out, err),
         Command::Compile(a) => compile::run(&a.corpora, &a.output, &a.options, out, err),
         Command::Explain(a) => explain::run(&a.rule_id, &a.corpus, &a.options, out, err),
+        Command::Eval(a) => eval::run(&a, out, err),
         Command::Mine(a) => mine::run(&a, out, err),
         Command::BuildCorpus(a) => build_corpus::run(&a, out, err),
         Command::DiffCorpus(a) => diff_corpus::run(&a, out, err),

@@ -1,0 +1,144 @@
+//! Criterion benchmarks of the interpreter: binding a config, evaluating a bound frame, and
+//! bind + evaluate over 1,000 configs, for the three v1 compat corpora (compatibility mode,
+//! configs from conformance/data) and llemc's own transformers seeds (schema mode, the
+//! transformers conformance configs with `transformers.sampling.*` moved to
+//! `transformers.generation.*`, where the seeds' GenerationConfig is mounted).
+//!
+//! `cargo bench -p llemc-runtime --bench evaluate` (add `-- <filter>` to pick one corpus).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use llemc_runtime::compile::{CorpusInput, compile_corpus};
+use llemc_runtime::loaded::LoadedProgram;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const CONFIGS: usize = 1000;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn program(corpus: &Path, schema: Option<&Path>) -> LoadedProgram {
+    let text = std::fs::read_to_string(corpus).unwrap();
+    let schema_text = schema.map(|s| std::fs::read_to_string(s).unwrap());
+    let name = corpus.display().to_string();
+    let input = CorpusInput {
+        name: &name,
+        text: &text,
+        schema: schema_text.as_deref().map(|t| ("schema.yaml", t)),
+        compat: schema.is_none(),
+        engine_version: None,
+    };
+    match compile_corpus(&input) {
+        Ok((p, _)) => p,
+        Err(_) => panic!("{name} does not compile"),
+    }
+}
+
+/// The first 1,000 configs of a conformance data file.
+fn configs(label: &str) -> Vec<serde_json::Value> {
+    let data = std::fs::read_to_string(
+        root()
+            .join("conformance/data")
+            .join(format!("{label}.jsonl")),
+    )
+    .unwrap();
+    data.lines()
+        .take(CONFIGS)
+        .map(|l| {
+            let mut record: serde_json::Value = serde_json::from_str(l).unwrap();
+            record["config"].take()
+        })
+        .collect()
+}
+
+/// `transformers.sampling.*` → `transformers.generation.*`.
+fn to_generation(mut config: serde_json::Value) -> serde_json::Value {
+    if let Some(t) = config
+        .get_mut("transformers")
+        .and_then(|t| t.as_object_mut())
+        && let Some(s) = t.remove("sampling")
+    {
+        t.insert("generation".to_owned(), s);
+    }
+    config
+}
+
+fn bench_corpus(
+    c: &mut Criterion,
+    name: &str,
+    program: &LoadedProgram,
+    configs: &[serde_json::Value],
+) {
+    let mut group = c.benchmark_group(name);
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1));
+    // The one config of the 1,000 that fires the most rules.
+    let mut frame = program.frame();
+    let mut findings = Vec::new();
+    let busiest = configs
+        .iter()
+        .max_by_key(|cfg| {
+            program.bind(*cfg, &mut frame);
+            findings.clear();
+            program.evaluate_into(&frame, &mut findings);
+            findings.len()
+        })
+        .unwrap();
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("bind_one", |b| {
+        b.iter(|| program.bind(black_box(busiest), &mut frame))
+    });
+    program.bind(busiest, &mut frame);
+    group.bench_function("evaluate_one", |b| {
+        b.iter(|| {
+            findings.clear();
+            program.evaluate_into(black_box(&frame), &mut findings);
+            findings.len()
+        })
+    });
+    group.throughput(Throughput::Elements(configs.len() as u64));
+    group.bench_function("bind_evaluate_1000", |b| {
+        b.iter(|| {
+            let mut fired = 0;
+            for cfg in configs {
+                program.bind(black_box(cfg), &mut frame);
+                findings.clear();
+                program.evaluate_into(&frame, &mut findings);
+                fired += findings.len();
+            }
+            fired
+        })
+    });
+    group.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    let compat = root().join("../shared/compat");
+    for engine in ["transformers", "vllm", "tensorrt"] {
+        let p = program(&compat.join(format!("{engine}.yaml")), None);
+        bench_corpus(c, &format!("compat_{engine}"), &p, &configs(engine));
+    }
+    let seeds = program(
+        &root().join("engines/transformers/seeds.yaml"),
+        Some(&root().join("engines/transformers/schema.yaml")),
+    );
+    let generation: Vec<serde_json::Value> = configs("transformers")
+        .into_iter()
+        .map(to_generation)
+        .collect();
+    bench_corpus(c, "seeds_transformers", &seeds, &generation);
+}
+
+criterion_group!(evaluate, benches);
+criterion_main!(evaluate);
