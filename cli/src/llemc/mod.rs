@@ -3,8 +3,8 @@
 pub mod build_corpus;
 mod check;
 mod compile;
-pub mod eval;
 pub mod diff_corpus;
+pub mod eval;
 mod explain;
 mod mine;
 
