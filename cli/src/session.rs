@@ -58,10 +58,17 @@ pub fn read_text(path: &Path, sources: &mut SourceMap) -> Result<String, (Diagno
         Ok(text) => Ok(text),
         Err(mut d) => {
             // Show the text (invalid bytes replaced) so the label has a place to point at.
-            let valid_up_to = std::str::from_utf8(&bytes).err().map(|e| e.valid_up_to()).unwrap_or(0);
+            let valid_up_to = std::str::from_utf8(&bytes)
+                .err()
+                .map(|e| e.valid_up_to())
+                .unwrap_or(0);
             let file = sources.add(display, String::from_utf8_lossy(&bytes).into_owned());
             let span = llemc_grammar::ast::Span::new(valid_up_to, valid_up_to + 1);
-            d.primary = Some(llemc_compiler::diagnostic::Label::new(file, span, "not UTF-8"));
+            d.primary = Some(llemc_compiler::diagnostic::Label::new(
+                file,
+                span,
+                "not UTF-8",
+            ));
             Err((d, false))
         }
     }
@@ -163,7 +170,9 @@ impl Session {
                 // `engines/<engine>/schema.yaml`, or `engines/<engine>/<version>/schema.yaml` beside a
                 // per-version corpus.
                 let parent = candidate.parent();
-                let inside_engine_dir = parent.and_then(Path::file_name).is_some_and(|n| n == engine)
+                let inside_engine_dir = parent
+                    .and_then(Path::file_name)
+                    .is_some_and(|n| n == engine)
                     || parent
                         .and_then(Path::parent)
                         .and_then(Path::file_name)

@@ -1,5 +1,11 @@
 //! `llemc check`, `compile` and `explain`, driven in-process.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 use std::path::{Path, PathBuf};
 
@@ -20,7 +26,11 @@ fn llemc(args: &[&str]) -> (i32, String, String) {
     std::env::set_current_dir(repo()).unwrap();
     let code = llemc_cli::llemc::run(argv, &mut out, &mut err);
     std::env::set_current_dir(cwd).unwrap();
-    (code, String::from_utf8(out).unwrap(), String::from_utf8(err).unwrap())
+    (
+        code,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
 }
 
 fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
@@ -33,7 +43,12 @@ fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
 
 #[test]
 fn shipped_seeds_check_clean() {
-    let (code, out, err) = llemc(&["check", "--color", "never", "engines/transformers/seeds.yaml"]);
+    let (code, out, err) = llemc(&[
+        "check",
+        "--color",
+        "never",
+        "engines/transformers/seeds.yaml",
+    ]);
     assert_eq!((code, out.as_str()), (0, ""), "{err}");
     assert!(err.contains("0 errors, 0 warnings"), "{err}");
 }
@@ -58,10 +73,19 @@ fn compat_corpora_check_without_errors() {
 
 #[test]
 fn mistakes_are_reported_with_exit_code_1() {
-    let (code, _, err) =
-        llemc(&["check", "--color", "never", "--schema", "compiler/tests/fixtures/check/schema.yaml", "compiler/tests/fixtures/check/mistakes.yaml"]);
+    let (code, _, err) = llemc(&[
+        "check",
+        "--color",
+        "never",
+        "--schema",
+        "compiler/tests/fixtures/check/schema.yaml",
+        "compiler/tests/fixtures/check/mistakes.yaml",
+    ]);
     assert_eq!(code, 1);
-    assert!(err.contains("error[E302]: unknown field `num_beam`"), "{err}");
+    assert!(
+        err.contains("error[E302]: unknown field `num_beam`"),
+        "{err}"
+    );
     assert!(err.contains("errors,"), "{err}");
 }
 
@@ -95,23 +119,45 @@ fn missing_file_is_exit_2() {
 fn usage_errors_are_exit_2() {
     assert_eq!(llemc(&["check"]).0, 2);
     assert_eq!(llemc(&["frobnicate"]).0, 2);
-    assert_eq!(llemc(&["check", "--compat", "--schema", "x.yaml", "y.yaml"]).0, 2);
+    assert_eq!(
+        llemc(&["check", "--compat", "--schema", "x.yaml", "y.yaml"]).0,
+        2
+    );
     assert_eq!(llemc(&["--version"]).0, 0);
 }
 
 #[test]
 fn invalid_utf8_is_located() {
-    let path = temp_file("bad-utf8.yaml", b"schema_version: 1.0.0\nengine: transformers\nrules: []\n# caf\xe9\n");
-    let (code, _, err) = llemc(&["check", "--compat", "--color", "never", path.to_str().unwrap()]);
+    let path = temp_file(
+        "bad-utf8.yaml",
+        b"schema_version: 1.0.0\nengine: transformers\nrules: []\n# caf\xe9\n",
+    );
+    let (code, _, err) = llemc(&[
+        "check",
+        "--compat",
+        "--color",
+        "never",
+        path.to_str().unwrap(),
+    ]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains(":4:"), "{err}");
 }
 
 #[test]
 fn deep_nesting_and_huge_files_do_not_crash() {
-    let deep = format!("schema_version: 1.0.0\nengine: x\nrules: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+    let deep = format!(
+        "schema_version: 1.0.0\nengine: x\nrules: {}{}\n",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
     let path = temp_file("deep.yaml", deep.as_bytes());
-    let (code, _, err) = llemc(&["check", "--compat", "--color", "never", path.to_str().unwrap()]);
+    let (code, _, err) = llemc(&[
+        "check",
+        "--compat",
+        "--color",
+        "never",
+        path.to_str().unwrap(),
+    ]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("E105"), "{err}");
 
@@ -123,23 +169,47 @@ fn deep_nesting_and_huge_files_do_not_crash() {
         n += 1;
     }
     let path = temp_file("big.yaml", big.as_bytes());
-    let (code, _, err) = llemc(&["check", "--compat", "--color", "never", path.to_str().unwrap()]);
+    let (code, _, err) = llemc(&[
+        "check",
+        "--compat",
+        "--color",
+        "never",
+        path.to_str().unwrap(),
+    ]);
     assert_eq!(code, 0, "{}", err.chars().take(2000).collect::<String>());
-    assert!(err.contains(&format!("({n} rules)")), "{}", err.lines().last().unwrap_or(""));
+    assert!(
+        err.contains(&format!("({n} rules)")),
+        "{}",
+        err.lines().last().unwrap_or("")
+    );
 }
 
 #[test]
 fn compile_writes_a_loadable_artifact_and_refuses_on_errors() {
     let out_path = std::env::temp_dir().join(format!("llemc-seeds-{}.llemc", std::process::id()));
     let out_str = out_path.to_str().unwrap();
-    let (code, _, err) = llemc(&["compile", "--color", "never", "engines/transformers/seeds.yaml", "-o", out_str]);
+    let (code, _, err) = llemc(&[
+        "compile",
+        "--color",
+        "never",
+        "engines/transformers/seeds.yaml",
+        "-o",
+        out_str,
+    ]);
     assert_eq!(code, 0, "{err}");
     let bytes = std::fs::read(&out_path).unwrap();
     let program = llemc_compiler::artifact::decode(&bytes).unwrap();
     assert_eq!(program.engine, "transformers");
     assert!(!program.compat);
     // Deterministic: compiling again writes the same bytes.
-    let (code, _, _) = llemc(&["compile", "--color", "never", "engines/transformers/seeds.yaml", "-o", out_str]);
+    let (code, _, _) = llemc(&[
+        "compile",
+        "--color",
+        "never",
+        "engines/transformers/seeds.yaml",
+        "-o",
+        out_str,
+    ]);
     assert_eq!(code, 0);
     assert_eq!(std::fs::read(&out_path).unwrap(), bytes);
 
@@ -161,10 +231,23 @@ fn compile_writes_a_loadable_artifact_and_refuses_on_errors() {
 
 #[test]
 fn explain_shows_rule_canonical_form_and_ir() {
-    let (code, out, err) = llemc(&["explain", "transformers_generation_greedy_ignores_temperature", "--corpus", "engines/transformers/seeds.yaml"]);
+    let (code, out, err) = llemc(&[
+        "explain",
+        "transformers_generation_greedy_ignores_temperature",
+        "--corpus",
+        "engines/transformers/seeds.yaml",
+    ]);
     assert_eq!(code, 0, "{err}");
     insta::assert_snapshot!("explain", out);
-    let (code, _, err) = llemc(&["explain", "transformers_generation_greedy_ignores_temperatur", "--corpus", "engines/transformers/seeds.yaml"]);
+    let (code, _, err) = llemc(&[
+        "explain",
+        "transformers_generation_greedy_ignores_temperatur",
+        "--corpus",
+        "engines/transformers/seeds.yaml",
+    ]);
     assert_eq!(code, 2);
-    assert!(err.contains("did you mean `transformers_generation_greedy_ignores_temperature`"), "{err}");
+    assert!(
+        err.contains("did you mean `transformers_generation_greedy_ignores_temperature`"),
+        "{err}"
+    );
 }

@@ -53,7 +53,10 @@ fn small_example_human() {
 
 #[test]
 fn small_example_json() {
-    let r = sweep("../examples/sweep-small.yaml", &["--format", "json", "--show", "3"]);
+    let r = sweep(
+        "../examples/sweep-small.yaml",
+        &["--format", "json", "--show", "3"],
+    );
     assert_eq!(r.code, 1, "{}", r.stderr);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["points"], 38);
@@ -96,7 +99,10 @@ fn emit_valid_writes_full_configs_that_config_check_accepts() {
 fn invalid_points_are_rejected_by_config_check_too() {
     // Every invalid point listed, rebuilt on the base as a full config, is rejected by
     // `llem config check` with the same rule ids.
-    let r = sweep("../examples/sweep-small.yaml", &["--format", "json", "--show", "1000"]);
+    let r = sweep(
+        "../examples/sweep-small.yaml",
+        &["--format", "json", "--show", "1000"],
+    );
     let report: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     let base = std::fs::read_to_string("../examples/transformers-valid.yaml").unwrap();
     let points = report["invalid_points"].as_array().unwrap();
@@ -159,7 +165,11 @@ fn invalid_points_are_rejected_by_config_check_too() {
             ids.sort();
             ids
         };
-        assert_eq!(ids(&checked["findings"]), ids(&point["findings"]), "{config}");
+        assert_eq!(
+            ids(&checked["findings"]),
+            ids(&point["findings"]),
+            "{config}"
+        );
     }
 }
 
@@ -171,8 +181,16 @@ fn bad(name: &str) -> Run {
 fn unknown_grid_field_suggests_the_right_one() {
     let r = bad("unknown-field");
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("did you mean `num_beams`?"), "{}", r.stderr);
-    assert!(r.stderr.contains("did you mean `generation`?"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("did you mean `num_beams`?"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("did you mean `generation`?"),
+        "{}",
+        r.stderr
+    );
     assert_snapshot!(r.stderr);
 }
 
@@ -211,7 +229,11 @@ fn missing_base_is_an_io_error() {
 fn base_config_errors_are_shown_against_the_base_file() {
     let r = bad("base-errors");
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("tests/sweep/../llem/unknown-field.yaml"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("tests/sweep/../llem/unknown-field.yaml"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("error[E706]"), "{}", r.stderr);
     assert_snapshot!(r.stderr);
 }
@@ -230,9 +252,7 @@ fn inline_experiment_and_new_section() {
 fn grid_too_large_for_u64_is_refused_with_the_axis_sizes() {
     let values: Vec<String> = (1..=600).map(|i| i.to_string()).collect();
     let list = format!("[{}]", values.join(", "));
-    let mut study = String::from(
-        "experiment:\n  engine: transformers\n  model: gpt2\ngrid:\n",
-    );
+    let mut study = String::from("experiment:\n  engine: transformers\n  model: gpt2\ngrid:\n");
     for field in [
         "max_length",
         "max_new_tokens",
@@ -250,7 +270,8 @@ fn grid_too_large_for_u64_is_refused_with_the_axis_sizes() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("error[E725]"), "{}", r.stderr);
     assert!(
-        r.stderr.contains("transformers.generation.max_length (600) × "),
+        r.stderr
+            .contains("transformers.generation.max_length (600) × "),
         "{}",
         r.stderr
     );
@@ -270,7 +291,10 @@ fn streaming_count_is_the_product_and_backends_agree() {
     let path = temp("mid.yaml");
     std::fs::write(&path, study).unwrap();
     let p = path.to_str().unwrap();
-    let interp = sweep(p, &["--format", "json", "--backend", "interp", "--show", "50"]);
+    let interp = sweep(
+        p,
+        &["--format", "json", "--backend", "interp", "--show", "50"],
+    );
     let jit = sweep(p, &["--format", "json", "--backend", "jit", "--show", "50"]);
     let auto = sweep(p, &["--format", "json", "--show", "50"]);
     let v: serde_json::Value = serde_json::from_str(&interp.stdout).unwrap();

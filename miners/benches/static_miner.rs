@@ -10,7 +10,8 @@ use std::path::PathBuf;
 
 fn bench(c: &mut Criterion) {
     let ws = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let text = std::fs::read_to_string(ws.join("engine_versions/transformers.yaml")).unwrap_or_default();
+    let text =
+        std::fs::read_to_string(ws.join("engine_versions/transformers.yaml")).unwrap_or_default();
     let Ok(ssot) = read_ssot(FileId(0), &text) else {
         eprintln!("engine_versions/transformers.yaml does not read");
         return;

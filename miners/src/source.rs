@@ -88,7 +88,14 @@ pub fn ensure_wheel(
     fs::create_dir_all(wheel_dir).map_err(|e| io_err(wheel_dir, e))?;
     let requirement = format!("{distribution}=={version}");
     let output = Command::new("python3")
-        .args(["-m", "pip", "download", "--no-deps", "--only-binary", ":all:"])
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+        ])
         .arg(&requirement)
         .arg("-d")
         .arg(wheel_dir)
@@ -154,8 +161,8 @@ pub fn ensure_unpacked(wheel: &Path, dest: &Path) -> Result<(), SourceError> {
             continue;
         };
         let name = rel.to_string_lossy().into_owned();
-        let wanted = name.ends_with(".py")
-            || (name.ends_with("/METADATA") && name.contains(".dist-info/"));
+        let wanted =
+            name.ends_with(".py") || (name.ends_with("/METADATA") && name.contains(".dist-info/"));
         if !wanted || entry.is_dir() {
             continue;
         }
@@ -199,9 +206,9 @@ pub fn source_version(root: &Path, package: &str) -> Option<String> {
         let mut metas: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with(&format!("{package}-")) && n.ends_with(".dist-info"))
+                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                    n.starts_with(&format!("{package}-")) && n.ends_with(".dist-info")
+                })
             })
             .map(|p| p.join("METADATA"))
             .collect();

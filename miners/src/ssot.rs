@@ -215,7 +215,11 @@ impl Reader {
                         }
                     }
                 }
-                None => self.err(node, "`landmarks` must be a list".into(), "write a YAML list"),
+                None => self.err(
+                    node,
+                    "`landmarks` must be a list".into(),
+                    "write a YAML list",
+                ),
             }
         }
         out

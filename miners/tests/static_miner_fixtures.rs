@@ -59,14 +59,20 @@ fn fixture_rules_compile_against_generated_schema() {
 fn renamed_landmark_is_a_hard_error() {
     let err = mine(&ssot(), "1.2.3", &fixtures().join("renamed")).err();
     assert!(matches!(err, Some(MineError::MissingLandmarks(_))));
-    insta::assert_snapshot!("renamed_landmark", err.map(|e| e.to_string()).unwrap_or_default());
+    insta::assert_snapshot!(
+        "renamed_landmark",
+        err.map(|e| e.to_string()).unwrap_or_default()
+    );
 }
 
 #[test]
 fn absent_landmark_of_another_version_is_not_required() {
     // 1.1.0 lists `fallback_values` as absent; the source is 1.2.3, outside 1.1's envelope
     let err = mine(&ssot(), "1.1.0", &fixtures().join("good")).err();
-    insta::assert_snapshot!("outside_envelope_1_1", err.map(|e| e.to_string()).unwrap_or_default());
+    insta::assert_snapshot!(
+        "outside_envelope_1_1",
+        err.map(|e| e.to_string()).unwrap_or_default()
+    );
 }
 
 #[test]
@@ -79,14 +85,20 @@ fn source_that_does_not_parse_names_file_and_line() {
         }
         other => panic!("expected a syntax error, got {other:?}"),
     }
-    insta::assert_snapshot!("broken_source", err.map(|e| e.to_string()).unwrap_or_default());
+    insta::assert_snapshot!(
+        "broken_source",
+        err.map(|e| e.to_string()).unwrap_or_default()
+    );
 }
 
 #[test]
 fn version_outside_envelope_is_a_hard_error() {
     let err = mine(&ssot(), "1.2.3", &fixtures().join("outside")).err();
     assert!(matches!(err, Some(MineError::OutsideEnvelope { .. })));
-    insta::assert_snapshot!("outside_envelope", err.map(|e| e.to_string()).unwrap_or_default());
+    insta::assert_snapshot!(
+        "outside_envelope",
+        err.map(|e| e.to_string()).unwrap_or_default()
+    );
 }
 
 #[test]

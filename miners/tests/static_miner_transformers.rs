@@ -27,7 +27,9 @@ fn ssot() -> EngineSsot {
 fn mined(version: &str) -> MineOutput {
     let root = match fetch_source(&workspace().join(".cache"), "transformers", version) {
         Ok(r) => r,
-        Err(e) => panic!("the transformers {version} source is needed (run scripts/fetch-sources): {e}"),
+        Err(e) => {
+            panic!("the transformers {version} source is needed (run scripts/fetch-sources): {e}")
+        }
     };
     match mine(&ssot(), version, &root) {
         Ok(o) => o,
@@ -38,10 +40,17 @@ fn mined(version: &str) -> MineOutput {
 fn check_version(version: &str) {
     let out = mined(version);
     for r in &out.staging.rules {
-        assert!(llemc_grammar::parse_predicate(&r.when).is_ok(), "{}: {}", r.id, r.when);
+        assert!(
+            llemc_grammar::parse_predicate(&r.when).is_ok(),
+            "{}: {}",
+            r.id,
+            r.when
+        );
     }
     if let Err(d) = check_against_schema(&out.staging, &out.schema_yaml) {
-        panic!("transformers {version}: mined rules do not compile against the generated schema:\n{d}");
+        panic!(
+            "transformers {version}: mined rules do not compile against the generated schema:\n{d}"
+        );
     }
     let snap = format!("transformers_{}_rules", version.replace('.', "_"));
     insta::assert_snapshot!(snap, out.staging.listing());
@@ -74,9 +83,26 @@ fn fields_of(when: &str) -> BTreeSet<String> {
             continue;
         }
         const KEYWORDS: [&str; 20] = [
-            "and", "or", "not", "in", "not_in", "is", "null", "true", "false", "present", "absent",
-            "len", "equals", "not_equal", "type_is", "type_is_not", "divisible_by",
-            "not_divisible_by", "", "_",
+            "and",
+            "or",
+            "not",
+            "in",
+            "not_in",
+            "is",
+            "null",
+            "true",
+            "false",
+            "present",
+            "absent",
+            "len",
+            "equals",
+            "not_equal",
+            "type_is",
+            "type_is_not",
+            "divisible_by",
+            "not_divisible_by",
+            "",
+            "_",
         ];
         if !KEYWORDS.contains(&tok) {
             out.insert(tok.to_owned());
@@ -93,16 +119,26 @@ fn seeds_versus_mined_5_14_1() {
     let seeds_path = workspace().join("engines/transformers/seeds.yaml");
     let text = std::fs::read_to_string(&seeds_path).unwrap_or_default();
     let (corpus, _) = read_corpus(FileId(0), &text);
-    let Some(corpus) = corpus else { panic!("seeds.yaml does not read") };
+    let Some(corpus) = corpus else {
+        panic!("seeds.yaml does not read")
+    };
     let mut listing = String::new();
     let (mut same, mut differ, mut unmatched) = (0, 0, 0);
     for seed in &corpus.rules {
-        let Some(native) = seed.native_type.as_ref().map(|n| n.value.clone()) else { continue };
-        let Some(when) = seed.predicate.when.as_ref() else { continue };
+        let Some(native) = seed.native_type.as_ref().map(|n| n.value.clone()) else {
+            continue;
+        };
+        let Some(when) = seed.predicate.when.as_ref() else {
+            continue;
+        };
         let seed_when = llemc_grammar::print_expr(when);
         // strip string literals before collecting field names
         let seed_fields = fields_of(&strip_strings(&seed_when));
-        let line = seed.miner_source.as_ref().and_then(|m| m.line.as_ref()).map(|l| l.value);
+        let line = seed
+            .miner_source
+            .as_ref()
+            .and_then(|m| m.line.as_ref())
+            .map(|l| l.value);
         let candidates: Vec<_> = out
             .staging
             .rules
@@ -110,7 +146,9 @@ fn seeds_versus_mined_5_14_1() {
             .filter(|r| r.native_type == native)
             .filter(|r| {
                 let f = fields_of(&strip_strings(&r.when));
-                f == seed_fields || (Some(i64::from(r.miner_source.line_at_scan)) == line && !f.is_disjoint(&seed_fields))
+                f == seed_fields
+                    || (Some(i64::from(r.miner_source.line_at_scan)) == line
+                        && !f.is_disjoint(&seed_fields))
             })
             .collect();
         let _ = writeln!(listing, "{}", seed.id.value);
@@ -118,11 +156,9 @@ fn seeds_versus_mined_5_14_1() {
         match candidates.first() {
             None => {
                 unmatched += 1;
-                let opaque = out
-                    .staging
-                    .opaque
-                    .iter()
-                    .find(|o| o.native_type == native && Some(i64::from(o.miner_source.line_at_scan)) == line);
+                let opaque = out.staging.opaque.iter().find(|o| {
+                    o.native_type == native && Some(i64::from(o.miner_source.line_at_scan)) == line
+                });
                 match opaque {
                     Some(o) => {
                         let _ = writeln!(listing, "  mined: OPAQUE {} ({})", o.id, o.reason);
@@ -134,7 +170,11 @@ fn seeds_versus_mined_5_14_1() {
             }
             Some(_) => {
                 for c in &candidates {
-                    let verdict = if c.when == seed_when { "SAME" } else { "DIFFERS" };
+                    let verdict = if c.when == seed_when {
+                        "SAME"
+                    } else {
+                        "DIFFERS"
+                    };
                     let _ = writeln!(listing, "  mined: {} [{verdict}] {}", c.id, c.when);
                 }
                 if candidates.iter().any(|c| c.when == seed_when) {
@@ -145,7 +185,10 @@ fn seeds_versus_mined_5_14_1() {
             }
         }
     }
-    let _ = writeln!(listing, "summary: {same} same, {differ} differ, {unmatched} unmatched");
+    let _ = writeln!(
+        listing,
+        "summary: {same} same, {differ} differ, {unmatched} unmatched"
+    );
     insta::assert_snapshot!("seeds_versus_mined_5_14_1", listing);
 }
 

@@ -257,11 +257,26 @@ fn clear(frame: &mut Frame) {
     }
 }
 
+/// Whether `tree` holds a mapping at `path` (the config builds the object there).
+fn builds<T: ConfigTree>(tree: &T, path: &[String]) -> bool {
+    let mut node = tree;
+    for segment in path {
+        match node.child(segment) {
+            Some(child) => node = child,
+            None => return false,
+        }
+    }
+    node.is_mapping()
+}
+
 impl LoadedProgram {
     /// Binds a whole config tree (absolute config paths).
     pub fn bind<T: ConfigTree>(&self, root: &T, frame: &mut Frame) {
         clear(frame);
         self.walk(0, root, frame);
+        for (index, (_, path)) in self.objects().iter().enumerate() {
+            frame.set_object(index, builds(root, path));
+        }
     }
 
     /// Binds the constructor kwargs of one native type (they are placed at its config path).
@@ -280,6 +295,17 @@ impl LoadedProgram {
         self.walk(mount.node, kwargs, frame);
         if kwargs.is_mapping() {
             self.apply_defaults(&mount.defaults, frame);
+        }
+        // Objects at or inside this native type's mount are built when the kwargs hold them.
+        let base = self
+            .mount(native_type)
+            .map(<[String]>::to_vec)
+            .unwrap_or_default();
+        for (index, (_, path)) in self.objects().iter().enumerate() {
+            let present = path
+                .strip_prefix(base.as_slice())
+                .is_some_and(|rest| builds(kwargs, rest));
+            frame.set_object(index, present);
         }
         true
     }

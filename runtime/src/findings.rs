@@ -31,10 +31,14 @@ pub struct Finding {
 }
 
 impl LoadedProgram {
-    /// Evaluates every rule on a bound frame, appending findings to `out` in program order.
+    /// Evaluates every rule on a bound frame, appending findings to `out` in program order. A rule
+    /// about a native type applies only when the config builds that object (schema mode).
     pub fn evaluate_into(&self, frame: &Frame, out: &mut Vec<Finding>) {
         let declared = self.bind_plan().declared_mask(frame);
         for (index, (eval, rule)) in self.rules().iter().zip(&self.program().rules).enumerate() {
+            if !self.rule_applies(index, frame) {
+                continue;
+            }
             if eval.needs_declared
                 && !self
                     .bind_plan()
@@ -53,7 +57,7 @@ impl LoadedProgram {
     /// in program order, exactly as [`LoadedProgram::evaluate_into`] builds them.
     pub fn findings_from_fired(&self, frame: &Frame, fired: &[bool], out: &mut Vec<Finding>) {
         for (index, (rule, fired)) in self.program().rules.iter().zip(fired).enumerate() {
-            if *fired {
+            if *fired && self.rule_applies(index, frame) {
                 out.push(self.finding(index, rule, frame));
             }
         }

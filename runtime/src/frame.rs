@@ -27,6 +27,9 @@ pub struct Frame {
     cells: Vec<Cell>,
     /// The program's string interner (strings in cells are ids of it).
     interner: Option<Arc<Interner>>,
+    /// Per native-type object of the program (see [`crate::loaded::LoadedProgram::objects`]):
+    /// whether the config builds it. Empty when the frame was not bound by its program.
+    objects: Vec<bool>,
 }
 
 static NULL: Value = Value::Null;
@@ -40,6 +43,7 @@ impl Frame {
             spans: vec![None; slots],
             cells: vec![Cell::default(); slots],
             interner: None,
+            objects: Vec::new(),
         }
     }
 
@@ -119,6 +123,22 @@ impl Frame {
     /// The declared value, if the config wrote one.
     pub fn declared(&self, slot: SlotId) -> Option<&Value> {
         (self.state(slot) == SlotState::Declared).then(|| self.value(slot))
+    }
+
+    /// Records whether the config builds native-type object `index`.
+    pub fn set_object(&mut self, index: usize, present: bool) {
+        if self.objects.len() <= index {
+            self.objects.resize(index + 1, false);
+        }
+        if let Some(o) = self.objects.get_mut(index) {
+            *o = present;
+        }
+    }
+
+    /// Whether the config builds native-type object `index` (frames that were not bound by a
+    /// program know nothing about objects: every object counts as built).
+    pub fn object_present(&self, index: usize) -> bool {
+        self.objects.get(index).copied().unwrap_or(true)
     }
 
     /// Where the declared value was written (YAML configs only).

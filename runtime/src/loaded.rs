@@ -4,10 +4,10 @@
 use crate::frame::{Frame, SlotState};
 use crate::interp::{EvalPred, holds, prepare_pred};
 use crate::jit::cell::Interner;
-use std::sync::Arc;
 use llemc_compiler::artifact::{self, ArtifactError};
 use llemc_compiler::ir::{Const, Program, SlotId};
 use llemc_compiler::value::Value;
+use std::sync::Arc;
 
 /// Above this many defaulted slots in one rule, skippability is not precomputed (the rule is
 /// always evaluated).
@@ -25,6 +25,9 @@ pub struct LoadedProgram {
     bind_plan: crate::bind::BindPlan,
     /// The program's strings as ids (shared with every frame of the program, read by the JIT).
     interner: Arc<Interner>,
+    /// Per rule, the index in `mounts` of the object its native type describes (schema mode):
+    /// the rule applies only when the config builds that object.
+    rule_objects: Vec<Option<usize>>,
 }
 
 /// One rule prepared for evaluation.
@@ -85,8 +88,21 @@ impl LoadedProgram {
             mounts,
             bind_plan: crate::bind::BindPlan::new(&program),
             interner: Arc::new(Interner::new(&program.strings)),
+            rule_objects: Vec::new(),
             program,
         };
+        loaded.rule_objects = loaded
+            .program
+            .rules
+            .iter()
+            .map(|r| {
+                let native = r
+                    .native_type
+                    .as_deref()
+                    .filter(|_| !loaded.program.compat)?;
+                loaded.mounts.iter().position(|(n, _)| n == native)
+            })
+            .collect();
         loaded.rules = loaded
             .program
             .rules
@@ -136,6 +152,23 @@ impl LoadedProgram {
             .iter()
             .find(|(n, _)| n == native_type)
             .map(|(_, m)| m.as_slice())
+    }
+
+    /// The native-type objects of the program: `(native type, config path of its kwargs)`.
+    pub fn objects(&self) -> &[(String, Vec<String>)] {
+        &self.mounts
+    }
+
+    /// The object rule `index` is about, when the rule applies only if the config builds it.
+    pub fn rule_object(&self, index: usize) -> Option<usize> {
+        self.rule_objects.get(index).copied().flatten()
+    }
+
+    /// Whether rule `index` applies to a bound frame: its native type's object is built (a rule
+    /// describes what that object's constructor or validator does).
+    pub fn rule_applies(&self, index: usize, frame: &Frame) -> bool {
+        self.rule_object(index)
+            .is_none_or(|o| frame.object_present(o))
     }
 
     /// The native types the program knows, in slot order.

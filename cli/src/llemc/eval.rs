@@ -234,7 +234,14 @@ fn load(args: &EvalArgs, err: &mut dyn Write) -> Result<LoadedProgram, i32> {
         _ => {
             let errors: Vec<Diagnostic> = all.into_iter().filter(Diagnostic::is_error).collect();
             let mut sink = Vec::new();
-            emit(&errors, &session.sources, Format::Human, color, &mut sink, err);
+            emit(
+                &errors,
+                &session.sources,
+                Format::Human,
+                color,
+                &mut sink,
+                err,
+            );
             let _ = writeln!(err, "llemc: not evaluated: {}", counts(&errors));
             Err(if session.io_errors.is_empty() {
                 exit::FINDINGS

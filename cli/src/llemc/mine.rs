@@ -102,7 +102,12 @@ fn load_ssot(common: &Common, err: &mut dyn Write) -> Option<EngineSsot> {
     }
 }
 
-fn fetch(ssot: &EngineSsot, common: &Common, version: &str, err: &mut dyn Write) -> Option<PathBuf> {
+fn fetch(
+    ssot: &EngineSsot,
+    common: &Common,
+    version: &str,
+    err: &mut dyn Write,
+) -> Option<PathBuf> {
     match fetch_source(&common.cache, &ssot.distribution, version) {
         Ok(p) => Some(p),
         Err(e @ SourceError::Download { .. }) => {
@@ -117,8 +122,14 @@ fn fetch(ssot: &EngineSsot, common: &Common, version: &str, err: &mut dyn Write)
 }
 
 fn run_source(a: &SourceArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let Some(ssot) = load_ssot(&a.common, err) else { return exit::USAGE };
-    let version = a.common.version.clone().unwrap_or_else(|| ssot.default_version.clone());
+    let Some(ssot) = load_ssot(&a.common, err) else {
+        return exit::USAGE;
+    };
+    let version = a
+        .common
+        .version
+        .clone()
+        .unwrap_or_else(|| ssot.default_version.clone());
     if let Err(m) = ssot.version(&version) {
         let _ = writeln!(err, "error: {m}");
         return exit::USAGE;
@@ -142,8 +153,14 @@ fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
 }
 
 fn run_static(a: &StaticArgs, _out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let Some(ssot) = load_ssot(&a.common, err) else { return exit::USAGE };
-    let version = a.common.version.clone().unwrap_or_else(|| ssot.default_version.clone());
+    let Some(ssot) = load_ssot(&a.common, err) else {
+        return exit::USAGE;
+    };
+    let version = a
+        .common
+        .version
+        .clone()
+        .unwrap_or_else(|| ssot.default_version.clone());
     if let Err(m) = ssot.version(&version) {
         let _ = writeln!(err, "error: {m}");
         return exit::USAGE;
@@ -168,7 +185,9 @@ fn run_static(a: &StaticArgs, _out: &mut dyn Write, err: &mut dyn Write) -> i32 
         }
         times.push(start.elapsed().as_secs_f64());
     }
-    let Some(output) = result else { return exit::USAGE };
+    let Some(output) = result else {
+        return exit::USAGE;
+    };
     if let Err(d) = check_against_schema(&output.staging, &output.schema_yaml) {
         let _ = writeln!(
             err,
@@ -188,7 +207,10 @@ fn run_static(a: &StaticArgs, _out: &mut dyn Write, err: &mut dyn Write) -> i32 
     }
     let mut schema_note = String::new();
     if !a.no_schema {
-        let schema_path = a.schema_out.clone().or_else(|| ssot.artifact("schema", &version).map(PathBuf::from));
+        let schema_path = a
+            .schema_out
+            .clone()
+            .or_else(|| ssot.artifact("schema", &version).map(PathBuf::from));
         if let Some(p) = schema_path {
             if let Err(e) = write_atomic(&p, &output.schema_yaml) {
                 let _ = writeln!(err, "error: {e}");
@@ -209,12 +231,24 @@ fn run_static(a: &StaticArgs, _out: &mut dyn Write, err: &mut dyn Write) -> i32 
         r.duplicates,
         staging_path.display()
     );
-    let _ = writeln!(err, "  {:<28} {:>5} {:>10} {:>6}", "landmark / detector", "sites", "translated", "opaque");
+    let _ = writeln!(
+        err,
+        "  {:<28} {:>5} {:>10} {:>6}",
+        "landmark / detector", "sites", "translated", "opaque"
+    );
     for (k, c) in &r.by_landmark {
-        let _ = writeln!(err, "  {k:<28} {:>5} {:>10} {:>6}", c.sites, c.translated, c.opaque);
+        let _ = writeln!(
+            err,
+            "  {k:<28} {:>5} {:>10} {:>6}",
+            c.sites, c.translated, c.opaque
+        );
     }
     for (k, c) in &r.by_detector {
-        let _ = writeln!(err, "  {k:<28} {:>5} {:>10} {:>6}", c.sites, c.translated, c.opaque);
+        let _ = writeln!(
+            err,
+            "  {k:<28} {:>5} {:>10} {:>6}",
+            c.sites, c.translated, c.opaque
+        );
     }
     for (reason, n) in &r.opaque_reasons {
         let _ = writeln!(err, "  opaque x{n}: {reason}");

@@ -21,12 +21,20 @@ fn stmt(s: &r::Stmt) -> Stmt {
     let kind = match s {
         r::Stmt::ClassDef(c) => StmtKind::ClassDef {
             name: c.name.as_str().to_owned(),
-            decorators: c.decorator_list.iter().map(|d| expr(&d.expression)).collect(),
+            decorators: c
+                .decorator_list
+                .iter()
+                .map(|d| expr(&d.expression))
+                .collect(),
             body: suite(&c.body),
         },
         r::Stmt::FunctionDef(f) => StmtKind::FunctionDef {
             name: f.name.as_str().to_owned(),
-            decorators: f.decorator_list.iter().map(|d| expr(&d.expression)).collect(),
+            decorators: f
+                .decorator_list
+                .iter()
+                .map(|d| expr(&d.expression))
+                .collect(),
             params: f
                 .parameters
                 .iter_non_variadic_params()
@@ -259,7 +267,12 @@ fn expr(e: &r::Expr) -> Expr {
                 .arguments
                 .keywords
                 .iter()
-                .map(|k| (k.arg.as_ref().map(|a| a.as_str().to_owned()), expr(&k.value)))
+                .map(|k| {
+                    (
+                        k.arg.as_ref().map(|a| a.as_str().to_owned()),
+                        expr(&k.value),
+                    )
+                })
                 .collect(),
         },
         r::Expr::Tuple(t) => ExprKind::Tuple(t.elts.iter().map(expr).collect()),

@@ -83,16 +83,23 @@ pub fn collect(
                 }
             }
         }
-        StmtKind::AnnAssign { target, value: Some(value), .. } => {
+        StmtKind::AnnAssign {
+            target,
+            value: Some(value),
+            ..
+        } => {
             if let Some(n) = target.as_name() {
                 if let Some(l) = modules.const_expr(module_name, value, 0) {
                     info.class_consts.entry(n.to_owned()).or_insert(l);
                 }
             }
         }
-        StmtKind::FunctionDef { name, decorators, body, .. }
-            if decorators.iter().any(|d| d.as_name() == Some("property")) =>
-        {
+        StmtKind::FunctionDef {
+            name,
+            decorators,
+            body,
+            ..
+        } if decorators.iter().any(|d| d.as_name() == Some("property")) => {
             let stmts: Vec<&Stmt> = body
                 .iter()
                 .filter(|s| !matches!(&s.kind, StmtKind::Expr(e) if e.as_str().is_some()))
@@ -110,7 +117,13 @@ pub fn collect(
     let Some(init) = super::resolve::find_method(class, "__init__") else {
         return info;
     };
-    let StmtKind::FunctionDef { params, kwarg, body, .. } = &init.kind else {
+    let StmtKind::FunctionDef {
+        params,
+        kwarg,
+        body,
+        ..
+    } = &init.kind
+    else {
         return info;
     };
     info.kwargs_name = kwarg.clone();
@@ -133,7 +146,16 @@ pub fn collect(
     // kwargs.pop("x", default) anywhere in __init__, in source order
     let kw = kwarg.clone().unwrap_or_default();
     let mut locals: HashMap<String, String> = HashMap::new();
-    collect_init(modules, module_name, module, body, &kw, &mut info, &mut locals, false);
+    collect_init(
+        modules,
+        module_name,
+        module,
+        body,
+        &kw,
+        &mut info,
+        &mut locals,
+        false,
+    );
     info
 }
 
@@ -197,7 +219,9 @@ fn collect_init(
                         (ExprKind::Name(n), Some(f)) if !conditional => {
                             locals.insert(n.clone(), f.clone());
                         }
-                        (ExprKind::Attribute { value: obj, attr }, _) if obj.as_name() == Some("self") => {
+                        (ExprKind::Attribute { value: obj, attr }, _)
+                            if obj.as_name() == Some("self") =>
+                        {
                             match &stored {
                                 Some(f) if !conditional => {
                                     if attr != f {
@@ -206,11 +230,12 @@ fn collect_init(
                                 }
                                 Some(f) if attr == f => {}
                                 _ => {
-                                    let field = info
-                                        .aliases
-                                        .get(attr)
-                                        .cloned()
-                                        .or_else(|| info.fields.iter().find(|x| &x.name == attr).map(|x| x.name.clone()));
+                                    let field = info.aliases.get(attr).cloned().or_else(|| {
+                                        info.fields
+                                            .iter()
+                                            .find(|x| &x.name == attr)
+                                            .map(|x| x.name.clone())
+                                    });
                                     if let Some(field) = field {
                                         if conditional || stored.is_none() {
                                             info.rewritten.insert(field);
@@ -228,19 +253,60 @@ fn collect_init(
             StmtKind::If { body, clauses, .. } => {
                 collect_init(modules, module_name, module, body, kw, info, locals, true);
                 for c in clauses {
-                    collect_init(modules, module_name, module, &c.body, kw, info, locals, true);
+                    collect_init(
+                        modules,
+                        module_name,
+                        module,
+                        &c.body,
+                        kw,
+                        info,
+                        locals,
+                        true,
+                    );
                 }
             }
             StmtKind::For { body, .. } | StmtKind::While { body, .. } | StmtKind::With { body } => {
                 collect_init(modules, module_name, module, body, kw, info, locals, true);
             }
-            StmtKind::Try { body, handlers, orelse, finalbody } => {
-                collect_init(modules, module_name, module, body, kw, info, locals, conditional);
+            StmtKind::Try {
+                body,
+                handlers,
+                orelse,
+                finalbody,
+            } => {
+                collect_init(
+                    modules,
+                    module_name,
+                    module,
+                    body,
+                    kw,
+                    info,
+                    locals,
+                    conditional,
+                );
                 for h in handlers {
                     collect_init(modules, module_name, module, h, kw, info, locals, true);
                 }
-                collect_init(modules, module_name, module, orelse, kw, info, locals, conditional);
-                collect_init(modules, module_name, module, finalbody, kw, info, locals, conditional);
+                collect_init(
+                    modules,
+                    module_name,
+                    module,
+                    orelse,
+                    kw,
+                    info,
+                    locals,
+                    conditional,
+                );
+                collect_init(
+                    modules,
+                    module_name,
+                    module,
+                    finalbody,
+                    kw,
+                    info,
+                    locals,
+                    conditional,
+                );
             }
             _ => {}
         }
@@ -262,7 +328,9 @@ fn annotation_text(e: &Expr) -> Option<String> {
         ExprKind::None => Some("None".to_owned()),
         ExprKind::Attribute { .. } => e.dotted(),
         ExprKind::Str(s) => {
-            if s.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+            if s.chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+            {
                 Some(s.clone())
             } else {
                 None
@@ -272,12 +340,18 @@ fn annotation_text(e: &Expr) -> Option<String> {
             let head = value.dotted()?;
             let head = head.rsplit('.').next().unwrap_or(&head).to_owned();
             let args: Vec<String> = match &index.kind {
-                ExprKind::Tuple(items) => items.iter().map(annotation_text).collect::<Option<_>>()?,
+                ExprKind::Tuple(items) => {
+                    items.iter().map(annotation_text).collect::<Option<_>>()?
+                }
                 _ => vec![annotation_text(index)?],
             };
             Some(format!("{head}[{}]", args.join(", ")))
         }
-        ExprKind::BinOp { left, op: BinOp::BitOr, right } => {
+        ExprKind::BinOp {
+            left,
+            op: BinOp::BitOr,
+            right,
+        } => {
             let mut members = Vec::new();
             flatten_union(left, &mut members)?;
             flatten_union(right, &mut members)?;
@@ -289,7 +363,11 @@ fn annotation_text(e: &Expr) -> Option<String> {
 
 fn flatten_union(e: &Expr, out: &mut Vec<String>) -> Option<()> {
     match &e.kind {
-        ExprKind::BinOp { left, op: BinOp::BitOr, right } => {
+        ExprKind::BinOp {
+            left,
+            op: BinOp::BitOr,
+            right,
+        } => {
             flatten_union(left, out)?;
             flatten_union(right, out)
         }
@@ -364,7 +442,11 @@ pub fn field_type(
 }
 
 /// The dict a `defaults` landmark returns (`return {"key": literal, ...}`).
-pub fn returned_dict(modules: &mut Modules, module_name: &str, body: &[Stmt]) -> Option<BTreeMap<String, Lit>> {
+pub fn returned_dict(
+    modules: &mut Modules,
+    module_name: &str,
+    body: &[Stmt],
+) -> Option<BTreeMap<String, Lit>> {
     for stmt in body {
         if let StmtKind::Return(Some(e)) = &stmt.kind {
             if let ExprKind::Dict(items) = &e.kind {

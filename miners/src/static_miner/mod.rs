@@ -73,17 +73,32 @@ impl std::fmt::Display for MineError {
                 f,
                 "{root} declares no version (no {package}-*.dist-info/METADATA and no __version__ in {package}/__init__.py)"
             ),
-            MineError::OutsideEnvelope { version, found, envelope } => write!(
+            MineError::OutsideEnvelope {
+                version,
+                found,
+                envelope,
+            } => write!(
                 f,
                 "the source is version {found}, outside the envelope `{envelope}` of {version} in the SSOT: the library changed; add or update its entry under `versions:`"
             ),
             MineError::MissingLandmarks(items) => {
                 write!(f, "landmark(s) not found, the library changed: ")?;
                 f.write_str(&items.join("; "))?;
-                write!(f, " (update engine_versions: rename the landmark, or list it under the version's `absent:`)")
+                write!(
+                    f,
+                    " (update engine_versions: rename the landmark, or list it under the version's `absent:`)"
+                )
             }
-            MineError::Syntax { file, line, column, message } => {
-                write!(f, "{file}:{line}:{column}: Python source does not parse: {message}")
+            MineError::Syntax {
+                file,
+                line,
+                column,
+                message,
+            } => {
+                write!(
+                    f,
+                    "{file}:{line}:{column}: Python source does not parse: {message}"
+                )
             }
             MineError::Io { path, message } => write!(f, "{path}: {message}"),
         }
@@ -252,7 +267,8 @@ impl Staging {
                 let _ = writeln!(
                     out,
                     "  normalised: {}",
-                    serde_json::to_string(&r.expected_outcome.normalised_fields).unwrap_or_default()
+                    serde_json::to_string(&r.expected_outcome.normalised_fields)
+                        .unwrap_or_default()
                 );
             }
         }
@@ -290,7 +306,9 @@ struct TypeCtx {
 
 /// Mines `version` of the SSOT's engine from the source tree at `root`.
 pub fn mine(ssot: &EngineSsot, version: &str, root: &Path) -> Result<MineOutput, MineError> {
-    let entry = ssot.version(version).map_err(MineError::UnsupportedVersion)?;
+    let entry = ssot
+        .version(version)
+        .map_err(MineError::UnsupportedVersion)?;
     let package = ssot
         .native_types
         .first()
@@ -321,7 +339,10 @@ pub fn mine(ssot: &EngineSsot, version: &str, root: &Path) -> Result<MineOutput,
             continue;
         };
         let Some(module) = modules.load(&decl.module)? else {
-            missing.push(format!("module {} (for {}) does not exist", decl.module, decl.name));
+            missing.push(format!(
+                "module {} (for {}) does not exist",
+                decl.module, decl.name
+            ));
             continue;
         };
         let Some(class) = find_class(&module, &decl.class) else {
@@ -345,10 +366,17 @@ pub fn mine(ssot: &EngineSsot, version: &str, root: &Path) -> Result<MineOutput,
     // methods
     let mut methods: Vec<(String, String, Role)> = Vec::new();
     for l in &landmarks {
-        let Some(ctx) = types.get(&l.native_type) else { continue };
-        let Some(class) = find_class(&ctx.module, &ctx.info.class) else { continue };
+        let Some(ctx) = types.get(&l.native_type) else {
+            continue;
+        };
+        let Some(class) = find_class(&ctx.module, &ctx.info.class) else {
+            continue;
+        };
         if find_method(class, &l.method).is_none() {
-            missing.push(format!("method {}.{} in {}", ctx.info.class, l.method, ctx.module_name));
+            missing.push(format!(
+                "method {}.{} in {}",
+                ctx.info.class, l.method, ctx.module_name
+            ));
             continue;
         }
         methods.push((l.native_type.clone(), l.method.clone(), l.role));
@@ -361,12 +389,15 @@ pub fn mine(ssot: &EngineSsot, version: &str, root: &Path) -> Result<MineOutput,
         if *role != Role::Defaults {
             continue;
         }
-        let Some(ctx) = types.get_mut(native) else { continue };
+        let Some(ctx) = types.get_mut(native) else {
+            continue;
+        };
         let module = ctx.module.clone();
         if let Some(class) = find_class(&module, &ctx.info.class) {
             if let Some(m) = find_method(class, method) {
                 if let crate::python::ast::StmtKind::FunctionDef { body, .. } = &m.kind {
-                    ctx.info.generate_defaults = fields::returned_dict(&mut modules, &ctx.module_name, body);
+                    ctx.info.generate_defaults =
+                        fields::returned_dict(&mut modules, &ctx.module_name, body);
                 }
             }
         }
@@ -380,11 +411,19 @@ pub fn mine(ssot: &EngineSsot, version: &str, root: &Path) -> Result<MineOutput,
             if *role != Role::Validator {
                 continue;
             }
-            let Some(ctx) = types.get_mut(native) else { continue };
+            let Some(ctx) = types.get_mut(native) else {
+                continue;
+            };
             let module = ctx.module.clone();
-            let Some(class) = find_class(&module, &ctx.info.class) else { continue };
-            let Some(m) = find_method(class, method) else { continue };
-            let crate::python::ast::StmtKind::FunctionDef { body, .. } = &m.kind else { continue };
+            let Some(class) = find_class(&module, &ctx.info.class) else {
+                continue;
+            };
+            let Some(m) = find_method(class, method) else {
+                continue;
+            };
+            let crate::python::ast::StmtKind::FunctionDef { body, .. } = &m.kind else {
+                continue;
+            };
             let empty = HashMap::new();
             let kinds = kinds_by_type.get(native).unwrap_or(&empty);
             let mut walker = Walker::new(
@@ -409,8 +448,17 @@ pub fn mine(ssot: &EngineSsot, version: &str, root: &Path) -> Result<MineOutput,
             for (native, ctx) in &types {
                 let mut map = HashMap::new();
                 for f in &ctx.info.fields {
-                    let fallback = ctx.info.generate_defaults.as_ref().and_then(|d| d.get(&f.name));
-                    let ty = fields::field_type(f, ctx.usage.get(&f.name).copied(), ctx.usage_classes.get(&f.name), fallback);
+                    let fallback = ctx
+                        .info
+                        .generate_defaults
+                        .as_ref()
+                        .and_then(|d| d.get(&f.name));
+                    let ty = fields::field_type(
+                        f,
+                        ctx.usage.get(&f.name).copied(),
+                        ctx.usage_classes.get(&f.name),
+                        fallback,
+                    );
                     map.insert(f.name.clone(), ty.kinds());
                 }
                 kinds_by_type.insert(native.clone(), map);
@@ -419,7 +467,10 @@ pub fn mine(ssot: &EngineSsot, version: &str, root: &Path) -> Result<MineOutput,
     }
     let staging = build_staging(ssot, version, &types, all_sites);
     let schema_yaml = schema_yaml(ssot, version, &found, &types);
-    Ok(MineOutput { staging, schema_yaml })
+    Ok(MineOutput {
+        staging,
+        schema_yaml,
+    })
 }
 
 fn short_hash(parts: &[&str]) -> String {
@@ -428,7 +479,12 @@ fn short_hash(parts: &[&str]) -> String {
         h.update(p.as_bytes());
         h.update(&[0]);
     }
-    h.finalize().to_hex().as_str().get(..10).unwrap_or("").to_owned()
+    h.finalize()
+        .to_hex()
+        .as_str()
+        .get(..10)
+        .unwrap_or("")
+        .to_owned()
 }
 
 fn id_prefix(engine: &str, method: &str) -> String {
@@ -467,7 +523,10 @@ fn build_staging(
         report.assumptions.insert(name.clone(), a.reason.clone());
     }
     for (native, method, site) in sites {
-        let rel_path = types.get(&native).map(|c| c.rel_path.clone()).unwrap_or_default();
+        let rel_path = types
+            .get(&native)
+            .map(|c| c.rel_path.clone())
+            .unwrap_or_default();
         let (severity, outcome, channel) = site.detector.outcome();
         let source = MinerSource {
             path: rel_path,
@@ -475,7 +534,10 @@ fn build_staging(
             line_at_scan: site.line,
         };
         report.sites += 1;
-        let det = report.by_detector.entry(site.detector.name().to_owned()).or_default();
+        let det = report
+            .by_detector
+            .entry(site.detector.name().to_owned())
+            .or_default();
         det.sites += 1;
         let lm = report.by_landmark.entry(method.clone()).or_default();
         lm.sites += 1;
@@ -503,7 +565,11 @@ fn build_staging(
             reasons.push("the normalised value is not a literal".into());
             texts.push(src.clone());
         }
-        let printed = if reasons.is_empty() { canonical(&when) } else { None };
+        let printed = if reasons.is_empty() {
+            canonical(&when)
+        } else {
+            None
+        };
         let Some(when_text) = printed.filter(|_| reasons.is_empty()) else {
             if reasons.is_empty() {
                 reasons.push("the translated condition does not print as a predicate".into());
@@ -511,8 +577,13 @@ fn build_staging(
             texts.push(site.source.clone());
             let partial = match &when {
                 Pred::And(items) => {
-                    let clean: Vec<Pred> = items.iter().filter(|i| !i.has_opaque()).cloned().collect();
-                    if clean.is_empty() { None } else { canonical(&simplify(Pred::And(clean))) }
+                    let clean: Vec<Pred> =
+                        items.iter().filter(|i| !i.has_opaque()).cloned().collect();
+                    if clean.is_empty() {
+                        None
+                    } else {
+                        canonical(&simplify(Pred::And(clean)))
+                    }
                 }
                 other if !other.has_opaque() => canonical(other),
                 _ => None,
@@ -522,7 +593,13 @@ fn build_staging(
             let id = format!(
                 "{}_opaque_{}",
                 id_prefix(&ssot.engine, &method),
-                short_hash(&[&native, severity, &reason, &source_text, partial.as_deref().unwrap_or("")])
+                short_hash(&[
+                    &native,
+                    severity,
+                    &reason,
+                    &source_text,
+                    partial.as_deref().unwrap_or("")
+                ])
             );
             for r in &reasons {
                 *report.opaque_reasons.entry(r.clone()).or_default() += 1;
@@ -626,11 +703,19 @@ fn yaml_lit(l: &Lit) -> String {
             }
         }
         Lit::Str(s) => serde_json::to_string(s).unwrap_or_default(),
-        Lit::Seq(items) => format!("[{}]", items.iter().map(yaml_lit).collect::<Vec<_>>().join(", ")),
+        Lit::Seq(items) => format!(
+            "[{}]",
+            items.iter().map(yaml_lit).collect::<Vec<_>>().join(", ")
+        ),
     }
 }
 
-fn schema_yaml(ssot: &EngineSsot, version: &str, found: &str, types: &BTreeMap<String, TypeCtx>) -> String {
+fn schema_yaml(
+    ssot: &EngineSsot,
+    version: &str,
+    found: &str,
+    types: &BTreeMap<String, TypeCtx>,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -649,15 +734,26 @@ fn schema_yaml(ssot: &EngineSsot, version: &str, found: &str, types: &BTreeMap<S
     }
     let _ = writeln!(out, "native_types:");
     for n in &ssot.native_types {
-        let Some(ctx) = types.get(&n.name) else { continue };
+        let Some(ctx) = types.get(&n.name) else {
+            continue;
+        };
         let _ = writeln!(out, "  {}:", n.name);
         let _ = writeln!(out, "    source: {}", ctx.rel_path);
         let _ = writeln!(out, "    fields:");
         let mut names: BTreeSet<&str> = BTreeSet::new();
         for f in &ctx.info.fields {
             names.insert(&f.name);
-            let fallback = ctx.info.generate_defaults.as_ref().and_then(|d| d.get(&f.name));
-            let mut ty = fields::field_type(f, ctx.usage.get(&f.name).copied(), ctx.usage_classes.get(&f.name), fallback);
+            let fallback = ctx
+                .info
+                .generate_defaults
+                .as_ref()
+                .and_then(|d| d.get(&f.name));
+            let mut ty = fields::field_type(
+                f,
+                ctx.usage.get(&f.name).copied(),
+                ctx.usage_classes.get(&f.name),
+                fallback,
+            );
             let nested: Vec<llemc_compiler::types::Ty> = ssot
                 .native_types
                 .iter()
@@ -667,7 +763,12 @@ fn schema_yaml(ssot: &EngineSsot, version: &str, found: &str, types: &BTreeMap<S
             if !nested.is_empty() {
                 ty = with_classes(ty, nested);
             }
-            let default = match ctx.info.generate_defaults.as_ref().and_then(|d| d.get(&f.name)) {
+            let default = match ctx
+                .info
+                .generate_defaults
+                .as_ref()
+                .and_then(|d| d.get(&f.name))
+            {
                 Some(l) => Some(l.clone()),
                 None => match &f.default {
                     DefaultVal::Lit(l) => Some(l.clone()),
@@ -677,7 +778,12 @@ fn schema_yaml(ssot: &EngineSsot, version: &str, found: &str, types: &BTreeMap<S
             let ty_text = serde_json::to_string(&ty.to_string()).unwrap_or_default();
             match default {
                 Some(d) => {
-                    let _ = writeln!(out, "      {}: {{type: {ty_text}, default: {}}}", f.name, yaml_lit(&d));
+                    let _ = writeln!(
+                        out,
+                        "      {}: {{type: {ty_text}, default: {}}}",
+                        f.name,
+                        yaml_lit(&d)
+                    );
                 }
                 None => {
                     let _ = writeln!(out, "      {}: {{type: {ty_text}}}", f.name);
@@ -698,14 +804,20 @@ fn schema_yaml(ssot: &EngineSsot, version: &str, found: &str, types: &BTreeMap<S
 }
 
 /// `ty` widened by nested native types (a config object the field also accepts).
-fn with_classes(ty: llemc_compiler::types::Ty, classes: Vec<llemc_compiler::types::Ty>) -> llemc_compiler::types::Ty {
+fn with_classes(
+    ty: llemc_compiler::types::Ty,
+    classes: Vec<llemc_compiler::types::Ty>,
+) -> llemc_compiler::types::Ty {
     use llemc_compiler::types::Ty;
     let mut members = match ty {
         Ty::Any => return Ty::Any,
         Ty::Union(m) => m,
         other => vec![other],
     };
-    let none = members.iter().position(|m| *m == Ty::None).map(|i| members.remove(i));
+    let none = members
+        .iter()
+        .position(|m| *m == Ty::None)
+        .map(|i| members.remove(i));
     members.extend(classes);
     if let Some(n) = none {
         members.push(n);
@@ -717,7 +829,11 @@ fn with_classes(ty: llemc_compiler::types::Ty, classes: Vec<llemc_compiler::type
 /// resolve. Returns the rendered diagnostics on failure.
 pub fn check_against_schema(staging: &Staging, schema_yaml: &str) -> Result<(), String> {
     let mut corpus = String::new();
-    let _ = writeln!(corpus, "schema_version: 1.1.0\nengine: {}\nengine_version: {}\nrules:", staging.engine, staging.engine_version);
+    let _ = writeln!(
+        corpus,
+        "schema_version: 1.1.0\nengine: {}\nengine_version: {}\nrules:",
+        staging.engine, staging.engine_version
+    );
     for r in &staging.rules {
         let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
         let _ = writeln!(corpus, "- id: {}", r.id);

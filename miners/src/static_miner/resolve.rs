@@ -191,10 +191,17 @@ pub fn fold(l: &Lit, op: BinOp, r: &Lit) -> Option<Lit> {
             BinOp::Add => a.checked_add(*b).map(Lit::Int),
             BinOp::Sub => a.checked_sub(*b).map(Lit::Int),
             BinOp::Mul => a.checked_mul(*b).map(Lit::Int),
-            BinOp::Pow => u32::try_from(*b).ok().and_then(|e| a.checked_pow(e)).map(Lit::Int),
+            BinOp::Pow => u32::try_from(*b)
+                .ok()
+                .and_then(|e| a.checked_pow(e))
+                .map(Lit::Int),
             BinOp::Mod if *b != 0 => {
                 let m = a.checked_rem(*b)?;
-                Some(Lit::Int(if m != 0 && ((m < 0) != (*b < 0)) { m + b } else { m }))
+                Some(Lit::Int(if m != 0 && ((m < 0) != (*b < 0)) {
+                    m + b
+                } else {
+                    m
+                }))
             }
             BinOp::FloorDiv if *b != 0 => Some(Lit::Int(a.div_euclid(*b))),
             _ => None,
@@ -255,7 +262,10 @@ pub fn scan_top(body: &[Stmt], f: &mut dyn FnMut(&Stmt)) {
 
 /// The class `name` defined in `module` (first definition, also inside `if` / `try` blocks).
 pub fn find_class<'m>(module: &'m Module, name: &str) -> Option<&'m Stmt> {
-    find_in(&module.body, &|k| matches!(k, StmtKind::ClassDef { name: n, .. } if n == name))
+    find_in(
+        &module.body,
+        &|k| matches!(k, StmtKind::ClassDef { name: n, .. } if n == name),
+    )
 }
 
 fn find_in<'b>(body: &'b [Stmt], want: &dyn Fn(&StmtKind) -> bool) -> Option<&'b Stmt> {
@@ -264,8 +274,9 @@ fn find_in<'b>(body: &'b [Stmt], want: &dyn Fn(&StmtKind) -> bool) -> Option<&'b
             return Some(stmt);
         }
         let found = match &stmt.kind {
-            StmtKind::If { body, clauses, .. } => find_in(body, want)
-                .or_else(|| clauses.iter().find_map(|c| find_in(&c.body, want))),
+            StmtKind::If { body, clauses, .. } => {
+                find_in(body, want).or_else(|| clauses.iter().find_map(|c| find_in(&c.body, want)))
+            }
             StmtKind::Try {
                 body,
                 handlers,
@@ -293,5 +304,8 @@ pub fn find_method<'c>(class: &'c Stmt, name: &str) -> Option<&'c Stmt> {
 }
 
 fn find_def<'b>(body: &'b [Stmt], name: &str) -> Option<&'b Stmt> {
-    find_in(body, &|k| matches!(k, StmtKind::FunctionDef { name: n, .. } if n == name))
+    find_in(
+        body,
+        &|k| matches!(k, StmtKind::FunctionDef { name: n, .. } if n == name),
+    )
 }

@@ -125,7 +125,9 @@ pub struct Walker<'a> {
     depth: u32,
 }
 
-const BUILTIN_TYPES: [&str; 8] = ["bool", "int", "float", "str", "list", "tuple", "dict", "set"];
+const BUILTIN_TYPES: [&str; 8] = [
+    "bool", "int", "float", "str", "list", "tuple", "dict", "set",
+];
 
 impl<'a> Walker<'a> {
     /// A walker over one method.
@@ -163,7 +165,11 @@ impl<'a> Walker<'a> {
     }
 
     fn text(&self, e: &Expr) -> String {
-        self.module.expr_text(e).split_whitespace().collect::<Vec<_>>().join(" ")
+        self.module
+            .expr_text(e)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     fn stmt_text(&self, s: &Stmt) -> String {
@@ -180,14 +186,22 @@ impl<'a> Walker<'a> {
         let mut path: Vec<Pred> = path.to_vec();
         for stmt in body {
             match &stmt.kind {
-                StmtKind::If { test, body, clauses } => {
+                StmtKind::If {
+                    test,
+                    body,
+                    clauses,
+                } => {
                     let t = self.cond(test);
                     let mut negs = vec![t.clone().not()];
                     let mut cont: Vec<Pred> = Vec::new();
                     let mut all_terminate = true;
                     let before = self.env.clone();
                     let mut assigned = BTreeSet::new();
-                    let mut branch = |w: &mut Self, cond: Vec<Pred>, b: &[Stmt], cont: &mut Vec<Pred>, all: &mut bool| {
+                    let mut branch = |w: &mut Self,
+                                      cond: Vec<Pred>,
+                                      b: &[Stmt],
+                                      cont: &mut Vec<Pred>,
+                                      all: &mut bool| {
                         let mut p = path.clone();
                         p.extend(cond.iter().cloned());
                         w.walk(b, &p);
@@ -216,7 +230,13 @@ impl<'a> Walker<'a> {
                             }
                             None => {
                                 has_else = true;
-                                branch(self, negs.clone(), &clause.body, &mut cont, &mut all_terminate);
+                                branch(
+                                    self,
+                                    negs.clone(),
+                                    &clause.body,
+                                    &mut cont,
+                                    &mut all_terminate,
+                                );
                             }
                         }
                     }
@@ -227,19 +247,24 @@ impl<'a> Walker<'a> {
                     for name in assigned {
                         self.env.insert(
                             name.clone(),
-                            Binding::Value(V::Opaque(format!("local `{name}` is assigned in a branch"))),
+                            Binding::Value(V::Opaque(format!(
+                                "local `{name}` is assigned in a branch"
+                            ))),
                         );
                     }
                     if all_terminate {
                         return;
                     }
                     // a branch that returns: what follows runs only when it was not taken
-                    let any_returns = body_returns(body) || clauses.iter().any(|c| body_returns(&c.body));
+                    let any_returns =
+                        body_returns(body) || clauses.iter().any(|c| body_returns(&c.body));
                     if any_returns {
                         path.push(Pred::Or(cont));
                     }
                 }
-                StmtKind::For { target, iter, body, .. } => {
+                StmtKind::For {
+                    target, iter, body, ..
+                } => {
                     let var = target.as_name().map(str::to_owned);
                     let items = match self.val(iter) {
                         V::Lit(Lit::Seq(items)) => Some(items),
@@ -276,12 +301,20 @@ impl<'a> Walker<'a> {
                 }
                 StmtKind::While { test, body } => {
                     let mut p = path.clone();
-                    p.push(Pred::opaque(format!("while {}", self.text(test)), "while loop"));
+                    p.push(Pred::opaque(
+                        format!("while {}", self.text(test)),
+                        "while loop",
+                    ));
                     let before = self.env.clone();
                     self.walk(body, &p);
                     self.env = before;
                 }
-                StmtKind::Try { body, handlers, orelse, finalbody } => {
+                StmtKind::Try {
+                    body,
+                    handlers,
+                    orelse,
+                    finalbody,
+                } => {
                     self.walk(body, &path);
                     for h in handlers {
                         let mut p = path.clone();
@@ -299,13 +332,25 @@ impl<'a> Walker<'a> {
                         self.assign(stmt, t, value, &path);
                     }
                 }
-                StmtKind::AnnAssign { target, value: Some(value), .. } => {
+                StmtKind::AnnAssign {
+                    target,
+                    value: Some(value),
+                    ..
+                } => {
                     self.assign(stmt, target, value, &path);
                 }
                 StmtKind::Expr(e) => self.call_site(stmt, e, &path),
                 StmtKind::Raise(exc) => {
                     let message = exc.as_ref().and_then(|e| self.exception_message(e));
-                    self.push_site(stmt, Detector::Raise, &path, Pred::True, message, None, None);
+                    self.push_site(
+                        stmt,
+                        Detector::Raise,
+                        &path,
+                        Pred::True,
+                        message,
+                        None,
+                        None,
+                    );
                 }
                 StmtKind::Assert { test, msg } => {
                     let c = self.cond(test).not();
@@ -346,7 +391,10 @@ impl<'a> Walker<'a> {
             ExprKind::Name(n) => {
                 self.env.insert(n.clone(), Binding::Expr(value.clone()));
             }
-            ExprKind::Subscript { value: container, index } => {
+            ExprKind::Subscript {
+                value: container,
+                index,
+            } => {
                 if container.as_name().is_some() && container.as_name() == self.minor_issues {
                     let subject = match self.val(index) {
                         V::Lit(Lit::Str(s)) => Some(s),
@@ -358,7 +406,15 @@ impl<'a> Walker<'a> {
                         _ => Pred::opaque(self.text(index), "minor-issue key is not a field name"),
                     };
                     let message = Some(self.message(value, subject_field.as_deref()));
-                    self.push_site(stmt, Detector::MinorIssue, path, extra, message, subject_field, None);
+                    self.push_site(
+                        stmt,
+                        Detector::MinorIssue,
+                        path,
+                        extra,
+                        message,
+                        subject_field,
+                        None,
+                    );
                 }
             }
             ExprKind::Attribute { value: obj, attr } if obj.as_name() == Some("self") => {
@@ -419,7 +475,12 @@ impl<'a> Walker<'a> {
             return;
         };
         let message = args.first().map(|m| {
-            if args.len() > 1 && matches!(detector, Detector::LoggerWarning | Detector::LoggerWarningOnce) {
+            if args.len() > 1
+                && matches!(
+                    detector,
+                    Detector::LoggerWarning | Detector::LoggerWarningOnce
+                )
+            {
                 self.percent_format(m, args.get(1..).unwrap_or(&[]), None)
             } else {
                 self.message(m, None)
@@ -461,7 +522,10 @@ impl<'a> Walker<'a> {
         if let Some(l) = self.info.class_consts.get(attr) {
             return V::Lit(l.clone());
         }
-        V::Opaque(format!("`self.{attr}` is not a field of {}", self.info.native))
+        V::Opaque(format!(
+            "`self.{attr}` is not a field of {}",
+            self.info.native
+        ))
     }
 
     fn val(&mut self, e: &Expr) -> V {
@@ -488,7 +552,12 @@ impl<'a> Walker<'a> {
                     match self.val(i) {
                         V::Lit(l) => out.push(l),
                         V::Class(_) => return V::Opaque("collection of classes".into()),
-                        _ => return V::Opaque(format!("collection `{}` holds non-literal items", self.text(e))),
+                        _ => {
+                            return V::Opaque(format!(
+                                "collection `{}` holds non-literal items",
+                                self.text(e)
+                            ));
+                        }
                     }
                 }
                 V::Lit(Lit::Seq(out))
@@ -503,11 +572,23 @@ impl<'a> Walker<'a> {
                     None => V::Opaque(format!("attribute `{}`", self.text(e))),
                 }
             }
-            ExprKind::Call { func, args, keywords } => self.call(e, func, args, keywords),
+            ExprKind::Call {
+                func,
+                args,
+                keywords,
+            } => self.call(e, func, args, keywords),
             ExprKind::Compare { .. } | ExprKind::BoolOp { .. } => V::Pred(self.cond(e)),
-            ExprKind::Unary { op: UnaryOp::Not, operand } => V::Pred(self.cond(operand).not()),
-            ExprKind::Unary { op: UnaryOp::Neg, operand } => match self.val(operand) {
-                V::Lit(Lit::Int(i)) => i.checked_neg().map_or(V::Opaque("overflow".into()), |v| V::Lit(Lit::Int(v))),
+            ExprKind::Unary {
+                op: UnaryOp::Not,
+                operand,
+            } => V::Pred(self.cond(operand).not()),
+            ExprKind::Unary {
+                op: UnaryOp::Neg,
+                operand,
+            } => match self.val(operand) {
+                V::Lit(Lit::Int(i)) => i
+                    .checked_neg()
+                    .map_or(V::Opaque("overflow".into()), |v| V::Lit(Lit::Int(v))),
                 V::Lit(Lit::Float(f)) => V::Lit(Lit::Float(-f)),
                 V::Field(f) => V::Operand(Operand::Arith(
                     Box::new(Operand::Lit(Lit::Int(0))),
@@ -529,7 +610,12 @@ impl<'a> Walker<'a> {
                     BinOp::Sub => '-',
                     BinOp::Mul => '*',
                     BinOp::Mod => '%',
-                    _ => return V::Opaque(format!("operator in `{}` has no counterpart", self.text(e))),
+                    _ => {
+                        return V::Opaque(format!(
+                            "operator in `{}` has no counterpart",
+                            self.text(e)
+                        ));
+                    }
                 };
                 match (operand_of(l), operand_of(r)) {
                     (Some(a), Some(b)) => V::Operand(Operand::Arith(Box::new(a), sym, Box::new(b))),
@@ -571,7 +657,13 @@ impl<'a> Walker<'a> {
         V::Opaque(format!("`{n}` is not a field, a constant or a literal"))
     }
 
-    fn call(&mut self, e: &Expr, func: &Expr, args: &[Expr], keywords: &[(Option<String>, Expr)]) -> V {
+    fn call(
+        &mut self,
+        e: &Expr,
+        func: &Expr,
+        args: &[Expr],
+        keywords: &[(Option<String>, Expr)],
+    ) -> V {
         let fname = func.dotted().unwrap_or_default();
         match (fname.as_str(), args) {
             ("getattr", [obj, name, ..]) if obj.as_name() == Some("self") => match self.val(name) {
@@ -580,7 +672,8 @@ impl<'a> Walker<'a> {
             },
             ("hasattr", [obj, name]) if obj.as_name() == Some("self") => match self.val(name) {
                 V::Lit(Lit::Str(s)) => {
-                    if self.field_for_attr(&s).is_some() || self.info.class_consts.contains_key(&s) {
+                    if self.field_for_attr(&s).is_some() || self.info.class_consts.contains_key(&s)
+                    {
                         V::Lit(Lit::Bool(true))
                     } else {
                         // stored only when passed (unknown kwargs become attributes)
@@ -603,16 +696,27 @@ impl<'a> Walker<'a> {
                             self.record_class(&f, n);
                         }
                         let lits: Vec<Lit> = names.into_iter().map(Lit::Str).collect();
-                        V::Pred(Pred::Cmp(Operand::Field(f), Op::TypeIs, Operand::Lit(names_lit(lits))))
+                        V::Pred(Pred::Cmp(
+                            Operand::Field(f),
+                            Op::TypeIs,
+                            Operand::Lit(names_lit(lits)),
+                        ))
                     }
                     (V::Opaque(r), _) => V::Opaque(r),
                     _ => V::Opaque(format!("`{}`", self.text(e))),
                 }
             }
-            ("kwargs.pop" | "kwargs.get", [key, ..]) if self.is_init && self.info.kwargs_name.as_deref() == Some("kwargs") => {
+            ("kwargs.pop" | "kwargs.get", [key, ..])
+                if self.is_init && self.info.kwargs_name.as_deref() == Some("kwargs") =>
+            {
                 match self.val(key) {
-                    V::Lit(Lit::Str(k)) if self.info.fields.iter().any(|f| f.name == k) => V::Field(k),
-                    _ => V::Opaque(format!("`{}` reads a kwarg that is not a field", self.text(e))),
+                    V::Lit(Lit::Str(k)) if self.info.fields.iter().any(|f| f.name == k) => {
+                        V::Field(k)
+                    }
+                    _ => V::Opaque(format!(
+                        "`{}` reads a kwarg that is not a field",
+                        self.text(e)
+                    )),
                 }
             }
             _ => {
@@ -695,8 +799,15 @@ impl<'a> Walker<'a> {
                     BoolOp::Or => Pred::Or(items),
                 }
             }
-            ExprKind::Unary { op: UnaryOp::Not, operand } => self.cond(operand).not(),
-            ExprKind::Compare { left, ops, comparators } => {
+            ExprKind::Unary {
+                op: UnaryOp::Not,
+                operand,
+            } => self.cond(operand).not(),
+            ExprKind::Compare {
+                left,
+                ops,
+                comparators,
+            } => {
                 let mut parts = Vec::new();
                 let mut prev: &Expr = left;
                 for (op, right) in ops.iter().zip(comparators) {
@@ -785,30 +896,48 @@ impl<'a> Walker<'a> {
         match op {
             CmpOp::Is | CmpOp::IsNot => {
                 let (subject, ident) = match (&l, &r) {
-                    (x, V::Lit(k)) | (V::Lit(k), x) if ident_of(k).is_some() && !matches!(x, V::Lit(_)) => {
+                    (x, V::Lit(k)) | (V::Lit(k), x)
+                        if ident_of(k).is_some() && !matches!(x, V::Lit(_)) =>
+                    {
                         (x.clone(), ident_of(k))
                     }
                     (V::Lit(a), V::Lit(b)) => {
                         let same = a == b;
-                        return if same == (op == CmpOp::Is) { Pred::True } else { Pred::False };
+                        return if same == (op == CmpOp::Is) {
+                            Pred::True
+                        } else {
+                            Pred::False
+                        };
                     }
                     _ => (l.clone(), None),
                 };
                 let (Some(ident), Some(o)) = (ident, operand_of(subject)) else {
-                    return Pred::opaque(self.text(whole), "identity test against something other than None/True/False");
+                    return Pred::opaque(
+                        self.text(whole),
+                        "identity test against something other than None/True/False",
+                    );
                 };
                 let p = Pred::Is(o, ident);
                 if op == CmpOp::Is { p } else { p.not() }
             }
             CmpOp::Eq | CmpOp::NotEq => {
                 let p = match (&l, &r) {
-                    (x, V::Lit(Lit::Null)) | (V::Lit(Lit::Null), x) => match operand_of(x.clone()) {
-                        Some(o) => Pred::Is(o, Ident::Null),
-                        None => return Pred::opaque(self.text(whole), "comparison of a non-field with None"),
-                    },
+                    (x, V::Lit(Lit::Null)) | (V::Lit(Lit::Null), x) => {
+                        match operand_of(x.clone()) {
+                            Some(o) => Pred::Is(o, Ident::Null),
+                            None => {
+                                return Pred::opaque(
+                                    self.text(whole),
+                                    "comparison of a non-field with None",
+                                );
+                            }
+                        }
+                    }
                     _ => {
                         // `x % y == 0` / `!= 0`: divisibility
-                        if let (V::Operand(Operand::Arith(a, '%', b)), V::Lit(Lit::Int(0))) = (&l, &r) {
+                        if let (V::Operand(Operand::Arith(a, '%', b)), V::Lit(Lit::Int(0))) =
+                            (&l, &r)
+                        {
                             let p = Pred::Cmp((**a).clone(), Op::DivisibleBy, (**b).clone());
                             return if op == CmpOp::Eq {
                                 p
@@ -818,10 +947,21 @@ impl<'a> Walker<'a> {
                         }
                         match (operand_of(l.clone()), operand_of(r.clone())) {
                             (Some(a), Some(b)) => {
-                                let (a, b) = if matches!(a, Operand::Lit(_)) && !matches!(b, Operand::Lit(_)) { (b, a) } else { (a, b) };
+                                let (a, b) = if matches!(a, Operand::Lit(_))
+                                    && !matches!(b, Operand::Lit(_))
+                                {
+                                    (b, a)
+                                } else {
+                                    (a, b)
+                                };
                                 Pred::Cmp(a, Op::Eq, b)
                             }
-                            _ => return Pred::opaque(self.text(whole), "comparison between values that are not fields or literals"),
+                            _ => {
+                                return Pred::opaque(
+                                    self.text(whole),
+                                    "comparison between values that are not fields or literals",
+                                );
+                            }
                         }
                     }
                 };
@@ -843,12 +983,18 @@ impl<'a> Walker<'a> {
                             Pred::Cmp(a, o, b)
                         }
                     }
-                    _ => Pred::opaque(self.text(whole), "ordering between values that are not fields or literals"),
+                    _ => Pred::opaque(
+                        self.text(whole),
+                        "ordering between values that are not fields or literals",
+                    ),
                 }
             }
             CmpOp::In | CmpOp::NotIn => {
                 let (V::Lit(Lit::Seq(items)), Some(subject)) = (&r, operand_of(l.clone())) else {
-                    return Pred::opaque(self.text(whole), "membership in something other than a literal collection");
+                    return Pred::opaque(
+                        self.text(whole),
+                        "membership in something other than a literal collection",
+                    );
                 };
                 let has_none = items.contains(&Lit::Null);
                 let rest: Vec<Lit> = items.iter().filter(|i| **i != Lit::Null).cloned().collect();
@@ -879,7 +1025,11 @@ impl<'a> Walker<'a> {
 
     fn render(&mut self, e: &Expr, subject: Option<&str>, out: &mut String) -> bool {
         self.depth += 1;
-        let r = if self.depth > 64 { false } else { self.render_inner(e, subject, out) };
+        let r = if self.depth > 64 {
+            false
+        } else {
+            self.render_inner(e, subject, out)
+        };
         self.depth -= 1;
         r
     }
@@ -895,19 +1045,29 @@ impl<'a> Walker<'a> {
                 for p in parts {
                     match p {
                         FPart::Lit(s) => out.push_str(&escape(s)),
-                        FPart::Interp { expr, conversion, .. } => {
+                        FPart::Interp {
+                            expr, conversion, ..
+                        } => {
                             ok &= self.render_value(expr, subject, *conversion == Some('r'), out);
                         }
                     }
                 }
                 ok
             }
-            ExprKind::BinOp { left, op: BinOp::Add, right } => {
+            ExprKind::BinOp {
+                left,
+                op: BinOp::Add,
+                right,
+            } => {
                 let a = self.render(left, subject, out);
                 let b = self.render(right, subject, out);
                 a && b
             }
-            ExprKind::BinOp { left, op: BinOp::Mod, right } => {
+            ExprKind::BinOp {
+                left,
+                op: BinOp::Mod,
+                right,
+            } => {
                 let args: Vec<Expr> = match &right.kind {
                     ExprKind::Tuple(items) => items.clone(),
                     _ => vec![(**right).clone()],
@@ -916,7 +1076,11 @@ impl<'a> Walker<'a> {
                 out.push_str(&t);
                 ok
             }
-            ExprKind::Call { func, args, keywords } => {
+            ExprKind::Call {
+                func,
+                args,
+                keywords,
+            } => {
                 if let ExprKind::Attribute { value, attr } = &func.kind {
                     if attr == "format" {
                         if let V::Lit(Lit::Str(template)) = self.val(value) {
@@ -943,7 +1107,13 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn render_value(&mut self, e: &Expr, subject: Option<&str>, repr: bool, out: &mut String) -> bool {
+    fn render_value(
+        &mut self,
+        e: &Expr,
+        subject: Option<&str>,
+        repr: bool,
+        out: &mut String,
+    ) -> bool {
         // str(x) / repr(x)
         if let ExprKind::Call { func, args, .. } = &e.kind {
             if let (Some(f), [x]) = (func.as_name(), args.as_slice()) {
@@ -964,7 +1134,11 @@ impl<'a> Walker<'a> {
                 true
             }
             V::Lit(l) => {
-                let text = if repr { l.python_repr(true) } else { l.python_str(true) };
+                let text = if repr {
+                    l.python_repr(true)
+                } else {
+                    l.python_str(true)
+                };
                 out.push_str(&escape(&text));
                 true
             }
@@ -1016,7 +1190,10 @@ impl<'a> Walker<'a> {
                     } else if let Ok(i) = name.parse::<usize>() {
                         args.get(i).cloned()
                     } else {
-                        keywords.iter().find(|(k, _)| k.as_deref() == Some(name.as_str())).map(|(_, v)| v.clone())
+                        keywords
+                            .iter()
+                            .find(|(k, _)| k.as_deref() == Some(name.as_str()))
+                            .map(|(_, v)| v.clone())
                     };
                     match arg {
                         Some(a) => ok &= self.render_value(&a, subject, conv, &mut out),
@@ -1033,7 +1210,12 @@ impl<'a> Walker<'a> {
         (out, ok)
     }
 
-    fn percent_format(&mut self, template: &Expr, args: &[Expr], subject: Option<&str>) -> (String, bool) {
+    fn percent_format(
+        &mut self,
+        template: &Expr,
+        args: &[Expr],
+        subject: Option<&str>,
+    ) -> (String, bool) {
         let V::Lit(Lit::Str(t)) = self.val(template) else {
             let mut out = String::new();
             let ok = self.render(template, subject, &mut out);

@@ -120,41 +120,13 @@ fn key_span(root: &Node, path: &[String]) -> Option<Span> {
     span
 }
 
-/// Whether the object holding each slot (its parent path, schema mode) is a mapping in `root`.
-fn rule_objects_present(program: &LoadedProgram, root: &Node, reads: &[SlotId]) -> bool {
-    reads.iter().all(|s| {
-        let Some(slot) = program.program().slots.get(*s as usize) else {
-            return true;
-        };
-        let Some(native) = &slot.native else {
-            return true;
-        };
-        let mut node = root;
-        for segment in slot.path.iter().take(native.parent_len as usize) {
-            match node.get(segment) {
-                Some(child) => node = child,
-                None => return false,
-            }
-        }
-        node.as_map().is_some()
-    })
-}
-
 /// Binds `config` to `program`, evaluates every rule and type-checks every declared kwarg.
 pub fn check_experiment(config: &ExperimentConfig, program: &LoadedProgram) -> CheckOutcome {
     let mut frame = program.frame();
     program.bind(&config.root, &mut frame);
-    let mut fired = program.evaluate(&frame);
-    // A rule describes what a native type's constructor or validator does: it only applies when
-    // the config builds that object, i.e. when the mapping that holds the rule's fields (the
-    // section, or `watermarking_config: {...}` for a nested type) is written.
-    fired.retain(|f| {
-        program
-            .program()
-            .rules
-            .get(f.rule)
-            .is_none_or(|r| rule_objects_present(program, &config.root, &r.reads))
-    });
+    // Rules about an object the config does not build (no `quantization:` section, no
+    // `watermarking_config: {...}`) do not apply: `evaluate` leaves them out.
+    let fired = program.evaluate(&frame);
     let slots: HashMap<&[String], SlotId> = program
         .program()
         .slots

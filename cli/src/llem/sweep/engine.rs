@@ -49,7 +49,10 @@ impl Engine {
         }
         match JitProgram::compile(program) {
             Ok(j) => (Engine::Jit(Box::new(j)), None),
-            Err(e) => (Engine::Interp, Some(format!("jit: {e}; using the interpreter"))),
+            Err(e) => (
+                Engine::Interp,
+                Some(format!("jit: {e}; using the interpreter")),
+            ),
         }
     }
 
@@ -62,8 +65,11 @@ impl Engine {
                 fired.clear();
                 let plan = program.bind_plan();
                 let declared = plan.declared_mask(frame);
-                for (index, (eval, rule)) in
-                    program.rules().iter().zip(&program.program().rules).enumerate()
+                for (index, (eval, rule)) in program
+                    .rules()
+                    .iter()
+                    .zip(&program.program().rules)
+                    .enumerate()
                 {
                     let skip = eval.needs_declared
                         && !plan.reads_declared(index, &declared, &rule.reads, frame);
@@ -323,10 +329,20 @@ impl Sweep<'_> {
                         .zip(&runtime)
                         .zip(&digits)
                         .map(|((a, r), d)| {
-                            (a.target.dotted.clone(), r.get(*d).cloned().unwrap_or(Value::Null))
+                            (
+                                a.target.dotted.clone(),
+                                r.get(*d).cloned().unwrap_or(Value::Null),
+                            )
                         })
                         .collect();
-                    tally.shown.push(self.shown(index, None, coordinates, &frame, &fired, &applicable));
+                    tally.shown.push(self.shown(
+                        index,
+                        None,
+                        coordinates,
+                        &frame,
+                        &fired,
+                        &applicable,
+                    ));
                 }
             } else if let Some(emit) = emit.as_deref_mut() {
                 for ((pointer, values), digit) in pointers.iter().zip(&json_values).zip(&digits) {
@@ -363,11 +379,19 @@ impl Sweep<'_> {
                         .iter()
                         .map(|(t, v)| (t.dotted.clone(), node_value(v)))
                         .collect();
-                    tally.shown.push(self.shown(index, Some(i), coordinates, &frame, &fired, &applicable));
+                    tally.shown.push(self.shown(
+                        index,
+                        Some(i),
+                        coordinates,
+                        &frame,
+                        &fired,
+                        &applicable,
+                    ));
                 }
             } else if let Some(emit) = emit.as_deref_mut() {
                 line.clear();
-                serde_json::to_writer(&mut line, &node_json(&root)).map_err(std::io::Error::other)?;
+                serde_json::to_writer(&mut line, &node_json(&root))
+                    .map_err(std::io::Error::other)?;
                 line.push(b'\n');
                 emit.out.write_all(&line)?;
             }
@@ -421,9 +445,14 @@ impl Sweep<'_> {
         fired: &[bool],
         applicable: &[bool],
     ) -> ShownPoint {
-        let both: Vec<bool> = fired.iter().zip(applicable).map(|(f, a)| *f && *a).collect();
+        let both: Vec<bool> = fired
+            .iter()
+            .zip(applicable)
+            .map(|(f, a)| *f && *a)
+            .collect();
         let mut findings = Vec::new();
-        self.program.findings_from_fired(frame, &both, &mut findings);
+        self.program
+            .findings_from_fired(frame, &both, &mut findings);
         ShownPoint {
             index,
             extra,

@@ -64,12 +64,20 @@ pub(super) fn run(args: &SweepCheckArgs, out: &mut dyn Write, err: &mut dyn Writ
     let color = args.color.resolve();
     let mut sources = SourceMap::new();
     let study_name = args.study.display().to_string();
-    let fail = |diags: &[Diagnostic], sources: &SourceMap, out: &mut dyn Write, err: &mut dyn Write| {
+    let fail = |diags: &[Diagnostic],
+                sources: &SourceMap,
+                out: &mut dyn Write,
+                err: &mut dyn Write| {
         if args.format == Format::Json {
             let parsed: serde_json::Value =
                 serde_json::from_str(&render_json(diags, sources)).unwrap_or_default();
-            let report = serde_json::json!({ "study": study_name, "checked": false, "diagnostics": parsed });
-            let _ = writeln!(out, "{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+            let report =
+                serde_json::json!({ "study": study_name, "checked": false, "diagnostics": parsed });
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&report).unwrap_or_default()
+            );
             return;
         }
         let _ = err.write_all(render_human(diags, sources, color).as_bytes());
@@ -146,9 +154,12 @@ pub(super) fn run(args: &SweepCheckArgs, out: &mut dyn Write, err: &mut dyn Writ
             let bytes = match std::fs::read(&full) {
                 Ok(b) => b,
                 Err(e) => {
-                    let d = Diagnostic::error("E901", format!("cannot read the base config `{name}`: {e}"))
-                        .with_primary(study_file, *span, "named here")
-                        .with_help("`base:` is relative to the study file");
+                    let d = Diagnostic::error(
+                        "E901",
+                        format!("cannot read the base config `{name}`: {e}"),
+                    )
+                    .with_primary(study_file, *span, "named here")
+                    .with_help("`base:` is relative to the study file");
                     fail(&[d], &sources, out, err);
                     return exit::USAGE;
                 }
@@ -168,7 +179,12 @@ pub(super) fn run(args: &SweepCheckArgs, out: &mut dyn Write, err: &mut dyn Writ
             read_experiment_node(study_file, node.clone(), &supported),
         ),
     };
-    let base_errors: Vec<Diagnostic> = read.diagnostics.iter().filter(|d| d.is_error()).cloned().collect();
+    let base_errors: Vec<Diagnostic> = read
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .cloned()
+        .collect();
     let Some(config) = read.config.filter(|_| base_errors.is_empty()) else {
         fail(&read.diagnostics, &sources, out, err);
         return exit::FINDINGS;
@@ -227,10 +243,16 @@ pub(super) fn run(args: &SweepCheckArgs, out: &mut dyn Write, err: &mut dyn Writ
     }) {
         Ok((program, _)) => program,
         Err(failure) => {
-            let errors: Vec<Diagnostic> =
-                failure.diagnostics.into_iter().filter(Diagnostic::is_error).collect();
+            let errors: Vec<Diagnostic> = failure
+                .diagnostics
+                .into_iter()
+                .filter(Diagnostic::is_error)
+                .collect();
             let _ = err.write_all(render_human(&errors, &failure.sources, color).as_bytes());
-            let _ = writeln!(err, "llem: the shipped rules do not compile; nothing was checked");
+            let _ = writeln!(
+                err,
+                "llem: the shipped rules do not compile; nothing was checked"
+            );
             return exit::USAGE;
         }
     };
@@ -269,11 +291,9 @@ pub(super) fn run(args: &SweepCheckArgs, out: &mut dyn Write, err: &mut dyn Writ
         Some(path) => match std::fs::File::create(path) {
             Ok(f) => Some(BufWriter::with_capacity(1 << 16, f)),
             Err(e) => {
-                let d = Diagnostic::error(
-                    "E901",
-                    format!("cannot write `{}`: {e}", path.display()),
-                )
-                .with_help("check the path and its permissions");
+                let d =
+                    Diagnostic::error("E901", format!("cannot write `{}`: {e}", path.display()))
+                        .with_help("check the path and its permissions");
                 fail(&[d], &sources, out, err);
                 return exit::USAGE;
             }
@@ -287,7 +307,10 @@ pub(super) fn run(args: &SweepCheckArgs, out: &mut dyn Write, err: &mut dyn Writ
     let tally = match (result, flushed) {
         (Ok(t), Ok(())) => t,
         (Err(e), _) | (_, Err(e)) => {
-            let _ = writeln!(err, "error[E901]: llem sweep: cannot write the valid points: {e}");
+            let _ = writeln!(
+                err,
+                "error[E901]: llem sweep: cannot write the valid points: {e}"
+            );
             return exit::USAGE;
         }
     };

@@ -39,7 +39,9 @@ impl Bar {
         self.last = Instant::now();
         let filled = done.saturating_mul(WIDTH) / self.total.max(1);
         let percent = done.saturating_mul(100) / self.total.max(1);
-        let bar: String = (0..WIDTH).map(|i| if i < filled { '#' } else { '-' }).collect();
+        let bar: String = (0..WIDTH)
+            .map(|i| if i < filled { '#' } else { '-' })
+            .collect();
         let mut err = std::io::stderr().lock();
         let _ = write!(err, "\r[{bar}] {percent:>3}% {done}/{} points", self.total);
         let _ = err.flush();

@@ -27,7 +27,10 @@ fn header(severity: RuleSeverity) -> &'static str {
 }
 
 fn count(n: u64, word: &str) -> String {
-    format!("{n} {}", plural(usize::try_from(n).unwrap_or(usize::MAX), word))
+    format!(
+        "{n} {}",
+        plural(usize::try_from(n).unwrap_or(usize::MAX), word)
+    )
 }
 
 fn shape(context: &Context, axes: &[Axis], extra: usize) -> String {
@@ -107,7 +110,11 @@ pub fn human(
             if u64::try_from(tally.shown.len()).unwrap_or(u64::MAX) == tally.invalid {
                 format!("invalid {}", plural(tally.shown.len(), "point"))
             } else {
-                format!("first {} of {} invalid points", tally.shown.len(), tally.invalid)
+                format!(
+                    "first {} of {} invalid points",
+                    tally.shown.len(),
+                    tally.invalid
+                )
             }
         );
         for point in &tally.shown {
@@ -233,5 +240,9 @@ pub fn json(
         "invalid_points": shown,
         "diagnostics": [],
     });
-    let _ = writeln!(out, "{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+    let _ = writeln!(
+        out,
+        "{}",
+        serde_json::to_string_pretty(&report).unwrap_or_default()
+    );
 }

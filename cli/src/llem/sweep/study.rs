@@ -84,7 +84,11 @@ pub fn read_study(file: FileId, root: &Node, diags: &mut Vec<Diagnostic>) -> Opt
                 "E720",
                 format!("a study file must be a mapping, found {}", root.kind_name()),
             )
-            .with_primary(file, root.span, "expected `base:` (or `experiment:`) and `grid:`")
+            .with_primary(
+                file,
+                root.span,
+                "expected `base:` (or `experiment:`) and `grid:`",
+            )
             .with_help("write `base: experiment.yaml` and `grid: {field.path: [values]}`"),
         );
         return None;
@@ -94,7 +98,10 @@ pub fn read_study(file: FileId, root: &Node, diags: &mut Vec<Diagnostic>) -> Opt
     let mut extra = Vec::new();
     let mut ok = true;
     for (key, value) in entries {
-        let name = key.as_str().map(str::to_owned).unwrap_or_else(|| key.short_display());
+        let name = key
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| key.short_display());
         match name.as_str() {
             "base" | "experiment" => {
                 if base.is_some() {
@@ -159,8 +166,14 @@ pub fn read_study(file: FileId, root: &Node, diags: &mut Vec<Diagnostic>) -> Opt
                                             point.kind_name()
                                         ),
                                     )
-                                    .with_primary(file, point.span, "expected `field.path: value` lines")
-                                    .with_help("write e.g. `- {transformers.generation.num_beams: 8}`"),
+                                    .with_primary(
+                                        file,
+                                        point.span,
+                                        "expected `field.path: value` lines",
+                                    )
+                                    .with_help(
+                                        "write e.g. `- {transformers.generation.num_beams: 8}`",
+                                    ),
                                 );
                                 ok = false;
                             }
@@ -221,9 +234,12 @@ pub fn resolve_target(
 ) -> Option<Target> {
     let Some(dotted) = key.as_str() else {
         diags.push(
-            Diagnostic::error("E721", format!("a field path must be a string, found {}", key.kind_name()))
-                .with_primary(file, key.span, "expected a dotted field path")
-                .with_help(format!("write e.g. `{engine}.generation.num_beams`")),
+            Diagnostic::error(
+                "E721",
+                format!("a field path must be a string, found {}", key.kind_name()),
+            )
+            .with_primary(file, key.span, "expected a dotted field path")
+            .with_help(format!("write e.g. `{engine}.generation.num_beams`")),
         );
         return None;
     };
@@ -261,7 +277,10 @@ pub fn resolve_target(
     if fields.is_empty() {
         diags.push(unknown(
             format!("`{dotted}` is a section, not a field"),
-            format!("sweep one field of `{}` at a time, e.g. `{dotted}.<field>`", owner.name),
+            format!(
+                "sweep one field of `{}` at a time, e.g. `{dotted}.<field>`",
+                owner.name
+            ),
         ));
         return None;
     }
@@ -334,7 +353,10 @@ fn check_typed(
         for (key, inner) in entries {
             let field = key.as_str().and_then(|k| native.field(k));
             let Some(field) = field else {
-                let shown = key.as_str().map(str::to_owned).unwrap_or_else(|| key.short_display());
+                let shown = key
+                    .as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| key.short_display());
                 diags.push(
                     Diagnostic::error("E721", format!("`{}` has no field `{shown}`", native.name))
                         .with_primary(file, key.span, "unknown field")
@@ -362,10 +384,18 @@ fn check_typed(
                     "E723",
                     format!("`{name}` expects {}, found {}", expected_name(ty), m.found),
                 )
-                .with_primary(file, m.span, format!("expected {}, found {}", m.expected, m.found))
+                .with_primary(
+                    file,
+                    m.span,
+                    format!("expected {}, found {}", m.expected, m.found),
+                )
                 .with_help(match (m.expected.as_str(), &value.kind) {
-                    ("int" | "float", NodeKind::Str(_)) => "write numbers without quotes".to_owned(),
-                    ("bool", NodeKind::Str(_)) => "write `true` or `false`, without quotes".to_owned(),
+                    ("int" | "float", NodeKind::Str(_)) => {
+                        "write numbers without quotes".to_owned()
+                    }
+                    ("bool", NodeKind::Str(_)) => {
+                        "write `true` or `false`, without quotes".to_owned()
+                    }
                     _ => format!("give `{name}` values of type {}", expected_name(ty)),
                 }),
             );
