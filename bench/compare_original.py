@@ -189,6 +189,9 @@ def main(argv=None) -> int:
                     "inproc": tp["median_configs_per_s"],
                     "inproc_parse": tp["median_with_parse_configs_per_s"],
                     "e2e": e2e,
+                    "bound_interp": tp.get("bound_interp_configs_per_s"),
+                    "bound_jit": tp.get("bound_jit_configs_per_s"),
+                    "jit_compile_ms": tp.get("jit_compile_ms"),
                 }
             )
             print(f"done: {label}", file=sys.stderr)
@@ -201,6 +204,16 @@ def main(argv=None) -> int:
             f"| {r['corpus']} | {r['rules']} | {r['configs']} | {fmt(r['original'])} | {fmt(r['inproc'])} | "
             f"{ratio(r['inproc'], r['original'])} | {fmt(r['inproc_parse'])} | {ratio(r['inproc_parse'], r['original'])} | "
             f"{fmt(r['e2e'])} | {ratio(r['e2e'], r['original'])} |"
+        )
+    print()
+    print("Evaluation on a bound frame (which rules fire; every config bound once up front):")
+    print()
+    print("| corpus | original (configs/s) | interpreter (configs/s) | ratio | JIT (configs/s) | ratio | JIT compile (ms) |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['corpus']} | {fmt(r['original'])} | {fmt(r['bound_interp'])} | {ratio(r['bound_interp'], r['original'])} | "
+            f"{fmt(r['bound_jit'])} | {ratio(r['bound_jit'], r['original'])} | {r['jit_compile_ms']:.2f} |"
         )
     print()
     for r in rows:

@@ -12,9 +12,14 @@
 //! of each run, their median, and the median rate when every line's JSON parsing is included
 //! (what `llemc eval` does per line, minus I/O; `--no-parse-runs` skips that, e.g. under
 //! `valgrind --tool=callgrind` with `--min-seconds 0`).
+//!
+//! It also measures evaluation on bound frames (every config bound once, up front): deciding
+//! which rules fire, with the interpreter and with the JIT, without building findings.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use llemc_runtime::compile::{CorpusInput, compile_corpus};
+use llemc_runtime::interp::holds;
+use llemc_runtime::jit::JitProgram;
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -108,6 +113,46 @@ fn main() {
             .collect()
     };
     let rates = measure(false);
+
+    // Evaluation on bound frames: which rules fire, interpreter vs JIT.
+    let frames: Vec<_> = parsed
+        .iter()
+        .map(|cfg| {
+            let mut f = program.frame();
+            program.bind(cfg, &mut f);
+            f
+        })
+        .collect();
+    let jit = JitProgram::compile(&program).unwrap();
+    let mut flags: Vec<bool> = Vec::new();
+    let mut bound = |use_jit: bool| -> Vec<f64> {
+        (0..runs)
+            .map(|_| {
+                let started = Instant::now();
+                let mut done = 0usize;
+                loop {
+                    for frame in &frames {
+                        if use_jit {
+                            jit.eval(black_box(frame), &mut flags);
+                        } else {
+                            flags.clear();
+                            for (i, rule) in program.rules().iter().enumerate() {
+                                flags.push(program.rule_applies(i, frame) && holds(&rule.pred, frame));
+                            }
+                        }
+                        black_box(flags.len());
+                    }
+                    done += frames.len();
+                    if started.elapsed().as_secs_f64() >= min_seconds {
+                        break;
+                    }
+                }
+                done as f64 / started.elapsed().as_secs_f64()
+            })
+            .collect()
+    };
+    let bound_interp = bound(false);
+    let bound_jit = bound(true);
     let parse_rates = if with_parse {
         measure(true)
     } else {
@@ -125,6 +170,9 @@ fn main() {
             "median_configs_per_s": median(&rates),
             "runs_with_parse": parse_rates,
             "median_with_parse_configs_per_s": median(&parse_rates),
+            "bound_interp_configs_per_s": median(&bound_interp),
+            "bound_jit_configs_per_s": median(&bound_jit),
+            "jit_compile_ms": jit.compile_time().as_secs_f64() * 1e3,
         })
     );
 }
