@@ -103,7 +103,8 @@ fn mirror(op: CompareOp) -> Option<CompareOp> {
     })
 }
 
-fn operand(o: &Operand, names: &impl Names) -> String {
+/// An operand as text, slots and strings named by `names`.
+pub fn operand(o: &Operand, names: &impl Names) -> String {
     match o {
         Operand::Slot(s) => names.slot(*s),
         Operand::Const(c) => constant(c, names),
@@ -126,7 +127,8 @@ fn operand(o: &Operand, names: &impl Names) -> String {
     }
 }
 
-fn constant(c: &Const, names: &impl Names) -> String {
+/// A constant as text (strings quoted), strings named by `names`.
+pub fn constant(c: &Const, names: &impl Names) -> String {
     match c {
         Const::Null => "null".to_owned(),
         Const::Bool(b) => b.to_string(),

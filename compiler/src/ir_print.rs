@@ -1,7 +1,7 @@
 //! A readable listing of compiled rules (for `llemc explain` and snapshots).
 
-use crate::ir::{Const, Operand, Pred, Program, RuleIr, TemplatePart};
-use crate::value::python_float;
+use crate::canon::{self, Names};
+use crate::ir::{Const, Operand, Pred, Program, RuleIr, SlotId, StrId, TemplatePart};
 use std::fmt::Write;
 
 /// The IR of one rule of a program, with slot names, as indented text.
@@ -117,52 +117,23 @@ fn pred(program: &Program, p: &Pred, depth: usize, out: &mut String) {
     }
 }
 
-fn operand(program: &Program, o: &Operand) -> String {
-    match o {
-        Operand::Slot(s) => format!("s{s}"),
-        Operand::Const(c) => constant(program, c),
-        Operand::List(items) => format!(
-            "[{}]",
-            items
-                .iter()
-                .map(|i| operand(program, i))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Operand::Len(inner) => format!("len({})", operand(program, inner)),
-        Operand::Neg(inner) => format!("-({})", operand(program, inner)),
-        Operand::Arith { op, lhs, rhs } => format!(
-            "({} {} {})",
-            operand(program, lhs),
-            op.as_str(),
-            operand(program, rhs)
-        ),
+/// Names slots by their id (`s3`) and strings by their text.
+struct SlotIds<'a>(&'a Program);
+
+impl Names for SlotIds<'_> {
+    fn slot(&self, slot: SlotId) -> String {
+        format!("s{slot}")
     }
+    fn string(&self, id: StrId) -> String {
+        self.0.string(id).to_owned()
+    }
+}
+
+fn operand(program: &Program, o: &Operand) -> String {
+    canon::operand(o, &SlotIds(program))
 }
 
 /// A constant as text (strings quoted, interned ids resolved).
 pub fn constant(program: &Program, c: &Const) -> String {
-    match c {
-        Const::Null => "null".into(),
-        Const::Bool(b) => b.to_string(),
-        Const::Int(i) => i.to_string(),
-        Const::Float(f) => python_float(*f),
-        Const::Str(id) => format!("{:?}", program.string(*id)),
-        Const::List(items) => format!(
-            "[{}]",
-            items
-                .iter()
-                .map(|i| constant(program, i))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Const::Dict(entries) => format!(
-            "{{{}}}",
-            entries
-                .iter()
-                .map(|(k, v)| format!("{}: {}", constant(program, k), constant(program, v)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
+    canon::constant(c, &SlotIds(program))
 }
