@@ -350,3 +350,40 @@ fn usage_errors_exit_2() {
     assert_eq!(r.code, 0);
     assert!(r.stdout.contains("config"));
 }
+
+#[test]
+fn every_backend_gives_the_same_report() {
+    let base = [
+        "config",
+        "check",
+        "--color",
+        "never",
+        "../examples/transformers-mistakes.yaml",
+    ];
+    let runs: Vec<Run> = ["interp", "jit", "auto"]
+        .iter()
+        .map(|b| {
+            let mut args = base.to_vec();
+            args.extend(["--backend", b]);
+            llem(&args)
+        })
+        .collect();
+    assert_eq!(runs[0].code, 1);
+    for run in &runs[1..] {
+        assert_eq!(
+            (run.code, &run.stdout, &run.stderr),
+            (runs[0].code, &runs[0].stdout, &runs[0].stderr)
+        );
+    }
+    assert_eq!(
+        llem(&[
+            "config",
+            "check",
+            "--backend",
+            "fast",
+            "../examples/transformers-valid.yaml"
+        ])
+        .code,
+        2
+    );
+}

@@ -137,7 +137,9 @@ fn main() {
                         } else {
                             flags.clear();
                             for (i, rule) in program.rules().iter().enumerate() {
-                                flags.push(program.rule_applies(i, frame) && holds(&rule.pred, frame));
+                                flags.push(
+                                    program.rule_applies(i, frame) && holds(&rule.pred, frame),
+                                );
                             }
                         }
                         black_box(flags.len());

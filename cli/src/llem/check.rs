@@ -158,7 +158,7 @@ pub(super) fn run(
         path: corpus_name,
         rules: program.program().rules.len(),
     });
-    report.outcome = check_experiment(&config, &program);
+    report.outcome = check_experiment(&config, &program, args.backend.runtime());
     finish(&report, args, &sources, color, out, err)
 }
 

@@ -5,6 +5,7 @@ mod check;
 pub mod shipped;
 mod sweep;
 
+use crate::backend::Backend;
 use crate::exit;
 use crate::output::{ColorChoice, Format};
 use clap::{Args, Parser, Subcommand};
@@ -60,6 +61,10 @@ struct CheckArgs {
     /// When to colour human output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+    /// Which evaluator runs the rules (identical results; `auto` uses the interpreter for a
+    /// single config, since compiling would not repay itself).
+    #[arg(long, value_enum, default_value_t = Backend::Auto)]
+    backend: Backend,
 }
 
 /// Runs `llem` with `args` (the first is the program name), reading `-` from the process's

@@ -6,6 +6,7 @@ use super::conform::{Mismatch, conforms};
 use super::help::{field_name, rule_help, type_tested_slots};
 use crate::findings::Finding;
 use crate::frame::{Frame, SlotState};
+use crate::jit::{Backend, Evaluator};
 use crate::loaded::LoadedProgram;
 use llemc_compiler::corpus::RuleSeverity;
 use llemc_compiler::diagnostic::Diagnostic;
@@ -120,13 +121,19 @@ fn key_span(root: &Node, path: &[String]) -> Option<Span> {
     span
 }
 
-/// Binds `config` to `program`, evaluates every rule and type-checks every declared kwarg.
-pub fn check_experiment(config: &ExperimentConfig, program: &LoadedProgram) -> CheckOutcome {
+/// Binds `config` to `program`, evaluates every rule with `backend` and type-checks every declared
+/// kwarg.
+pub fn check_experiment(
+    config: &ExperimentConfig,
+    program: &LoadedProgram,
+    backend: Backend,
+) -> CheckOutcome {
     let mut frame = program.frame();
     program.bind(&config.root, &mut frame);
     // Rules about an object the config does not build (no `quantization:` section, no
-    // `watermarking_config: {...}`) do not apply: `evaluate` leaves them out.
-    let fired = program.evaluate(&frame);
+    // `watermarking_config: {...}`) do not apply: evaluation leaves them out.
+    let mut fired = Vec::new();
+    Evaluator::new(program, backend).evaluate_into(program, &frame, &mut fired);
     let slots: HashMap<&[String], SlotId> = program
         .program()
         .slots

@@ -49,7 +49,7 @@ fn read(text: &str) -> ReadOutcome {
 fn check_with(corpus: &str, text: &str) -> (ReadOutcome, CheckOutcome) {
     let outcome = read(text);
     let checked = match &outcome.config {
-        Some(config) => check_experiment(config, &program(corpus)),
+        Some(config) => check_experiment(config, &program(corpus), crate::jit::Backend::Interp),
         None => CheckOutcome::default(),
     };
     (outcome, checked)

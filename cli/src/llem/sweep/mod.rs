@@ -258,7 +258,7 @@ pub(super) fn run(args: &SweepCheckArgs, out: &mut dyn Write, err: &mut dyn Writ
     };
 
     // Base values of the wrong type that no axis overrides are wrong at every point.
-    let base_check = check_experiment(&config, &program);
+    let base_check = check_experiment(&config, &program, llemc_runtime::jit::Backend::Interp);
     let wrong: Vec<Diagnostic> = base_check
         .findings
         .iter()
