@@ -1,9 +1,9 @@
 //! `--backend`: which evaluator runs a compiled rule program.
 //!
-//! Shared by every command that evaluates rules (`llemc eval`, `llem config check`, `llem sweep
-//! check`): the reference
-//! interpreter, the Cranelift JIT, or `auto` (the interpreter until a batch is long enough to repay
-//! compiling, then the JIT; see `docs/performance.md`). All give identical results.
+//! Shared by every command that evaluates rules (`llemc eval`, `llem config check`,
+//! `llem sweep check`): the reference interpreter, the Cranelift JIT, or `auto` (the interpreter
+//! until a batch is long enough to repay compiling, then the JIT; see `docs/performance.md`). All
+//! give identical results.
 
 use clap::ValueEnum;
 
