@@ -93,3 +93,19 @@ impl ConfigTree for Node {
         Some(self.span)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_floats_are_read_exactly() {
+        // Correct rounding matters: `x >= 1.0` must not hold on 0.9999999999999999.
+        let v: serde_json::Value = serde_json::from_str("0.9999999999999999").unwrap_or_default();
+        assert_eq!(json_value(&v), Value::Float(0.999_999_999_999_999_9));
+        assert_ne!(json_value(&v), Value::Float(1.0));
+        let big: serde_json::Value =
+            serde_json::from_str("18446744073709551616").unwrap_or_default();
+        assert_eq!(json_value(&big), Value::Float(18_446_744_073_709_551_616.0));
+    }
+}

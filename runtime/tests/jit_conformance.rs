@@ -49,9 +49,7 @@ fn check(corpus: &str, data: &str) {
             line_no + 1
         );
         let expect = &record["expect"];
-        if expect.get("raises").is_some()
-            || record.get("ordering_agrees") == Some(&serde_json::Value::Bool(false))
-        {
+        if expect.get("raises").is_some() || ordering_differs(&record) {
             continue;
         }
         let got: Vec<(String, &str, Value)> = got
@@ -128,4 +126,14 @@ fn jit_v070_vllm_matches_the_original_loader() {
 #[test]
 fn jit_v070_tensorrt_matches_the_original_loader() {
     check("v0.7.0/tensorrt.yaml", "v070_tensorrt.jsonl");
+}
+
+/// Whether 0.7.0's ordering rule and Python's differ on this config. They differ when a bool meets
+/// an ordering operator; when Python would raise (incomparable types) both llemc and 0.7.0 make
+/// the test false, so those configs are compared too.
+fn ordering_differs(record: &serde_json::Value) -> bool {
+    record.get("ordering_agrees") == Some(&serde_json::Value::Bool(false))
+        && record["ordering_diffs"]
+            .as_array()
+            .is_none_or(|d| d.iter().any(|x| x != "incomparable"))
 }
