@@ -1,4 +1,5 @@
 //! The static miner on the fixture library (tests/fixtures): every construct, the hard errors.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use llemc_compiler::diagnostic::FileId;
 use llemc_miners::ssot::{EngineSsot, read_ssot};
@@ -7,6 +8,28 @@ use std::path::PathBuf;
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// A copy of the `good` fixture library in a temp dir with one edit: `from` (which must occur
+/// exactly once) replaced by `to` in `file`.
+fn variant(name: &str, file: &str, from: &str, to: &str) -> PathBuf {
+    let root = std::env::temp_dir().join(format!("llemc-fixture-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let package = root.join("fixturelib");
+    std::fs::create_dir_all(&package).unwrap();
+    for entry in std::fs::read_dir(fixtures().join("good/fixturelib")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), package.join(entry.file_name())).unwrap();
+    }
+    let path = package.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        text.matches(from).count(),
+        1,
+        "`{from}` must occur once in {file}"
+    );
+    std::fs::write(&path, text.replace(from, to)).unwrap();
+    root
 }
 
 fn ssot() -> EngineSsot {
@@ -57,7 +80,17 @@ fn fixture_rules_compile_against_generated_schema() {
 
 #[test]
 fn renamed_landmark_is_a_hard_error() {
-    let err = mine(&ssot(), "1.2.3", &fixtures().join("renamed")).err();
+    let err = mine(
+        &ssot(),
+        "1.2.3",
+        &variant(
+            "renamed",
+            "config.py",
+            "def post_init(self):",
+            "def post_init_renamed(self):",
+        ),
+    )
+    .err();
     assert!(matches!(err, Some(MineError::MissingLandmarks(_))));
     insta::assert_snapshot!(
         "renamed_landmark",
@@ -77,7 +110,17 @@ fn absent_landmark_of_another_version_is_not_required() {
 
 #[test]
 fn source_that_does_not_parse_names_file_and_line() {
-    let err = mine(&ssot(), "1.2.3", &fixtures().join("broken")).err();
+    let err = mine(
+        &ssot(),
+        "1.2.3",
+        &variant(
+            "broken",
+            "config.py",
+            "if self.heat is not None and self.heat > LIMIT:",
+            "if self.heat is not None and self.heat > LIMIT",
+        ),
+    )
+    .err();
     match &err {
         Some(MineError::Syntax { file, line, .. }) => {
             assert_eq!(file, "fixturelib/config.py");
@@ -93,7 +136,17 @@ fn source_that_does_not_parse_names_file_and_line() {
 
 #[test]
 fn version_outside_envelope_is_a_hard_error() {
-    let err = mine(&ssot(), "1.2.3", &fixtures().join("outside")).err();
+    let err = mine(
+        &ssot(),
+        "1.2.3",
+        &variant(
+            "outside",
+            "__init__.py",
+            "__version__ = \"1.2.3\"",
+            "__version__ = \"2.0.0\"",
+        ),
+    )
+    .err();
     assert!(matches!(err, Some(MineError::OutsideEnvelope { .. })));
     insta::assert_snapshot!(
         "outside_envelope",
