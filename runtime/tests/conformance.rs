@@ -1,6 +1,7 @@
 //! Conformance with the original project's loaders: on the six compat corpora, llemc reports the
 //! same fired rules (ids, order, severity, declared value) as the original Python loaders did on
-//! thousands of generated configs (conformance/data, recorded by conformance/record.py).
+//! thousands of generated configs (conformance/data, recorded by conformance/record.py). Every
+//! config is also evaluated with the JIT, whose findings must equal the interpreter's.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -10,6 +11,7 @@
 )]
 
 use llemc_runtime::compile::{CorpusInput, compile_corpus};
+use llemc_runtime::jit::{Backend, Evaluator};
 use llemc_runtime::tree::json_value;
 
 fn root() -> std::path::PathBuf {
@@ -32,15 +34,26 @@ fn check(corpus: &str, data: &str) {
     let data = std::fs::read_to_string(root().join("conformance/data").join(data)).unwrap();
     let mut frame = program.frame();
     let (mut compared, mut mismatches) = (0, Vec::new());
+    let mut jit = Evaluator::new(&program, Backend::Jit);
+    assert_eq!(jit.active(), "jit", "{:?}", jit.notes());
+    let mut jit_findings = Vec::new();
     for (line_no, line) in data.lines().enumerate() {
         let record: serde_json::Value = serde_json::from_str(line).unwrap();
+        program.bind(&record["config"], &mut frame);
+        let findings = program.evaluate(&frame);
+        jit_findings.clear();
+        jit.evaluate_into(&program, &frame, &mut jit_findings);
+        assert_eq!(
+            jit_findings,
+            findings,
+            "{corpus} line {}: jit and interpreter differ",
+            line_no + 1
+        );
         let expect = &record["expect"];
         if expect.get("raises").is_some() || ordering_differs(&record) {
             continue;
         }
-        program.bind(&record["config"], &mut frame);
-        let got: Vec<(String, &'static str, llemc_compiler::value::Value)> = program
-            .evaluate(&frame)
+        let got: Vec<(String, &'static str, llemc_compiler::value::Value)> = findings
             .into_iter()
             .map(|f| (f.id, f.severity.as_str(), f.declared_value))
             .collect();
