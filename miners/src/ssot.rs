@@ -94,6 +94,8 @@ pub struct EngineSsot {
     pub assume: BTreeMap<String, Assumption>,
     /// Supported versions, in file order.
     pub versions: Vec<VersionEntry>,
+    /// Requirements installed beside the library in each version's venv (`llemc env ensure`).
+    pub env_extras: Vec<String>,
 }
 
 impl EngineSsot {
@@ -390,5 +392,15 @@ pub fn read_ssot(file: FileId, text: &str) -> Result<EngineSsot, Vec<Diagnostic>
             .map(str::to_owned),
         assume,
         versions,
+        env_extras: root
+            .get("env_extras")
+            .and_then(Node::as_seq)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|i| i.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
     })
 }
