@@ -2,9 +2,8 @@
 
 use crate::exit;
 use clap::{Args, Subcommand};
-use llemc_compiler::diagnostic::{Color, SourceMap, render_human};
 use llemc_miners::source::{SourceError, fetch_source};
-use llemc_miners::ssot::{EngineSsot, read_ssot};
+use llemc_miners::ssot::EngineSsot;
 use llemc_miners::static_miner::{MineOutput, check_against_schema, mine};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -80,26 +79,7 @@ pub fn run(args: &MineArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
 }
 
 fn load_ssot(common: &Common, err: &mut dyn Write) -> Option<EngineSsot> {
-    let path = common
-        .ssot
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("engine_versions/{}.yaml", common.engine)));
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) => {
-            let _ = writeln!(err, "error: cannot read {}: {e}", path.display());
-            return None;
-        }
-    };
-    let mut sources = SourceMap::new();
-    let file = sources.add(path.display().to_string(), text.clone());
-    match read_ssot(file, &text) {
-        Ok(s) => Some(s),
-        Err(diags) => {
-            let _ = err.write_all(render_human(&diags, &sources, Color::Never).as_bytes());
-            None
-        }
-    }
+    crate::llemc::ssot_file::load_ssot(&common.engine, common.ssot.as_deref(), err)
 }
 
 fn fetch(

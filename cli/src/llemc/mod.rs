@@ -4,9 +4,11 @@ pub mod build_corpus;
 mod check;
 mod compile;
 pub mod diff_corpus;
+mod env;
 pub mod eval;
 mod explain;
 mod mine;
+mod ssot_file;
 
 use crate::exit;
 use crate::output::{ColorChoice, Format};
@@ -42,6 +44,8 @@ enum Command {
     BuildCorpus(build_corpus::BuildCorpusArgs),
     /// Show what changed between the corpora of two library versions (or two corpus files).
     DiffCorpus(diff_corpus::DiffCorpusArgs),
+    /// Prepare the Python environments of the live miners and the gate (`env ensure`).
+    Env(env::EnvArgs),
 }
 
 /// Options shared by every command that reads corpora.
@@ -138,5 +142,6 @@ pub fn run(
         Command::Mine(a) => mine::run(&a, out, err),
         Command::BuildCorpus(a) => build_corpus::run(&a, out, err),
         Command::DiffCorpus(a) => diff_corpus::run(&a, out, err),
+        Command::Env(a) => env::run(&a, out, err),
     }
 }
