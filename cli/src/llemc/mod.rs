@@ -7,6 +7,7 @@ pub mod diff_corpus;
 mod env;
 pub mod eval;
 mod explain;
+mod fixpoint;
 mod mine;
 mod ssot_file;
 
@@ -46,6 +47,9 @@ enum Command {
     DiffCorpus(diff_corpus::DiffCorpusArgs),
     /// Prepare the Python environments of the live miners and the gate (`env ensure`).
     Env(env::EnvArgs),
+    /// Check that the corpus's silent normalisations converge in any order (exit 1 on conflicts).
+    #[command(disable_version_flag = true)]
+    Fixpoint(fixpoint::FixpointArgs),
 }
 
 /// Options shared by every command that reads corpora.
@@ -143,5 +147,17 @@ pub fn run(
         Command::BuildCorpus(a) => build_corpus::run(&a, out, err),
         Command::DiffCorpus(a) => diff_corpus::run(&a, out, err),
         Command::Env(a) => env::run(&a, out, err),
+        Command::Fixpoint(a) => fixpoint::run(&a, out, err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_tree_is_well_formed() {
+        Cli::command().debug_assert();
     }
 }

@@ -10,7 +10,8 @@ use pyo3::types::{PyList, PyModule};
 
 /// The Python modules llemc embeds, as (module name, source). Every function they export takes one
 /// JSON value and returns one.
-const EMBEDDED_MODULES: &[(&str, &str)] = &[("llemc_live", include_str!("../../python/llemc_live.py"))];
+const EMBEDDED_MODULES: &[(&str, &str)] =
+    &[("llemc_live", include_str!("../../python/llemc_live.py"))];
 
 /// Why a call into the embedded interpreter failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +37,11 @@ impl std::fmt::Display for LiveError {
             LiveError::Python { kind, message, .. } => write!(f, "Python raised {kind}: {message}"),
             LiveError::Encoding(why) => write!(f, "value does not cross the Python bridge: {why}"),
             LiveError::MissingSitePackages(path) => {
-                write!(f, "site-packages directory `{}` does not exist", path.display())
+                write!(
+                    f,
+                    "site-packages directory `{}` does not exist",
+                    path.display()
+                )
             }
         }
     }
@@ -51,12 +56,20 @@ impl LiveError {
             .qualname()
             .map(|q| q.to_string())
             .unwrap_or_else(|_| "Exception".to_owned());
-        let message = err.value(py).str().map(|s| s.to_string()).unwrap_or_default();
+        let message = err
+            .value(py)
+            .str()
+            .map(|s| s.to_string())
+            .unwrap_or_default();
         let traceback = err
             .traceback(py)
             .and_then(|tb| tb.format().ok())
             .unwrap_or_default();
-        LiveError::Python { kind, message, traceback }
+        LiveError::Python {
+            kind,
+            message,
+            traceback,
+        }
     }
 }
 
@@ -126,7 +139,8 @@ impl Live {
         function: &str,
         argument: &serde_json::Value,
     ) -> Result<serde_json::Value, LiveError> {
-        let text = serde_json::to_string(argument).map_err(|e| LiveError::Encoding(e.to_string()))?;
+        let text =
+            serde_json::to_string(argument).map_err(|e| LiveError::Encoding(e.to_string()))?;
         let answer = Python::attach(|py| -> PyResult<String> {
             let json = py.import("json")?;
             let value = json.call_method1("loads", (text,))?;

@@ -100,7 +100,13 @@ pub fn ensure(cache: &Path, spec: &EnvSpec, python: &str) -> Result<Venv, EnvErr
         run(Command::new(python).args(["-m", "venv"]).arg(&dir))?;
     }
     run(Command::new(&venv_python)
-        .args(["-m", "pip", "install", "--disable-pip-version-check", "--quiet"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--quiet",
+        ])
         .args(spec.requirements()))?;
     let probe = run(Command::new(&venv_python).args([
         "-c",
@@ -137,7 +143,10 @@ fn run(command: &mut Command) -> Result<String, EnvError> {
         .map(|lines| lines.join(" | "))
         .filter(|m| !m.is_empty())
         .unwrap_or_else(|| format!("exited with {}", output.status));
-    Err(EnvError::Command { command: shown, message })
+    Err(EnvError::Command {
+        command: shown,
+        message,
+    })
 }
 
 fn io_err(path: &Path, e: impl std::fmt::Display) -> EnvError {
@@ -192,7 +201,10 @@ mod tests {
         let cache = scratch("reuse");
         let made = write_marker(&cache, &spec(&["pyyaml==6.0.4"]))?;
         // "no-such-python" would fail if ensure tried to create or fill the venv.
-        assert_eq!(ensure(&cache, &spec(&["pyyaml==6.0.4"]), "no-such-python")?, made);
+        assert_eq!(
+            ensure(&cache, &spec(&["pyyaml==6.0.4"]), "no-such-python")?,
+            made
+        );
         fs::remove_dir_all(&cache)?;
         Ok(())
     }
