@@ -7,6 +7,7 @@
 
 pub mod build_corpus;
 pub mod diff;
+pub mod docs_gen;
 pub mod fixpoint;
 pub mod live;
 pub mod python;

@@ -6,6 +6,7 @@ mod compile;
 pub mod diff_corpus;
 mod env;
 pub mod eval;
+mod docs;
 mod explain;
 mod fixpoint;
 mod mine;
@@ -48,6 +49,8 @@ enum Command {
     /// Prepare the Python environments of the live miners and the gate (`env ensure`).
     Env(env::EnvArgs),
     /// Check that the corpus's silent normalisations converge in any order (exit 1 on conflicts).
+    /// Write docs/generated/invariants-<engine>.md from every supported version's corpus.
+    Docs(docs::DocsArgs),
     #[command(disable_version_flag = true)]
     Fixpoint(fixpoint::FixpointArgs),
 }
@@ -148,6 +151,7 @@ pub fn run(
         Command::DiffCorpus(a) => diff_corpus::run(&a, out, err),
         Command::Env(a) => env::run(&a, out, err),
         Command::Fixpoint(a) => fixpoint::run(&a, out, err),
+        Command::Docs(a) => docs::run(&a, out, err),
     }
 }
 
