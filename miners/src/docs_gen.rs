@@ -128,10 +128,10 @@ pub fn render(
                     Some(Yaml::Int(n)) => n.to_string(),
                     _ => "?".to_owned(),
                 };
-                entry.sources.insert(
+                entry.sources.push((
                     corpus.version.to_owned(),
                     format!("`{path}:{line}` ({method})"),
-                );
+                ));
             }
         }
         counts.push((corpus.version.to_owned(), count));
