@@ -15,7 +15,7 @@
 //! - `not (x type_is T)` ≡ `x absent or x type_is_not T` for a slot `x` and a constant or slot
 //!   `T` (both type tests are false on null; otherwise one is the complement of the other), and
 //!   symmetrically for `not (x type_is_not T)`;
-//! - `not (x present)` ≡ `x absent`.
+//! - `not (x present)` ≡ `x absent`, `not (x is null)` ≡ `x present` for a slot or constant `x`.
 //!
 //! They do not hold for operands that can fail to evaluate (`len(x)` of a number, arithmetic):
 //! every test on such an operand is false, so its negation is true while the disjunction is not.
@@ -69,12 +69,17 @@ fn negated(inner: &Pred) -> Pred {
     };
     match inner {
         Pred::Not(x) => normal_form(x),
-        Pred::Presence { operand, present } => Pred::Presence {
+        // only where the operand always has a value: a failed `len` / arithmetic makes both
+        // `present` and `absent` false, so `not` of one is not the other
+        Pred::Presence {
+            operand: operand @ (Operand::Slot(_) | Operand::Const(_)),
+            present,
+        } => Pred::Presence {
             operand: operand.clone(),
             present: !present,
         },
         Pred::Is {
-            operand,
+            operand: operand @ (Operand::Slot(_) | Operand::Const(_)),
             negated,
             target: IsTarget::Null,
         } => Pred::Presence {
