@@ -257,13 +257,13 @@ fn collect_init(
                     None
                 };
                 for t in targets {
-                    if let ExprKind::Attribute { value: obj, attr } = &t.kind {
-                        if obj.as_name() == Some("self") {
-                            if conditional {
-                                info.conditional_attrs.insert(attr.clone());
-                            } else {
-                                info.init_attrs.insert(attr.clone());
-                            }
+                    if let ExprKind::Attribute { value: obj, attr } = &t.kind
+                        && obj.as_name() == Some("self")
+                    {
+                        if conditional {
+                            info.conditional_attrs.insert(attr.clone());
+                        } else {
+                            info.init_attrs.insert(attr.clone());
                         }
                     }
                     match (&t.kind, &stored) {
@@ -429,18 +429,18 @@ fn self_assignments(body: &[Stmt], out: &mut BTreeSet<String>) {
         match &s.kind {
             StmtKind::Assign { targets, .. } => {
                 for t in targets {
-                    if let ExprKind::Attribute { value, attr } = &t.kind {
-                        if value.as_name() == Some("self") {
-                            out.insert(attr.clone());
-                        }
+                    if let ExprKind::Attribute { value, attr } = &t.kind
+                        && value.as_name() == Some("self")
+                    {
+                        out.insert(attr.clone());
                     }
                 }
             }
             StmtKind::AnnAssign { target, .. } => {
-                if let ExprKind::Attribute { value, attr } = &target.kind {
-                    if value.as_name() == Some("self") {
-                        out.insert(attr.clone());
-                    }
+                if let ExprKind::Attribute { value, attr } = &target.kind
+                    && value.as_name() == Some("self")
+                {
+                    out.insert(attr.clone());
                 }
             }
             StmtKind::If { body, clauses, .. } => {

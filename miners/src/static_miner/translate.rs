@@ -428,10 +428,10 @@ impl<'a> Walker<'a> {
                 if v == V::Field(field.clone()) {
                     return; // identity: the user's value is kept
                 }
-                if let V::Lit(l) = &v {
-                    if implied_value(path, &field).as_ref() == Some(l) {
-                        return; // `if x is None: self.x = None`: the value does not change
-                    }
+                if let V::Lit(l) = &v
+                    && implied_value(path, &field).as_ref() == Some(l)
+                {
+                    return; // `if x is None: self.x = None`: the value does not change
                 }
                 let normalised = match v {
                     V::Lit(l) => Ok(l),
