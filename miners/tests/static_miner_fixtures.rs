@@ -281,3 +281,59 @@ fn docstring_types_reach_the_schema() {
         "window: {type: \"Union[int, bool]\", default: 0}"
     );
 }
+
+/// `hasattr(self, "extra")` in LoaderConfig.post_init, by what the class inherits.
+fn extra_site(root: &std::path::Path) -> (bool, Option<String>) {
+    let out = mine(&ssot(), "1.2.3", root).unwrap();
+    let rule = out
+        .staging
+        .rules
+        .iter()
+        .any(|r| r.message_template.contains("extra is never set"));
+    let opaque = out
+        .staging
+        .opaque
+        .iter()
+        .find(|o| o.source_text.contains("extra is never set"))
+        .map(|o| o.reason.clone());
+    (rule, opaque)
+}
+
+#[test]
+fn hasattr_follows_base_classes() {
+    // no base: nothing defines `extra`, the raise is unreachable
+    assert_eq!(extra_site(&fixtures().join("good")), (false, None));
+    // a base class in the source that defines it: hasattr is true, the raise always happens
+    let defines = variant(
+        "base-defines",
+        "config.py",
+        "class LoaderConfig:",
+        "class LoaderBase:\n    extra = 1\n\n\nclass LoaderConfig(LoaderBase):",
+    );
+    let out = mine(&ssot(), "1.2.3", &defines).unwrap();
+    let site = out
+        .staging
+        .opaque
+        .iter()
+        .find(|o| o.source_text.contains("extra is never set"))
+        .unwrap();
+    assert!(
+        site.reason.contains("reached unconditionally"),
+        "{}",
+        site.reason
+    );
+    // a base class that is not in the source: unknown, so opaque
+    let unknown = variant(
+        "base-unknown",
+        "config.py",
+        "class LoaderConfig:",
+        "class LoaderConfig(SomewhereElse):",
+    );
+    let (rule, opaque) = extra_site(&unknown);
+    assert!(!rule);
+    let reason = opaque.unwrap();
+    assert!(
+        reason.contains("base class of LoaderConfig is not in the source"),
+        "{reason}"
+    );
+}

@@ -58,7 +58,11 @@ fn differences(hand: &EngineSchema, generated: &EngineSchema) -> String {
             let _ = writeln!(
                 out,
                 "{native}: only in {}",
-                if h.is_some() { "hand-written" } else { "generated" }
+                if h.is_some() {
+                    "hand-written"
+                } else {
+                    "generated"
+                }
             );
             continue;
         };
