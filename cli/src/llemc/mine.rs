@@ -123,13 +123,37 @@ fn run_source(a: &SourceArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     }
 }
 
-fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+/// Writes every file to a temporary beside it, then renames them all into place: a failure
+/// before the renames leaves every target as it was.
+fn write_all_or_nothing(files: &[(&Path, &str)]) -> Result<(), String> {
+    let mut temps: Vec<PathBuf> = Vec::new();
+    let mut result = Ok(());
+    for (path, text) in files {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Err(e) = std::fs::create_dir_all(dir) {
+                result = Err(format!("{}: {e}", dir.display()));
+                break;
+            }
+        }
+        let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+        if let Err(e) = std::fs::write(&tmp, text) {
+            result = Err(format!("{}: {e}", tmp.display()));
+            break;
+        }
+        temps.push(tmp);
     }
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+    if result.is_ok() {
+        for ((path, _), tmp) in files.iter().zip(&temps) {
+            if let Err(e) = std::fs::rename(tmp, path) {
+                result = Err(format!("{}: {e}", path.display()));
+                break;
+            }
+        }
+    }
+    for tmp in &temps {
+        let _ = std::fs::remove_file(tmp);
+    }
+    result
 }
 
 fn run_static(a: &StaticArgs, _out: &mut dyn Write, err: &mut dyn Write) -> i32 {
@@ -181,24 +205,25 @@ fn run_static(a: &StaticArgs, _out: &mut dyn Write, err: &mut dyn Write) -> i32 
             .unwrap_or_else(|| format!(".cache/staging/{}/{version}", ssot.engine));
         PathBuf::from(dir).join("static_miner.json")
     });
-    if let Err(e) = write_atomic(&staging_path, &output.staging.to_json()) {
+    let schema_path = if a.no_schema {
+        None
+    } else {
+        a.schema_out
+            .clone()
+            .or_else(|| ssot.artifact("schema", &version).map(PathBuf::from))
+    };
+    let staging_json = output.staging.to_json();
+    let mut files: Vec<(&Path, &str)> = vec![(staging_path.as_path(), staging_json.as_str())];
+    if let Some(p) = &schema_path {
+        files.push((p.as_path(), output.schema_yaml.as_str()));
+    }
+    if let Err(e) = write_all_or_nothing(&files) {
         let _ = writeln!(err, "error: {e}");
         return exit::USAGE;
     }
-    let mut schema_note = String::new();
-    if !a.no_schema {
-        let schema_path = a
-            .schema_out
-            .clone()
-            .or_else(|| ssot.artifact("schema", &version).map(PathBuf::from));
-        if let Some(p) = schema_path {
-            if let Err(e) = write_atomic(&p, &output.schema_yaml) {
-                let _ = writeln!(err, "error: {e}");
-                return exit::USAGE;
-            }
-            schema_note = format!(", schema {}", p.display());
-        }
-    }
+    let schema_note = schema_path
+        .map(|p| format!(", schema {}", p.display()))
+        .unwrap_or_default();
     let r = &output.staging.report;
     let _ = writeln!(
         err,
