@@ -7,6 +7,8 @@ pub mod diff_corpus;
 pub mod eval;
 mod explain;
 mod mine;
+#[cfg(feature = "python")]
+pub mod validate;
 
 use crate::exit;
 use crate::output::{ColorChoice, Format};
@@ -42,6 +44,11 @@ enum Command {
     BuildCorpus(build_corpus::BuildCorpusArgs),
     /// Show what changed between the corpora of two library versions (or two corpus files).
     DiffCorpus(diff_corpus::DiffCorpusArgs),
+    /// Replay the proposed corpus against the live library: confirmed rules go to
+    /// `invariants.validated.yaml`, the others to `invariants.quarantine.yaml` (exit 1 when any
+    /// rule diverges).
+    #[cfg(feature = "python")]
+    Validate(validate::ValidateArgs),
 }
 
 /// Options shared by every command that reads corpora.
@@ -138,5 +145,7 @@ pub fn run(
         Command::Mine(a) => mine::run(&a, out, err),
         Command::BuildCorpus(a) => build_corpus::run(&a, out, err),
         Command::DiffCorpus(a) => diff_corpus::run(&a, out, err),
+        #[cfg(feature = "python")]
+        Command::Validate(a) => validate::run(&a, out, err),
     }
 }
