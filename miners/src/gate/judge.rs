@@ -619,6 +619,7 @@ impl<O: Observer> Judge<'_, O> {
                 "probes need an anchor: the positive must show the outcome (a) with the rule's message (c) and satisfy the predicate (d)",
             ));
         }
+        verdict.checks.sort_by_key(|c| c.check);
         verdict.positive = Some(pos_summary);
         verdict.negative = Some(neg_summary);
         if !verdict.failed().is_empty() {

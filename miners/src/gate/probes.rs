@@ -358,6 +358,7 @@ pub fn probes(loaded: &LoadedProgram, index: usize, positive: &Map<String, Json>
     let mut found = Vec::new();
     seeds(program, &rule.pred, &mut found);
     let mut out: Vec<Probe> = Vec::new();
+    let mut seen: Vec<(String, String)> = Vec::new();
     for (slot, seed) in &found {
         let Some((key, kinds)) = key_of(*slot) else {
             continue;
@@ -375,12 +376,12 @@ pub fn probes(loaded: &LoadedProgram, index: usize, positive: &Map<String, Json>
                 continue;
             };
             let field = key.join(".");
-            if out
-                .iter()
-                .any(|p| p.field == field && p.value == json && same_kind(&p.value, &json))
-            {
+            // By text: `1` and `1.0` are different probes.
+            let seen_key = (field.clone(), json.to_string());
+            if seen.contains(&seen_key) {
                 continue;
             }
+            seen.push(seen_key);
             let mut kwargs = positive.clone();
             set(&mut kwargs, &key, json.clone());
             out.push(Probe {
@@ -396,11 +397,6 @@ pub fn probes(loaded: &LoadedProgram, index: usize, positive: &Map<String, Json>
     });
     out.truncate(MAX_PROBES);
     out
-}
-
-/// `1` and `1.0` are different probes.
-fn same_kind(a: &Json, b: &Json) -> bool {
-    a.to_string() == b.to_string()
 }
 
 #[cfg(test)]
