@@ -249,6 +249,54 @@ fn each_wrong_rule_is_caught_by_exactly_its_check() {
     );
 }
 
+#[test]
+fn timeouts_and_kwargs_the_constructor_rejects_are_divergences() {
+    let live = live();
+    let too_large = "`size` is too large: {size}";
+    let corpus = format!(
+        "schema_version: 1.1.0\nengine: gatefixture\nengine_version: 1.0.0\nrules:\n{}{}",
+        // the positive never returns
+        fixture_rule(
+            "hangs",
+            "error",
+            "runtime_exception",
+            "size > 5",
+            too_large,
+            "{size: 6, mode: spin}",
+            "{size: 5}"
+        ),
+        // `sizes` is no argument of Sampler: Python rejects the call before the library runs
+        fixture_rule(
+            "broken_kwargs",
+            "error",
+            "runtime_exception",
+            "size > 5",
+            too_large,
+            "{size: 6, sizes: 1}",
+            "{size: 5}"
+        ),
+    );
+    let mut sampler = target("gatefixture", "Sampler", "gatefixture");
+    sampler.timeout_s = 0.5;
+    let targets = BTreeMap::from([("gatefixture.Sampler".to_owned(), sampler)]);
+    let schema = fixtures().join("root/engines/gatefixture/1.0.0/schema.yaml");
+    let report = gate(live, &corpus, &schema, "1.0.0", targets);
+    for (id, evidence) in [
+        ("hangs", "timed out after 0.5 s"),
+        ("broken_kwargs", "raised outside the library"),
+    ] {
+        let rule = report.rules.iter().find(|r| r.id == id).unwrap();
+        assert_eq!(rule.class, Class::Divergent, "{rule:#?}");
+        let replay = rule
+            .checks
+            .iter()
+            .find(|c| c.check == Check::Replay)
+            .unwrap();
+        assert_eq!(replay.status, Status::Fail, "{rule:#?}");
+        assert!(replay.detail.contains(evidence), "{}", replay.detail);
+    }
+}
+
 /// The proposed transformers 5.14.1 rule with `id`, as a YAML mapping.
 fn real_rule(id: &str) -> Yaml {
     let text = std::fs::read_to_string(
