@@ -117,6 +117,31 @@ fn all_confirmed_exits_zero_with_unverified_reported() {
 }
 
 #[test]
+fn a_case_that_hangs_is_a_divergence_not_a_hang() {
+    let dir = root("hang");
+    let path = dir.join("engines/gatefixture/1.0.0/invariants.proposed.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    // `mode: spin` makes the fixture's constructor loop forever.
+    let text = text.replacen(
+        "kwargs_positive: {size: 6}",
+        "kwargs_positive: {size: 6, mode: spin}",
+        1,
+    );
+    std::fs::write(&path, text).unwrap();
+    let (code, out, err) = llemc(&dir, &["--timeout", "0.5"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        out.contains("divergent  sampler_size_too_large: replay (cases replay)"),
+        "{out}"
+    );
+    let quarantine = read(&dir, "1.0.0", "invariants.quarantine.yaml");
+    assert!(
+        quarantine.contains("kwargs_positive: timed out after 0.5 s"),
+        "{quarantine}"
+    );
+}
+
+#[test]
 fn hard_errors_exit_two_and_write_nothing() {
     let dir = root("errors");
     // A version the SSOT does not list.

@@ -95,6 +95,10 @@ impl Live {
                 return Err(LiveError::MissingSitePackages(dir.clone()));
             }
         }
+        // One start at a time: a module being executed is already in `sys.modules`, so a
+        // concurrent start would skip it and see it half-initialised.
+        static START: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _serialised = START.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         Python::initialize();
         Python::attach(|py| -> PyResult<()> {
             let sys = py.import("sys")?;
