@@ -863,3 +863,112 @@ fn clip(text: &str) -> String {
     let cut: String = one_line.chars().take(300).collect();
     format!("{cut}...")
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::gate::model::ExceptionInfo;
+
+    const SCHEMA: &str = "schema_version: 1\nengine: e\nlibrary: e\nlibrary_version: 1.0.0\nsections:\n  s: e.T\nnative_types:\n  e.T:\n    fields:\n      size: {type: \"int\", default: 1}\n";
+
+    /// A library in Rust: `T(size)` raises when size > 5 and needs a missing module when
+    /// size == -1.
+    struct Fake;
+
+    impl Observer for Fake {
+        fn observe(
+            &mut self,
+            _target: &Target,
+            kwargs: &Map<String, Json>,
+        ) -> Result<Observation, String> {
+            let size = kwargs.get("size").and_then(Json::as_i64).unwrap_or(1);
+            let exception = |message: String, missing: Option<&str>| ExceptionInfo {
+                kind: if missing.is_some() {
+                    "NameError"
+                } else {
+                    "ValueError"
+                }
+                .to_owned(),
+                message,
+                origin: Some("e.core".to_owned()),
+                missing_dependency: missing.map(str::to_owned),
+            };
+            let exception = match size {
+                -1 => Some(exception(
+                    "name 'torch' is not defined".to_owned(),
+                    Some("torch"),
+                )),
+                s if s > 5 => Some(exception(format!("`size` is too large: {s}"), None)),
+                _ => None,
+            };
+            Ok(Observation {
+                outcome: if exception.is_some() { "error" } else { "ok" }.to_owned(),
+                phase: "construct".to_owned(),
+                exception,
+                ..Observation::default()
+            })
+        }
+
+        fn regex_search(&mut self, _pattern: &str, _text: &str) -> Result<bool, String> {
+            Err("no regex in this test".to_owned())
+        }
+    }
+
+    fn rule(id: &str, when: &str, pos: i64, neg: i64) -> String {
+        format!(
+            "- id: {id}\n  engine: e\n  severity: error\n  native_type: e.T\n  when: '{when}'\n  message_template: '`size` is too large: {{size}}'\n  kwargs_positive: {{size: {pos}}}\n  kwargs_negative: {{size: {neg}}}\n  expected_outcome: {{outcome: error, emission_channel: runtime_exception}}\n"
+        )
+    }
+
+    #[test]
+    fn confirms_right_rules_and_finds_the_wrong_threshold() {
+        let corpus = format!(
+            "schema_version: 1.1.0\nengine: e\nengine_version: 1.0.0\nrules:\n{}{}{}",
+            rule("right", "size > 5", 6, 5),
+            rule("off_by_one", "size >= 5", 6, 1),
+            rule("needs_torch", "size > 5", 6, -1),
+        );
+        let targets = BTreeMap::from([(
+            "e.T".to_owned(),
+            Target {
+                module: "e.core".to_owned(),
+                class: "T".to_owned(),
+                package: "e".to_owned(),
+                timeout_s: 1.0,
+                minor_issues_variable: "minor_issues".to_owned(),
+            },
+        )]);
+        let input = GateInput {
+            engine: "e",
+            version: "1.0.0",
+            corpus_name: "c.yaml",
+            corpus_text: &corpus,
+            schema: ("schema.yaml", SCHEMA),
+            targets: &targets,
+        };
+        let report = gate_corpus(&input, &mut Fake).unwrap();
+        let got: Vec<(&str, Class, Vec<Check>)> = report
+            .rules
+            .iter()
+            .map(|r| (r.id.as_str(), r.class, r.failed()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("needs_torch", Class::Unverified, vec![]),
+                ("off_by_one", Class::Divergent, vec![Check::E]),
+                ("right", Class::Confirmed, vec![]),
+            ]
+        );
+        let right = &report.rules[2];
+        assert_eq!(right.probe_counts(), (3, 3, 0));
+        assert!(
+            report.rules[0]
+                .unverified_reason
+                .as_deref()
+                .unwrap()
+                .contains("needs `torch`")
+        );
+    }
+}

@@ -28,6 +28,11 @@
 //! negative and the probes only count signals whose message matches too, so another check's
 //! exception or warning is not mistaken for this rule's.
 //!
+//! A rule is unverified, not shipped, when its cases cannot be replayed here: a dependency the
+//! library needs for them is missing (an ImportError, or a NameError on an uninstalled module's
+//! name such as `torch`), or it replays through something other than a constructor
+//! (`replay_via: generate`).
+//!
 //! The checking logic is pure Rust over an [`Observer`]; the live observer and the command driver
 //! (`run`) need the `python` feature.
 
