@@ -11,6 +11,8 @@ mod explain;
 mod fixpoint;
 mod mine;
 mod ssot_file;
+#[cfg(feature = "python")]
+pub mod validate;
 
 use crate::exit;
 use crate::output::{ColorChoice, Format};
@@ -48,11 +50,16 @@ enum Command {
     DiffCorpus(diff_corpus::DiffCorpusArgs),
     /// Prepare the Python environments of the live miners and the gate (`env ensure`).
     Env(env::EnvArgs),
-    /// Check that the corpus's silent normalisations converge in any order (exit 1 on conflicts).
     /// Write docs/generated/invariants-<engine>.md from every supported version's corpus.
     Docs(docs::DocsArgs),
+    /// Check that the corpus's silent normalisations converge in any order (exit 1 on conflicts).
     #[command(disable_version_flag = true)]
     Fixpoint(fixpoint::FixpointArgs),
+    /// Replay the proposed corpus against the live library: confirmed rules go to
+    /// `invariants.validated.yaml`, the others to `invariants.quarantine.yaml` (exit 1 when any
+    /// rule diverges).
+    #[cfg(feature = "python")]
+    Validate(validate::ValidateArgs),
 }
 
 /// Options shared by every command that reads corpora.
@@ -152,6 +159,8 @@ pub fn run(
         Command::Env(a) => env::run(&a, out, err),
         Command::Fixpoint(a) => fixpoint::run(&a, out, err),
         Command::Docs(a) => docs::run(&a, out, err),
+        #[cfg(feature = "python")]
+        Command::Validate(a) => validate::run(&a, out, err),
     }
 }
 

@@ -10,8 +10,10 @@ use pyo3::types::{PyList, PyModule};
 
 /// The Python modules llemc embeds, as (module name, source). Every function they export takes one
 /// JSON value and returns one.
-const EMBEDDED_MODULES: &[(&str, &str)] =
-    &[("llemc_live", include_str!("../../python/llemc_live.py"))];
+const EMBEDDED_MODULES: &[(&str, &str)] = &[
+    ("llemc_live", include_str!("../../python/llemc_live.py")),
+    ("llemc_gate", include_str!("../../python/llemc_gate.py")),
+];
 
 /// Why a call into the embedded interpreter failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,6 +107,10 @@ impl Live {
                 return Err(LiveError::MissingSitePackages(dir.clone()));
             }
         }
+        // One start at a time: a module being executed is already in `sys.modules`, so a
+        // concurrent start would skip it and see it half-initialised.
+        static START: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _serialised = START.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         Python::initialize();
         Python::attach(|py| -> PyResult<()> {
             let sys = py.import("sys")?;
