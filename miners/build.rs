@@ -10,11 +10,12 @@ fn main() {
         let config = pyo3_build_config::get();
         println!(
             "cargo:rustc-env=LLEMC_PYO3_VERSION={}.{}",
-            config.version.major, config.version.minor
+            config.version().major,
+            config.version().minor
         );
         println!(
             "cargo:rustc-env=LLEMC_PYO3_LIB_DIR={}",
-            config.lib_dir.clone().unwrap_or_default()
+            config.lib_dir().unwrap_or_default()
         );
     }
 }
