@@ -12,7 +12,7 @@
 //! - the message comes from an observed source (`dynamic_miner`, `runtime_warning`,
 //!   `observed_collision`) when one has it: that is the library's own text;
 //! - a manual seed keeps its id and its explanation fields (`rule_under_test`, `references`,
-//!   `replay_match`, ...);
+//!   `replay_match`, ...), and its `subject` when the winner names none;
 //! - `added_by` is the winning source, `cross_validated_by` every other source.
 //!
 //! Missing kwargs (or kwargs the evaluator disagrees with) are taken from another source of the
@@ -700,6 +700,16 @@ fn merge_group(
             if !v.is_null() && (EXPLANATION_KEYS.contains(&k.as_str()) || !known) {
                 set(&mut rule, k, v.clone());
             }
+        }
+        // The field a finding points at is a reviewer's call: a seed's `subject` fills the gap
+        // when the winning source names none (the predicate is the same canonical one).
+        if !rule.iter().any(|(k, v)| k == "subject" && !v.is_null())
+            && let Some((_, subject)) = seed
+                .rule
+                .iter()
+                .find(|(k, v)| k == "subject" && !v.is_null())
+        {
+            set(&mut rule, "subject", subject.clone());
         }
     }
     set(&mut rule, "id", Yaml::str(&id));
