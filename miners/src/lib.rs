@@ -3,10 +3,13 @@
 //! `ssot` reads `engine_versions/{engine}.yaml`; `source` fetches and reads library sources;
 //! `static_miner` translates validator code into predicates; `synth` derives example kwargs from
 //! predicates; `build_corpus` merges staging files into a proposed corpus; `diff` compares
-//! corpora of two library versions.
+//! corpora of two library versions; `lifts` and `dynamic` read constraints from the live library
+//! (type metadata, probes).
 
 pub mod build_corpus;
 pub mod diff;
+pub mod dynamic;
+pub mod lifts;
 pub mod live;
 pub mod python;
 pub mod source;

@@ -7,6 +7,8 @@ pub mod diff_corpus;
 pub mod eval;
 mod explain;
 mod mine;
+#[cfg(feature = "python")]
+mod mine_live;
 
 use crate::exit;
 use crate::output::{ColorChoice, Format};

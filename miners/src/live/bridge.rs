@@ -10,7 +10,10 @@ use pyo3::types::{PyList, PyModule};
 
 /// The Python modules llemc embeds, as (module name, source). Every function they export takes one
 /// JSON value and returns one.
-const EMBEDDED_MODULES: &[(&str, &str)] = &[("llemc_live", include_str!("../../python/llemc_live.py"))];
+const EMBEDDED_MODULES: &[(&str, &str)] = &[
+    ("llemc_live", include_str!("../../python/llemc_live.py")),
+    ("llemc_lifts", include_str!("../../python/llemc_lifts.py")),
+];
 
 /// Why a call into the embedded interpreter failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
