@@ -35,6 +35,7 @@ fn rules_of<'a>(s: &'a DynamicStaging, cluster: &str) -> Vec<(&'a str, &'a str)>
 #[test]
 fn infers_the_fixture_constraints() {
     let s = mine();
+    insta::assert_snapshot!("dynamic_fixture_staging", s.to_json());
     assert_eq!(rules_of(&s, "divisibility"), [("error", "beams not_divisible_by groups")]);
     let top_n = rules_of(&s, "top_n");
     assert_eq!(top_n.len(), 1, "{top_n:?}");
@@ -47,7 +48,6 @@ fn infers_the_fixture_constraints() {
     let size = rules_of(&s, "size");
     assert!(size.contains(&("error", "size present and size <= 0")), "{size:?}");
     assert!(size.contains(&("warn", "size present and size >= 101")), "{size:?}");
-    insta::assert_snapshot!("dynamic_fixture_staging", s.to_json());
 }
 
 #[test]

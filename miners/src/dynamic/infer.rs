@@ -227,6 +227,24 @@ impl Candidate {
         atom.fields().first().map(|f| (*f).to_owned())
     }
 
+    /// Whether `other` is a different hypothesis than `self` (another template or other
+    /// fields), as opposed to a respelling (an equality and an allowlist on the same field).
+    fn differs_from(&self, other: &Candidate) -> bool {
+        let class = |c: &Candidate| -> Vec<(u32, Vec<String>)> {
+            c.atoms
+                .iter()
+                .map(|a| {
+                    let p = match priority(a) {
+                        5 | 6 => 5,
+                        p => p,
+                    };
+                    (p, a.fields().iter().map(|f| (*f).to_owned()).collect())
+                })
+                .collect()
+        };
+        class(self) != class(other)
+    }
+
     fn rank(&self) -> (usize, u32, String) {
         let gate = !self.any
             && self.atoms.len() > 1
@@ -462,4 +480,16 @@ pub fn candidates(ev: &Evidence<'_>) -> Vec<Candidate> {
     }
     out.sort_by_key(Candidate::rank);
     out
+}
+
+/// When the probes do not decide between two different hypotheses of the smallest size (say
+/// `a > b` and `b not_divisible_by a`), both texts: no rule should be inferred.
+pub fn ambiguity(sorted: &[Candidate]) -> Option<(String, String)> {
+    let top = sorted.first()?;
+    sorted
+        .iter()
+        .skip(1)
+        .take_while(|c| c.atoms.len() == top.atoms.len())
+        .find(|c| top.differs_from(c))
+        .map(|c| (top.text(), c.text()))
 }

@@ -17,7 +17,7 @@ use crate::build_corpus::compile_rule;
 use crate::lifts::rule::{LiveRule, LiveSource, canonical_when, escape_template, short_hash};
 use crate::static_miner::ExpectedOutcome;
 use crate::synth::synthesize;
-use infer::{Candidate, Evidence, candidates};
+use infer::{Candidate, Evidence, ambiguity, candidates};
 use llemc_runtime::loaded::LoadedProgram;
 use probes::Cluster;
 use serde::Serialize;
@@ -252,9 +252,17 @@ pub fn mine_cluster(
             continue;
         }
         let native = cluster.native_type.as_str();
+        let found = candidates(&ev);
+        if let Some((a, b)) = ambiguity(&found) {
+            entry.note = Some(format!(
+                "ambiguous: `{a}` and `{b}` both agree with every row (add probes that separate them)"
+            ));
+            report.signals.push(entry);
+            continue;
+        }
         let mut chosen: Option<(Candidate, String)> = None;
         let mut tried = 0usize;
-        for cand in candidates(&ev).into_iter().take(40) {
+        for cand in found.into_iter().take(40) {
             tried += 1;
             let Some(when) = canonical_when(&cand.text()) else {
                 continue;

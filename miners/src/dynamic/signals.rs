@@ -97,17 +97,16 @@ pub fn token_matches(text: &str, needle: &str) -> Vec<(usize, usize)> {
     out
 }
 
-/// The message with numbers, booleans, `None` and the row's probed string values blanked.
+/// The message with numbers, booleans, `None` and the row's probed string values (quoted, or
+/// bare when at least 3 characters long) blanked.
 pub fn shape(message: &str, probed_strings: &[String]) -> String {
     let mut text = message.to_owned();
-    let mut needles: Vec<String> = probed_strings
-        .iter()
-        .filter(|s| s.len() >= 2)
-        .cloned()
-        .collect();
+    let mut needles: Vec<String> = probed_strings.iter().filter(|s| !s.is_empty()).cloned().collect();
     needles.sort_by_key(|s| std::cmp::Reverse(s.len()));
     for n in needles {
-        for quoted in [format!("'{n}'"), format!("\"{n}\""), n.clone()] {
+        // bare only when long enough not to hit ordinary words
+        let bare = if n.len() >= 3 { Some(n.clone()) } else { None };
+        for quoted in [Some(format!("'{n}'")), Some(format!("\"{n}\"")), bare].into_iter().flatten() {
             let found = token_matches(&text, &quoted);
             for (s, e) in found.into_iter().rev() {
                 text.replace_range(s..e, "#");
