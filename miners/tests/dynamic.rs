@@ -2,7 +2,12 @@
 //! predicates, and refuses an allowlist over an open domain and a threshold with one-sided
 //! evidence.
 #![cfg(feature = "python")]
-#![allow(clippy::panic, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
 use llemc_miners::dynamic::live::{Classes, mine_dynamic};
 use llemc_miners::dynamic::probes::read_probes;
@@ -20,7 +25,12 @@ fn mine() -> DynamicStaging {
     let schema = std::fs::read_to_string(dir.join("schema.yaml")).unwrap();
     let clusters = read_probes("probes.yaml", &probes).unwrap();
     let live = Live::start(&[dir]).expect("bridge");
-    let ctx = Context { engine: "fixture", version: "0", schema: ("schema.yaml", &schema), static_rules: &[] };
+    let ctx = Context {
+        engine: "fixture",
+        version: "0",
+        schema: ("schema.yaml", &schema),
+        static_rules: &[],
+    };
     mine_dynamic(&live, &ctx, &clusters, &Classes::new(), "minor_issues").expect("mine")
 }
 
@@ -36,18 +46,33 @@ fn rules_of<'a>(s: &'a DynamicStaging, cluster: &str) -> Vec<(&'a str, &'a str)>
 fn infers_the_fixture_constraints() {
     let s = mine();
     insta::assert_snapshot!("dynamic_fixture_staging", s.to_json());
-    assert_eq!(rules_of(&s, "divisibility"), [("error", "beams not_divisible_by groups")]);
+    assert_eq!(
+        rules_of(&s, "divisibility"),
+        [("error", "beams not_divisible_by groups")]
+    );
     let top_n = rules_of(&s, "top_n");
     assert_eq!(top_n.len(), 1, "{top_n:?}");
-    assert!(top_n[0].1 == "beams < top_n" || top_n[0].1 == "top_n > beams", "{top_n:?}");
+    assert!(
+        top_n[0].1 == "beams < top_n" || top_n[0].1 == "top_n > beams",
+        "{top_n:?}"
+    );
     let gate = rules_of(&s, "gate");
     assert!(
-        gate.contains(&("dormant", "sample == false and temperature present and temperature != 1.0")),
+        gate.contains(&(
+            "dormant",
+            "sample == false and temperature present and temperature != 1.0"
+        )),
         "{gate:?}"
     );
     let size = rules_of(&s, "size");
-    assert!(size.contains(&("error", "size present and size <= 0")), "{size:?}");
-    assert!(size.contains(&("warn", "size present and size >= 101")), "{size:?}");
+    assert!(
+        size.contains(&("error", "size present and size <= 0")),
+        "{size:?}"
+    );
+    assert!(
+        size.contains(&("warn", "size present and size >= 101")),
+        "{size:?}"
+    );
 }
 
 #[test]
@@ -55,14 +80,24 @@ fn refuses_open_domain_allowlists_and_one_sided_thresholds() {
     let s = mine();
     // `mode` is an open string domain and its message does not enumerate the values
     assert!(
-        !s.rules.iter().any(|r| r.when.contains("mode not_in") || r.when.contains("mode present")),
+        !s.rules
+            .iter()
+            .any(|r| r.when.contains("mode not_in") || r.when.contains("mode present")),
         "{:?}",
         rules_of(&s, "modes")
     );
     // only 0 was probed below the boundary: an equality, never a range
     let one_sided = rules_of(&s, "size_one_sided");
-    assert!(!one_sided.iter().any(|(_, w)| w.contains("<=") || w.contains('<')), "{one_sided:?}");
+    assert!(
+        !one_sided
+            .iter()
+            .any(|(_, w)| w.contains("<=") || w.contains('<')),
+        "{one_sided:?}"
+    );
     // the library's own message enumerates 'x', 'y': that allowlist is allowed
     let kinds = rules_of(&s, "kinds");
-    assert_eq!(kinds, [("error", "kind present and kind not_in [\"x\", \"y\"]")]);
+    assert_eq!(
+        kinds,
+        [("error", "kind present and kind not_in [\"x\", \"y\"]")]
+    );
 }

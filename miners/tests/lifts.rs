@@ -2,7 +2,12 @@
 //! `Literal`, a plain class) in a venv with pinned pydantic and msgspec: the exact rules, and
 //! every rule agrees with its synthesized kwargs under llemc's evaluator.
 #![cfg(feature = "python")]
-#![allow(clippy::panic, clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
 use llemc_miners::lifts::Target;
 use llemc_miners::lifts::live::lift_classes;
@@ -33,17 +38,32 @@ fn target(class: &str) -> Target {
 
 #[test]
 fn lifts_fixture_classes() {
-    let venv = ensure(&root().join(".cache/venvs"), &fixture_env(), "python3").expect("fixture venv");
+    let venv =
+        ensure(&root().join(".cache/venvs"), &fixture_env(), "python3").expect("fixture venv");
     let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lifts");
     let live = Live::start(&[venv.site_packages.clone(), fixtures]).expect("bridge");
-    let targets: Vec<Target> = ["SamplerModel", "CacheStruct", "PolicyData", "NotTyped", "Missing"]
-        .iter()
-        .map(|c| target(c))
-        .collect();
+    let targets: Vec<Target> = [
+        "SamplerModel",
+        "CacheStruct",
+        "PolicyData",
+        "NotTyped",
+        "Missing",
+    ]
+    .iter()
+    .map(|c| target(c))
+    .collect();
     let staging = lift_classes(&live, "fixture", "0", &targets, None).expect("lift");
     // every declared constraint became a rule, nothing dropped, every rule has kwargs
-    assert!(staging.report.dropped.is_empty(), "{:?}", staging.report.dropped);
-    assert!(staging.report.no_kwargs.is_empty(), "{:?}", staging.report.no_kwargs);
+    assert!(
+        staging.report.dropped.is_empty(),
+        "{:?}",
+        staging.report.dropped
+    );
+    assert!(
+        staging.report.no_kwargs.is_empty(),
+        "{:?}",
+        staging.report.no_kwargs
+    );
     let whens: Vec<&str> = staging.rules.iter().map(|r| r.when.as_str()).collect();
     for expected in [
         "top_k present and top_k <= 0",
@@ -59,10 +79,17 @@ fn lifts_fixture_classes() {
         "policy present and policy not_in [\"never\", \"always\", 3]",
         "retries present and retries < 0",
     ] {
-        assert!(whens.contains(&expected), "missing `{expected}` in {whens:#?}");
+        assert!(
+            whens.contains(&expected),
+            "missing `{expected}` in {whens:#?}"
+        );
     }
     // no rule for undeclared fields, nor for the field outside __init__
-    assert!(!whens.iter().any(|w| w.contains("plain") || w.contains("note") || w.contains("internal")));
+    assert!(
+        !whens
+            .iter()
+            .any(|w| w.contains("plain") || w.contains("note") || w.contains("internal"))
+    );
     let by = &staging.report.by_lift;
     assert_eq!(by.get("pydantic_lift"), Some(&9));
     assert_eq!(by.get("msgspec_lift"), Some(&6));

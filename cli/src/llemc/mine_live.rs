@@ -86,7 +86,10 @@ fn start(
     let live = match Live::start(&dirs) {
         Ok(l) => l,
         Err(e) => {
-            let _ = writeln!(err, "error: {e} (create the venv: pip install the library into .cache/venvs/<dist>-<version>, or pass --site-packages)");
+            let _ = writeln!(
+                err,
+                "error: {e} (create the venv: pip install the library into .cache/venvs/<dist>-<version>, or pass --site-packages)"
+            );
             return None;
         }
     };
@@ -112,7 +115,10 @@ fn start(
 }
 
 fn version_of(ssot: &EngineSsot, common: &Common, err: &mut dyn Write) -> Option<String> {
-    let version = common.version.clone().unwrap_or_else(|| ssot.default_version.clone());
+    let version = common
+        .version
+        .clone()
+        .unwrap_or_else(|| ssot.default_version.clone());
     if let Err(m) = ssot.version(&version) {
         let _ = writeln!(err, "error: {m}");
         return None;
@@ -154,7 +160,10 @@ pub fn run_lifts(a: &LiftsArgs, _out: &mut dyn Write, err: &mut dyn Write) -> i3
             match parse_class(c) {
                 Some(t) => targets.push(t),
                 None => {
-                    let _ = writeln!(err, "error: --class `{c}`: expected MODULE:CLASS[=NATIVE_TYPE]");
+                    let _ = writeln!(
+                        err,
+                        "error: --class `{c}`: expected MODULE:CLASS[=NATIVE_TYPE]"
+                    );
                     return exit::USAGE;
                 }
             }
@@ -167,7 +176,16 @@ pub fn run_lifts(a: &LiftsArgs, _out: &mut dyn Write, err: &mut dyn Write) -> i3
         let Some(live) = start(None, &a.common, &version, &a.site_packages, err) else {
             return exit::USAGE;
         };
-        return finish_lifts(&live, &a.common.engine, &version, &targets, None, &out_path, start_time, err);
+        return finish_lifts(
+            &live,
+            &a.common.engine,
+            &version,
+            &targets,
+            None,
+            &out_path,
+            start_time,
+            err,
+        );
     }
     let Some(ssot) = load_ssot(&a.common, err) else {
         return exit::USAGE;
@@ -178,22 +196,42 @@ pub fn run_lifts(a: &LiftsArgs, _out: &mut dyn Write, err: &mut dyn Write) -> i3
     let targets: Vec<Target> = ssot
         .native_types
         .iter()
-        .map(|n| Target { native_type: n.name.clone(), module: n.module.clone(), class: n.class.clone() })
+        .map(|n| Target {
+            native_type: n.name.clone(),
+            module: n.module.clone(),
+            class: n.class.clone(),
+        })
         .collect();
     let schema_file = schema_path(Path::new("."), &ssot.engine, &version);
     let schema_text = match std::fs::read_to_string(&schema_file) {
         Ok(t) => t,
         Err(e) => {
-            let _ = writeln!(err, "error: cannot read the engine schema {}: {e}", schema_file.display());
+            let _ = writeln!(
+                err,
+                "error: cannot read the engine schema {}: {e}",
+                schema_file.display()
+            );
             return exit::USAGE;
         }
     };
     let Some(live) = start(Some(&ssot), &a.common, &version, &a.site_packages, err) else {
         return exit::USAGE;
     };
-    let out_path = a.out.clone().unwrap_or_else(|| staging_file(&ssot, &version, "lifts.json"));
+    let out_path = a
+        .out
+        .clone()
+        .unwrap_or_else(|| staging_file(&ssot, &version, "lifts.json"));
     let name = schema_file.display().to_string();
-    finish_lifts(&live, &ssot.engine, &version, &targets, Some((&name, &schema_text)), &out_path, start_time, err)
+    finish_lifts(
+        &live,
+        &ssot.engine,
+        &version,
+        &targets,
+        Some((&name, &schema_text)),
+        &out_path,
+        start_time,
+        err,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -236,7 +274,10 @@ fn finish_lifts(
             i.enforced,
             i.fields,
             i.rules,
-            i.error.as_deref().map(|e| format!("  ({e})")).unwrap_or_default()
+            i.error
+                .as_deref()
+                .map(|e| format!("  ({e})"))
+                .unwrap_or_default()
         );
     }
     exit::OK
@@ -265,11 +306,18 @@ pub fn run_dynamic(a: &DynamicArgs, _out: &mut dyn Write, err: &mut dyn Write) -
             return exit::USAGE;
         }
     };
-    let schema_file = a.schema.clone().unwrap_or_else(|| schema_path(Path::new("."), &ssot.engine, &version));
+    let schema_file = a
+        .schema
+        .clone()
+        .unwrap_or_else(|| schema_path(Path::new("."), &ssot.engine, &version));
     let schema_text = match std::fs::read_to_string(&schema_file) {
         Ok(t) => t,
         Err(e) => {
-            let _ = writeln!(err, "error: cannot read the engine schema {}: {e}", schema_file.display());
+            let _ = writeln!(
+                err,
+                "error: cannot read the engine schema {}: {e}",
+                schema_file.display()
+            );
             return exit::USAGE;
         }
     };
@@ -297,7 +345,10 @@ pub fn run_dynamic(a: &DynamicArgs, _out: &mut dyn Write, err: &mut dyn Write) -
         schema: (&schema_name, &schema_text),
         static_rules: &static_rules,
     };
-    let variable = ssot.minor_issues_variable.clone().unwrap_or_else(|| "minor_issues".to_owned());
+    let variable = ssot
+        .minor_issues_variable
+        .clone()
+        .unwrap_or_else(|| "minor_issues".to_owned());
     let staging = match mine_dynamic(&live, &ctx, &clusters, &classes, &variable) {
         Ok(s) => s,
         Err(e) => {
@@ -305,7 +356,10 @@ pub fn run_dynamic(a: &DynamicArgs, _out: &mut dyn Write, err: &mut dyn Write) -
             return exit::USAGE;
         }
     };
-    let out_path = a.out.clone().unwrap_or_else(|| staging_file(&ssot, &version, "dynamic_miner.json"));
+    let out_path = a
+        .out
+        .clone()
+        .unwrap_or_else(|| staging_file(&ssot, &version, "dynamic_miner.json"));
     if let Err(e) = write_atomic(&out_path, &staging.to_json()) {
         let _ = writeln!(err, "error: {e}");
         return exit::USAGE;
@@ -332,7 +386,10 @@ pub fn run_dynamic(a: &DynamicArgs, _out: &mut dyn Write, err: &mut dyn Write) -
             c.rows,
             c.signals.len(),
             rules,
-            c.skipped.as_deref().map(|s| format!("  skipped: {s}")).unwrap_or_default()
+            c.skipped
+                .as_deref()
+                .map(|s| format!("  skipped: {s}"))
+                .unwrap_or_default()
         );
     }
     exit::OK

@@ -4,9 +4,11 @@
 //! predicate holds); the cheap screening here uses Python's semantics, and the caller confirms
 //! the chosen candidate with llemc's own evaluator.
 //!
-//! Guards against overfitting: at least two rows on each side of every candidate; a range
-//! threshold needs two distinct probed values on each side (else only an equality is honest);
-//! `!=` needs two distinct values on its firing side; an allowlist only for a field declared
+//! Guards against overfitting: at least two rows on each side of every candidate, and every
+//! atom of a conjunction seen both holding and failing where the others hold (so every
+//! threshold is confirmed by probes on both sides); a range needs two distinct probed values on
+//! its firing side (else only an equality is honest); `!=` needs two distinct values on its
+//! firing side; an allowlist only for a field declared
 //! closed in the probes file or whose members the library's own message enumerates.
 
 use crate::lifts::rule::literal;
@@ -97,7 +99,10 @@ impl Atom {
                 if let [one] = items.as_slice() {
                     format!("{field} present and {field} type_is_not {one}")
                 } else {
-                    format!("{field} present and {field} type_is_not [{}]", items.join(", "))
+                    format!(
+                        "{field} present and {field} type_is_not [{}]",
+                        items.join(", ")
+                    )
                 }
             }
             Atom::Present { field } => format!("{field} present"),
@@ -210,7 +215,11 @@ impl Candidate {
     pub fn text(&self) -> String {
         let parts: Vec<String> = self.atoms.iter().map(Atom::text).collect();
         if self.any {
-            parts.iter().map(|p| format!("({p})")).collect::<Vec<_>>().join(" or ")
+            parts
+                .iter()
+                .map(|p| format!("({p})"))
+                .collect::<Vec<_>>()
+                .join(" or ")
         } else {
             parts.join(" and ")
         }
@@ -221,7 +230,16 @@ impl Candidate {
         let atom = self
             .atoms
             .iter()
-            .filter(|a| !matches!(a, Atom::Cmp { op: "==", value: Value::Bool(_), .. }))
+            .filter(|a| {
+                !matches!(
+                    a,
+                    Atom::Cmp {
+                        op: "==",
+                        value: Value::Bool(_),
+                        ..
+                    }
+                )
+            })
             .next_back()
             .or_else(|| self.atoms.last())?;
         atom.fields().first().map(|f| (*f).to_owned())
@@ -253,7 +271,11 @@ impl Candidate {
                 .iter()
                 .any(|a| matches!(a, Atom::Cmp { op: "==", .. }));
         let p = self.atoms.iter().map(priority).min().unwrap_or(9);
-        (self.atoms.len(), if gate { p.min(2) } else { p }, self.text())
+        (
+            self.atoms.len(),
+            if gate { p.min(2) } else { p },
+            self.text(),
+        )
     }
 }
 
@@ -271,23 +293,54 @@ pub struct Evidence<'a> {
     pub messages: &'a [String],
 }
 
-/// Values quoted in a message (`'static'`, `"dynamic"`).
-fn quoted(message: &str) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for q in ['\'', '"'] {
-        let parts: Vec<&str> = message.split(q).collect();
-        let mut i = 1;
-        while i + 1 < parts.len() {
-            if let Some(p) = parts.get(i)
-                && !p.is_empty()
-                && p.chars().all(|c| c.is_alphanumeric() || "_-.".contains(c))
-            {
-                out.insert((*p).to_owned());
+/// Runs of quoted values in a message (`'a', 'b' or 'c'`, `[`x`, `y`]`): tokens in quotes or
+/// backticks separated only by commas, spaces, `|`, `/` or `or`. A library's enumeration of
+/// allowed values is one such run.
+fn quoted_runs(message: &str) -> Vec<Vec<String>> {
+    let chars: Vec<(usize, char)> = message.char_indices().collect();
+    let mut tokens: Vec<(usize, usize, String)> = Vec::new();
+    let mut i = 0;
+    while let Some(&(start, c)) = chars.get(i) {
+        if matches!(c, '\'' | '"' | '`') {
+            let mut j = i + 1;
+            let mut text = String::new();
+            let mut closed = false;
+            while let Some(&(_, d)) = chars.get(j) {
+                if d == c {
+                    closed = true;
+                    break;
+                }
+                text.push(d);
+                j += 1;
             }
-            i += 2;
+            let ok = !text.is_empty()
+                && text
+                    .chars()
+                    .all(|d| d.is_alphanumeric() || "_-.".contains(d));
+            if closed && ok {
+                let end = chars.get(j + 1).map_or(message.len(), |(p, _)| *p);
+                tokens.push((start, end, text));
+                i = j + 1;
+                continue;
+            }
         }
+        i += 1;
     }
-    out
+    let mut runs: Vec<Vec<String>> = Vec::new();
+    let mut last_end: Option<usize> = None;
+    for (start, end, text) in tokens {
+        let joined = last_end.is_some_and(|e| {
+            message
+                .get(e..start)
+                .is_some_and(|gap| gap.replace("or", "").chars().all(|c| " ,|/".contains(c)))
+        });
+        match runs.last_mut() {
+            Some(run) if joined => run.push(text),
+            _ => runs.push(vec![text]),
+        }
+        last_end = Some(end);
+    }
+    runs
 }
 
 fn atoms_for(ev: &Evidence<'_>) -> Vec<Atom> {
@@ -297,20 +350,34 @@ fn atoms_for(ev: &Evidence<'_>) -> Vec<Atom> {
     for (field, values) in &varying {
         let present: Vec<&Value> = values.iter().filter(|v| !v.is_null()).collect();
         if present.len() < values.len() {
-            atoms.push(Atom::Present { field: (*field).clone() });
+            atoms.push(Atom::Present {
+                field: (*field).clone(),
+            });
         }
         let numeric = present.iter().all(|v| v.is_number());
         for v in &present {
             if !(v.is_number() || v.is_boolean() || v.is_string()) {
                 continue;
             }
-            atoms.push(Atom::Cmp { field: (*field).clone(), op: "==", value: (*v).clone() });
+            atoms.push(Atom::Cmp {
+                field: (*field).clone(),
+                op: "==",
+                value: (*v).clone(),
+            });
             if !v.is_boolean() {
-                atoms.push(Atom::Cmp { field: (*field).clone(), op: "!=", value: (*v).clone() });
+                atoms.push(Atom::Cmp {
+                    field: (*field).clone(),
+                    op: "!=",
+                    value: (*v).clone(),
+                });
             }
             if numeric {
                 for op in ["<=", ">="] {
-                    atoms.push(Atom::Cmp { field: (*field).clone(), op, value: (*v).clone() });
+                    atoms.push(Atom::Cmp {
+                        field: (*field).clone(),
+                        op,
+                        value: (*v).clone(),
+                    });
                 }
             }
         }
@@ -327,9 +394,14 @@ fn atoms_for(ev: &Evidence<'_>) -> Vec<Atom> {
         types.dedup();
         let all_types: BTreeSet<&str> = present.iter().map(|v| type_name(v)).collect();
         if all_types.len() > 1 && !types.is_empty() && types.len() < all_types.len() {
-            atoms.push(Atom::TypeIsNot { field: (*field).clone(), types });
+            atoms.push(Atom::TypeIsNot {
+                field: (*field).clone(),
+                types,
+            });
         }
-        let scalars = present.iter().all(|v| v.is_string() || v.is_number() || v.is_boolean());
+        let scalars = present
+            .iter()
+            .all(|v| v.is_string() || v.is_number() || v.is_boolean());
         if scalars && !accepted.is_empty() {
             let mut members: Vec<Value> = Vec::new();
             for v in &accepted {
@@ -339,9 +411,15 @@ fn atoms_for(ev: &Evidence<'_>) -> Vec<Atom> {
             }
             if ev.closed.contains(*field) {
                 members.sort_by_key(|v| literal(v).unwrap_or_default());
-                atoms.push(Atom::NotIn { field: (*field).clone(), values: members });
+                atoms.push(Atom::NotIn {
+                    field: (*field).clone(),
+                    values: members,
+                });
             } else if let Some(listed) = enumerated(ev, field, &members) {
-                atoms.push(Atom::NotIn { field: (*field).clone(), values: listed });
+                atoms.push(Atom::NotIn {
+                    field: (*field).clone(),
+                    values: listed,
+                });
             }
         }
     }
@@ -353,33 +431,34 @@ fn atoms_for(ev: &Evidence<'_>) -> Vec<Atom> {
                 continue;
             }
             for op in ["<", "<=", ">", ">="] {
-                atoms.push(Atom::Cross { a: (*a).clone(), op, b: (*b).clone() });
+                atoms.push(Atom::Cross {
+                    a: (*a).clone(),
+                    op,
+                    b: (*b).clone(),
+                });
             }
             let ints = |vs: &Vec<Value>| vs.iter().all(|v| v.is_null() || int(v).is_some());
             if ints(av) && ints(bv) {
-                atoms.push(Atom::NotDivisible { a: (*a).clone(), b: (*b).clone() });
-                atoms.push(Atom::NotDivisible { a: (*b).clone(), b: (*a).clone() });
+                atoms.push(Atom::NotDivisible {
+                    a: (*a).clone(),
+                    b: (*b).clone(),
+                });
+                atoms.push(Atom::NotDivisible {
+                    a: (*b).clone(),
+                    b: (*a).clone(),
+                });
             }
         }
     }
     atoms
 }
 
-/// The allowlist the library's message enumerates: every message quotes every accepted string
-/// value and no rejected one; the members are the quoted values.
+/// The allowlist the library's message enumerates: in every message one run of quoted values
+/// holds every accepted string value and no rejected one; the members are that run's values.
 fn enumerated(ev: &Evidence<'_>, field: &str, accepted: &[Value]) -> Option<Vec<Value>> {
     if accepted.iter().any(|v| !v.is_string()) || ev.messages.is_empty() {
         return None;
     }
-    let mut common: Option<BTreeSet<String>> = None;
-    for m in ev.messages {
-        let q = quoted(m);
-        common = Some(match common {
-            None => q,
-            Some(c) => c.intersection(&q).cloned().collect(),
-        });
-    }
-    let listed = common?;
     let rejected: Vec<&str> = ev
         .rows
         .iter()
@@ -387,7 +466,26 @@ fn enumerated(ev: &Evidence<'_>, field: &str, accepted: &[Value]) -> Option<Vec<
         .filter(|(_, l)| **l)
         .filter_map(|(r, _)| r.get(field).and_then(Value::as_str))
         .collect();
-    let all_listed = accepted.iter().all(|v| v.as_str().is_some_and(|s| listed.contains(s)));
+    let mut common: Option<BTreeSet<String>> = None;
+    for m in ev.messages {
+        let run: BTreeSet<String> = quoted_runs(m)
+            .into_iter()
+            .map(|r| r.into_iter().collect::<BTreeSet<String>>())
+            .find(|r| {
+                accepted
+                    .iter()
+                    .all(|v| v.as_str().is_some_and(|s| r.contains(s)))
+                    && !rejected.iter().any(|x| r.contains(*x))
+            })?;
+        common = Some(match common {
+            None => run,
+            Some(c) => c.intersection(&run).cloned().collect(),
+        });
+    }
+    let listed = common?;
+    let all_listed = accepted
+        .iter()
+        .all(|v| v.as_str().is_some_and(|s| listed.contains(s)));
     if !all_listed || rejected.iter().any(|r| listed.contains(*r)) {
         return None;
     }
@@ -402,7 +500,11 @@ fn vector(atom: &Atom, rows: &[Map<String, Value>]) -> Vec<bool> {
 fn both_sides(atom: &Atom, rows: &[Map<String, Value>], mask: &[bool]) -> bool {
     let (mut yes, mut no) = (0usize, 0usize);
     let (mut yes_vals, mut no_vals): (Vec<&Value>, Vec<&Value>) = (Vec::new(), Vec::new());
-    let field = atom.fields().first().map(|f| (*f).to_owned()).unwrap_or_default();
+    let field = atom
+        .fields()
+        .first()
+        .map(|f| (*f).to_owned())
+        .unwrap_or_default();
     for (r, m) in rows.iter().zip(mask) {
         if !m {
             continue;
@@ -424,11 +526,13 @@ fn both_sides(atom: &Atom, rows: &[Map<String, Value>], mask: &[bool]) -> bool {
             }
         }
     }
-    if yes < 2 || no < 2 {
+    if yes < 1 || no < 1 {
         return false;
     }
     match atom {
-        Atom::Cmp { op, .. } if *op == "<=" || *op == ">=" => yes_vals.len() >= 2 && no_vals.len() >= 2,
+        Atom::Cmp { op, .. } if *op == "<=" || *op == ">=" => {
+            yes_vals.len() >= 2 && !no_vals.is_empty()
+        }
         Atom::Cmp { op: "!=", .. } => yes_vals.len() >= 2,
         _ => true,
     }
@@ -447,7 +551,10 @@ pub fn candidates(ev: &Evidence<'_>) -> Vec<Candidate> {
     let mut out = Vec::new();
     for (a, v) in atoms.iter().zip(&vectors) {
         if v.as_slice() == ev.labels && both_sides(a, ev.rows, &all) {
-            out.push(Candidate { atoms: vec![a.clone()], any: false });
+            out.push(Candidate {
+                atoms: vec![a.clone()],
+                any: false,
+            });
         }
     }
     for (i, (a, va)) in atoms.iter().zip(&vectors).enumerate() {
@@ -455,7 +562,8 @@ pub fn candidates(ev: &Evidence<'_>) -> Vec<Candidate> {
             let fa: BTreeSet<&str> = a.fields().into_iter().collect();
             if b.fields().iter().all(|f| fa.contains(f)) && a.fields().len() == b.fields().len() {
                 // same field(s): only an interval (`or` of two ranges)
-                let range = |x: &Atom| matches!(x, Atom::Cmp { op, .. } if *op == "<=" || *op == ">=");
+                let range =
+                    |x: &Atom| matches!(x, Atom::Cmp { op, .. } if *op == "<=" || *op == ">=");
                 if range(a) && range(b) {
                     let or: Vec<bool> = va.iter().zip(vb).map(|(x, y)| *x || *y).collect();
                     let not_b: Vec<bool> = vb.iter().map(|x| !x).collect();
@@ -464,17 +572,26 @@ pub fn candidates(ev: &Evidence<'_>) -> Vec<Candidate> {
                         && both_sides(a, ev.rows, &not_b)
                         && both_sides(b, ev.rows, &not_a)
                     {
-                        out.push(Candidate { atoms: vec![a.clone(), b.clone()], any: true });
+                        out.push(Candidate {
+                            atoms: vec![a.clone(), b.clone()],
+                            any: true,
+                        });
                     }
                 }
                 continue;
             }
             let and: Vec<bool> = va.iter().zip(vb).map(|(x, y)| *x && *y).collect();
-            if and.as_slice() != ev.labels || va.as_slice() == ev.labels || vb.as_slice() == ev.labels {
+            if and.as_slice() != ev.labels
+                || va.as_slice() == ev.labels
+                || vb.as_slice() == ev.labels
+            {
                 continue;
             }
             if both_sides(a, ev.rows, vb) && both_sides(b, ev.rows, va) {
-                out.push(Candidate { atoms: vec![a.clone(), b.clone()], any: false });
+                out.push(Candidate {
+                    atoms: vec![a.clone(), b.clone()],
+                    any: false,
+                });
             }
         }
     }

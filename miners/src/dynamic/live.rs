@@ -2,7 +2,9 @@
 
 use super::probes::Cluster;
 use super::signals::signals;
-use super::{ClassSite, ClusterReport, Context, DynamicReport, DynamicStaging, Row, mine_cluster, staging};
+use super::{
+    ClassSite, ClusterReport, Context, DynamicReport, DynamicStaging, Row, mine_cluster, staging,
+};
 use crate::live::bridge::{Live, LiveError};
 use std::collections::BTreeMap;
 
@@ -43,18 +45,25 @@ pub fn probe(
             ));
         }
         *outcomes.entry(outcome).or_default() += 1;
-        rows.push(Row { signals: signals(&observation, &kwargs), kwargs });
+        rows.push(Row {
+            signals: signals(&observation, &kwargs),
+            kwargs,
+        });
     }
     Ok((rows, outcomes))
 }
 
 /// The source file of a class relative to its `sys.path` entry (via the lifts' helper).
 fn class_path(live: &Live, module: &str, class: &str) -> String {
-    live.call("llemc_lifts", "inspect_class", &serde_json::json!({"module": module, "class": class}))
-        .ok()
-        .and_then(|v| v["path"].as_str().map(str::to_owned))
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| module.to_owned())
+    live.call(
+        "llemc_lifts",
+        "inspect_class",
+        &serde_json::json!({"module": module, "class": class}),
+    )
+    .ok()
+    .and_then(|v| v["path"].as_str().map(str::to_owned))
+    .filter(|p| !p.is_empty())
+    .unwrap_or_else(|| module.to_owned())
 }
 
 /// Runs every cluster that applies to `ctx.version` and infers its rules.
@@ -79,17 +88,30 @@ pub fn mine_dynamic(
         match cluster.applies_to(ctx.version) {
             Ok(true) => {}
             Ok(false) => {
-                cr.skipped = Some(format!("not for {} (versions: {})", ctx.version, cluster.versions.as_deref().unwrap_or("")));
+                cr.skipped = Some(format!(
+                    "not for {} (versions: {})",
+                    ctx.version,
+                    cluster.versions.as_deref().unwrap_or("")
+                ));
                 report.by_cluster.push(cr);
                 continue;
             }
             Err(e) => return Err(LiveError::Encoding(e)),
         }
         let from_ssot = classes.get(&cluster.native_type);
-        let module = cluster.module.clone().or_else(|| from_ssot.map(|c| c.0.clone()));
-        let class = cluster.class.clone().or_else(|| from_ssot.map(|c| c.1.clone()));
+        let module = cluster
+            .module
+            .clone()
+            .or_else(|| from_ssot.map(|c| c.0.clone()));
+        let class = cluster
+            .class
+            .clone()
+            .or_else(|| from_ssot.map(|c| c.1.clone()));
         let (Some(module), Some(class)) = (module, class) else {
-            cr.skipped = Some(format!("native type `{}` has no module/class (SSOT or cluster)", cluster.native_type));
+            cr.skipped = Some(format!(
+                "native type `{}` has no module/class (SSOT or cluster)",
+                cluster.native_type
+            ));
             report.by_cluster.push(cr);
             continue;
         };

@@ -22,7 +22,7 @@ use llemc_runtime::loaded::LoadedProgram;
 use probes::Cluster;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use signals::{Signal, SignalKind, spellings, token_matches};
+use signals::{Signal, SignalKind, spellings};
 use std::collections::BTreeMap;
 
 /// One probe and what the library did.
@@ -129,51 +129,71 @@ pub struct Context<'a> {
 /// Where the class of a cluster lives: `(path, module, class)`.
 pub type ClassSite = (String, String, String);
 
-/// The message template: the first row's message (fewest ambiguous values) with the values of
-/// the varying fields replaced by `{field}` placeholders.
-fn template(cluster: &Cluster, firing: &[(&Row, &Signal)], fields: &[&str]) -> String {
-    let mut best: Option<(usize, String)> = None;
-    for (row, signal) in firing {
-        let message = &signal.message;
-        let mut spans: Vec<(usize, usize, String)> = Vec::new();
-        let mut ambiguous = 0usize;
-        for f in fields {
-            if cluster.fields.get(*f).is_none_or(|v| v.len() < 2) {
+/// The message template: the first firing row's message with each blanked slot (a number,
+/// boolean or probed string, see [`signals::slots`]) that holds, in *every* firing row, that
+/// row's value of one and the same probed field replaced by `{field}`. A slot whose field has
+/// the same value in every firing row, or that more than one field explains, stays literal:
+/// a coincidence is not evidence.
+fn template(cluster: &Cluster, firing: &[(&Row, &Signal)]) -> String {
+    let Some((_, first)) = firing.first() else {
+        return String::new();
+    };
+    let per_row: Vec<(&Row, String, Vec<(usize, usize)>)> = firing
+        .iter()
+        .map(|(r, s)| {
+            let strings: Vec<String> = r
+                .kwargs
+                .values()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect();
+            let (_, found) = signals::slots(&s.message, &strings);
+            (*r, s.message.clone(), found)
+        })
+        .collect();
+    let Some((_, _, first_slots)) = per_row.first() else {
+        return escape_template(&first.message);
+    };
+    let mut names: Vec<Option<String>> = Vec::new();
+    for k in 0..first_slots.len() {
+        let mut fits: Vec<&String> = Vec::new();
+        for (field, values) in &cluster.fields {
+            if values.len() < 2 {
                 continue;
             }
-            let Some(value) = row.kwargs.get(*f) else {
-                continue;
-            };
-            for spelling in spellings(value) {
-                let found = token_matches(message, &spelling);
-                if found.is_empty() {
-                    continue;
+            let mut seen: Vec<&Value> = Vec::new();
+            let all = per_row.iter().all(|(row, message, found)| {
+                let Some(value) = row.kwargs.get(field) else {
+                    return false;
+                };
+                if !seen.contains(&value) {
+                    seen.push(value);
                 }
-                for (s, e) in found {
-                    if spans.iter().any(|(a, b, _)| s < *b && *a < e) {
-                        ambiguous += 1;
-                        spans.retain(|(a, b, _)| !(s < *b && *a < e));
-                    } else {
-                        spans.push((s, e, (*f).to_owned()));
-                    }
-                }
-                break;
+                found
+                    .get(k)
+                    .and_then(|(s, e)| message.get(*s..*e))
+                    .is_some_and(|text| spellings(value).iter().any(|sp| sp == text))
+            });
+            if all && seen.len() > 1 {
+                fits.push(field);
             }
         }
-        spans.sort();
-        let mut out = String::new();
-        let mut at = 0;
-        for (s, e, f) in &spans {
+        names.push(match fits.as_slice() {
+            [one] => Some((*one).clone()),
+            _ => None,
+        });
+    }
+    let message = &first.message;
+    let mut out = String::new();
+    let mut at = 0;
+    for ((s, e), name) in first_slots.iter().zip(&names) {
+        if let Some(f) = name {
             out.push_str(&escape_template(message.get(at..*s).unwrap_or("")));
             out.push_str(&format!("{{{f}}}"));
             at = *e;
         }
-        out.push_str(&escape_template(message.get(at..).unwrap_or("")));
-        if best.as_ref().is_none_or(|(a, _)| ambiguous < *a) {
-            best = Some((ambiguous, out));
-        }
     }
-    best.map(|(_, t)| t).unwrap_or_default()
+    out.push_str(&escape_template(message.get(at..).unwrap_or("")));
+    out
 }
 
 /// Whether the evaluator agrees with the labels on every row.
@@ -186,7 +206,12 @@ fn evaluator_agrees(loaded: &LoadedProgram, native: &str, rows: &[Row], labels: 
 }
 
 /// A bare rule for compiling `when`.
-fn probe_rule(native: &str, severity: &str, when: &str, message: &str) -> Vec<(String, crate::yaml_out::Yaml)> {
+fn probe_rule(
+    native: &str,
+    severity: &str,
+    when: &str,
+    message: &str,
+) -> Vec<(String, crate::yaml_out::Yaml)> {
     use crate::yaml_out::Yaml;
     vec![
         ("id".to_owned(), Yaml::str("probe")),
@@ -198,7 +223,10 @@ fn probe_rule(native: &str, severity: &str, when: &str, message: &str) -> Vec<(S
             "expected_outcome".to_owned(),
             Yaml::Map(vec![
                 ("outcome".to_owned(), Yaml::str("error")),
-                ("emission_channel".to_owned(), Yaml::str("runtime_exception")),
+                (
+                    "emission_channel".to_owned(),
+                    Yaml::str("runtime_exception"),
+                ),
                 ("normalised_fields".to_owned(), Yaml::Seq(Vec::new())),
             ]),
         ),
@@ -241,7 +269,13 @@ pub fn mine_cluster(
             closed: &cluster.closed,
             messages: &messages,
         };
-        let mut entry = SignalReport { key: key.to_owned(), rows: hits.len(), rule: None, when: None, note: None };
+        let mut entry = SignalReport {
+            key: key.to_owned(),
+            rows: hits.len(),
+            rule: None,
+            when: None,
+            note: None,
+        };
         let fire = hits.len();
         if fire < 2 || rows.len() - fire < 2 {
             entry.note = Some(format!(
@@ -267,7 +301,12 @@ pub fn mine_cluster(
             let Some(when) = canonical_when(&cand.text()) else {
                 continue;
             };
-            let Ok(compiled) = compile_rule(ctx.engine, ctx.version, &probe_rule(native, severity, &when, "m"), ctx.schema) else {
+            let Ok(compiled) = compile_rule(
+                ctx.engine,
+                ctx.version,
+                &probe_rule(native, severity, &when, "m"),
+                ctx.schema,
+            ) else {
                 continue;
             };
             if evaluator_agrees(&compiled.loaded, native, rows, &labels) {
@@ -279,7 +318,9 @@ pub fn mine_cluster(
             entry.note = Some(if tried == 0 {
                 "no template predicate agrees with every row".to_owned()
             } else {
-                format!("{tried} candidate(s) agree on the probe values but not under llemc's evaluator")
+                format!(
+                    "{tried} candidate(s) agree on the probe values but not under llemc's evaluator"
+                )
             });
             report.signals.push(entry);
             continue;
@@ -289,11 +330,18 @@ pub fn mine_cluster(
             if snative != native || ssev != severity || *swhen == when {
                 continue;
             }
-            let Ok(compiled) = compile_rule(ctx.engine, ctx.version, &probe_rule(native, severity, swhen, "m"), ctx.schema) else {
+            let Ok(compiled) = compile_rule(
+                ctx.engine,
+                ctx.version,
+                &probe_rule(native, severity, swhen, "m"),
+                ctx.schema,
+            ) else {
                 continue;
             };
             if evaluator_agrees(&compiled.loaded, native, rows, &labels) {
-                entry.note = Some(format!("confirms the static miner's `{swhen}` (inferred `{when}`)"));
+                entry.note = Some(format!(
+                    "confirms the static miner's `{swhen}` (inferred `{when}`)"
+                ));
                 when = swhen.clone();
                 break;
             }
@@ -302,25 +350,44 @@ pub fn mine_cluster(
             SignalKind::Minor | SignalKind::Normalise => first.field.clone(),
             _ => cand.subject(),
         };
-        let read: Vec<&str> = cluster.fields.keys().map(String::as_str).collect();
-        let firing: Vec<(&Row, &Signal)> =
-            hits.iter().filter_map(|(i, s)| rows.get(*i).map(|r| (r, *s))).collect();
-        let mut message = template(cluster, &firing, &read);
-        if compile_rule(ctx.engine, ctx.version, &probe_rule(native, severity, &when, &message), ctx.schema).is_err() {
+        let firing: Vec<(&Row, &Signal)> = hits
+            .iter()
+            .filter_map(|(i, s)| rows.get(*i).map(|r| (r, *s)))
+            .collect();
+        let mut message = template(cluster, &firing);
+        if compile_rule(
+            ctx.engine,
+            ctx.version,
+            &probe_rule(native, severity, &when, &message),
+            ctx.schema,
+        )
+        .is_err()
+        {
             message = escape_template(&first.message);
         }
         let mut normalised = BTreeMap::new();
         if let (SignalKind::Normalise, Some(f), Some(after)) = (kind, &first.field, &first.after) {
-            normalised.insert(f.clone(), serde_json::from_str(after).unwrap_or(Value::Null));
+            normalised.insert(
+                f.clone(),
+                serde_json::from_str(after).unwrap_or(Value::Null),
+            );
         }
         let class_lower = site.2.to_lowercase().replace('.', "_");
-        let subject_key = if kind == SignalKind::Normalise { subject.clone().unwrap_or_default() } else { String::new() };
+        let subject_key = if kind == SignalKind::Normalise {
+            subject.clone().unwrap_or_default()
+        } else {
+            String::new()
+        };
         let id = format!(
             "{}_{class_lower}_dynamic_{}",
             ctx.engine,
             short_hash(&[native, severity, &when, &subject_key])
         );
-        let method = if first.phase == "validate" { "validate" } else { "__init__" };
+        let method = if first.phase == "validate" {
+            "validate"
+        } else {
+            "__init__"
+        };
         let mut rule = LiveRule {
             id: id.clone(),
             native_type: native.to_owned(),
@@ -347,11 +414,26 @@ pub fn mine_cluster(
             kwargs_negative: None,
         };
         // kwargs: a probed row on each side, else synthesized
-        let pos = rows.iter().zip(&labels).find(|(_, l)| **l).map(|(r, _)| r.kwargs.clone());
-        let neg = rows.iter().zip(&labels).find(|(_, l)| !**l).map(|(r, _)| r.kwargs.clone());
-        if let Ok(compiled) = compile_rule(ctx.engine, ctx.version, &rule.to_map(ctx.engine), ctx.schema) {
+        let pos = rows
+            .iter()
+            .zip(&labels)
+            .find(|(_, l)| **l)
+            .map(|(r, _)| r.kwargs.clone());
+        let neg = rows
+            .iter()
+            .zip(&labels)
+            .find(|(_, l)| !**l)
+            .map(|(r, _)| r.kwargs.clone());
+        if let Ok(compiled) = compile_rule(
+            ctx.engine,
+            ctx.version,
+            &rule.to_map(ctx.engine),
+            ctx.schema,
+        ) {
             match (pos, neg) {
-                (Some(p), Some(n)) if crate::synth::check_pair(&compiled.loaded, 0, &p, &n).is_ok() => {
+                (Some(p), Some(n))
+                    if crate::synth::check_pair(&compiled.loaded, 0, &p, &n).is_ok() =>
+                {
                     rule.kwargs_positive = Some(Value::Object(p));
                     rule.kwargs_negative = Some(Value::Object(n));
                 }
@@ -372,7 +454,11 @@ pub fn mine_cluster(
 }
 
 /// Assembles the staging file from the rules of every cluster (duplicates by id dropped).
-pub fn staging(ctx: &Context<'_>, rules: Vec<LiveRule>, mut report: DynamicReport) -> DynamicStaging {
+pub fn staging(
+    ctx: &Context<'_>,
+    rules: Vec<LiveRule>,
+    mut report: DynamicReport,
+) -> DynamicStaging {
     let mut by_id: BTreeMap<String, LiveRule> = BTreeMap::new();
     for r in rules {
         by_id.entry(r.id.clone()).or_insert(r);

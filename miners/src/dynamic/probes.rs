@@ -80,8 +80,17 @@ pub fn read_probes(name: &str, text: &str) -> Result<Vec<Cluster>, String> {
             .as_object()
             .ok_or_else(|| at("a cluster must be a mapping"))?;
         for key in obj.keys() {
-            if !["name", "native_type", "module", "class", "base", "fields", "closed", "versions"]
-                .contains(&key.as_str())
+            if ![
+                "name",
+                "native_type",
+                "module",
+                "class",
+                "base",
+                "fields",
+                "closed",
+                "versions",
+            ]
+            .contains(&key.as_str())
             {
                 return Err(at(&format!("unknown key `{key}`")));
             }

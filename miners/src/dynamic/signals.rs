@@ -88,7 +88,11 @@ pub fn token_matches(text: &str, needle: &str) -> Vec<(usize, usize)> {
         let ok_before = ok_before && before != Some('-');
         let ok_after = !is_word(last)
             || after.is_none_or(|c| !is_word(c))
-            || (after == Some('.') && text.get(end + 1..).and_then(|t| t.chars().next()).is_none_or(|c| !c.is_ascii_digit()));
+            || (after == Some('.')
+                && text
+                    .get(end + 1..)
+                    .and_then(|t| t.chars().next())
+                    .is_none_or(|c| !c.is_ascii_digit()));
         if ok_before && ok_after {
             out.push((start, end));
         }
@@ -98,52 +102,75 @@ pub fn token_matches(text: &str, needle: &str) -> Vec<(usize, usize)> {
 }
 
 /// The message with numbers, booleans, `None` and the row's probed string values (quoted, or
-/// bare when at least 3 characters long) blanked.
+/// bare when at least 3 characters long) blanked to `#`.
 pub fn shape(message: &str, probed_strings: &[String]) -> String {
-    let mut text = message.to_owned();
-    let mut needles: Vec<String> = probed_strings.iter().filter(|s| !s.is_empty()).cloned().collect();
+    slots(message, probed_strings).0
+}
+
+/// The shape and the blanked slots, in order, as byte ranges of `message`.
+pub fn slots(message: &str, probed_strings: &[String]) -> (String, Vec<(usize, usize)>) {
+    let mut needles: Vec<String> = Vec::new();
+    for n in probed_strings.iter().filter(|s| !s.is_empty()) {
+        needles.push(format!("'{n}'"));
+        needles.push(format!("\"{n}\""));
+        if n.len() >= 3 {
+            needles.push(n.clone());
+        }
+    }
+    needles.extend(["True", "False", "None"].map(str::to_owned));
     needles.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    for n in needles {
-        // bare only when long enough not to hit ordinary words
-        let bare = if n.len() >= 3 { Some(n.clone()) } else { None };
-        for quoted in [Some(format!("'{n}'")), Some(format!("\"{n}\"")), bare].into_iter().flatten() {
-            let found = token_matches(&text, &quoted);
-            for (s, e) in found.into_iter().rev() {
-                text.replace_range(s..e, "#");
-            }
-        }
-    }
-    for word in ["True", "False", "None"] {
-        for (s, e) in token_matches(&text, word).into_iter().rev() {
-            text.replace_range(s..e, "#");
-        }
-    }
-    // numbers
-    let mut out = String::with_capacity(text.len());
-    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(message.len());
+    let mut found = Vec::new();
     let mut i = 0;
-    while let Some(&c) = chars.get(i) {
-        let prev_word = i > 0 && chars.get(i - 1).is_some_and(|p| p.is_alphanumeric() || *p == '_');
-        if c.is_ascii_digit() && !prev_word {
-            if out.ends_with('-') {
-                out.pop();
-            }
-            while chars
-                .get(i)
-                .is_some_and(|c| c.is_ascii_digit() || *c == '.' || *c == 'e' || *c == '_')
-            {
-                i += 1;
-            }
-            if out.ends_with('.') {
-                out.pop();
-            }
+    while i < message.len() {
+        let rest = message.get(i..).unwrap_or("");
+        let prev = message.get(..i).and_then(|t| t.chars().next_back());
+        let hit = needles.iter().find(|n| {
+            rest.starts_with(n.as_str())
+                && token_matches(message.get(i..i + n.len()).unwrap_or(""), n).len() == 1
+                && {
+                    let start_ok =
+                        !n.starts_with(is_word) || prev.is_none_or(|c| !is_word(c) || c == '.');
+                    let after = message.get(i + n.len()..).and_then(|t| t.chars().next());
+                    let end_ok = !n.ends_with(is_word)
+                        || after.is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+                    start_ok && end_ok
+                }
+        });
+        if let Some(n) = hit {
+            found.push((i, i + n.len()));
             out.push('#');
+            i += n.len();
+            continue;
+        }
+        let mut chars = rest.chars();
+        let Some(c) = chars.next() else { break };
+        let word_before = prev.is_some_and(|p| p.is_alphanumeric() || p == '_');
+        let negative = c == '-' && chars.next().is_some_and(|d| d.is_ascii_digit());
+        if (c.is_ascii_digit() || negative) && !word_before {
+            let mut j = i + 1;
+            while let Some(d) = message.get(j..).and_then(|t| t.chars().next()) {
+                let more = d.is_ascii_digit()
+                    || d == '_'
+                    || ((d == '.' || d == 'e')
+                        && message
+                            .get(j + 1..)
+                            .and_then(|t| t.chars().next())
+                            .is_some_and(|x| x.is_ascii_digit() || x == '-'));
+                if !more {
+                    break;
+                }
+                j += 1;
+            }
+            found.push((i, j));
+            out.push('#');
+            i = j;
             continue;
         }
         out.push(c);
-        i += 1;
+        i += c.len_utf8();
     }
-    out
+    (out, found)
 }
 
 /// The signals of one observation (`llemc_live.observe`'s result) of `row`.
@@ -152,9 +179,15 @@ pub fn signals(observation: &Value, row: &Map<String, Value>) -> Vec<Signal> {
         .values()
         .filter_map(|v| v.as_str().map(str::to_owned))
         .collect();
-    let phase = observation["phase"].as_str().unwrap_or("construct").to_owned();
+    let phase = observation["phase"]
+        .as_str()
+        .unwrap_or("construct")
+        .to_owned();
     let mut out = Vec::new();
-    let minor = observation["minor_issues"].as_object().cloned().unwrap_or_default();
+    let minor = observation["minor_issues"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     for (field, text) in &minor {
         let message = text.as_str().unwrap_or_default().to_owned();
         out.push(Signal {

@@ -298,7 +298,11 @@ pub fn schema_from_facts(engine: &str, version: &str, classes: &[(Target, ClassF
         }
         out.push_str("    fields:\n");
         for f in &facts.fields {
-            out.push_str(&format!("      {}: {{type: \"{}\"}}\n", f.name, schema_type(f)));
+            out.push_str(&format!(
+                "      {}: {{type: \"{}\"}}\n",
+                f.name,
+                schema_type(f)
+            ));
         }
     }
     out
