@@ -257,3 +257,63 @@ fn guards() {
         Err(("b not_divisible_by a".to_owned(), "a > b".to_owned()))
     );
 }
+
+#[test]
+fn probes_file_errors_name_the_cluster() {
+    use llemc_miners::dynamic::probes::read_probes;
+    let err = |text: &str| read_probes("p.yaml", text).err().unwrap_or_default();
+    assert_eq!(err("x: 1"), "p.yaml: expected a top-level `clusters:` list");
+    assert_eq!(
+        err("clusters:\n- name: a\n  native_type: T\n  fields: {x: []}\n"),
+        "p.yaml: cluster `a`: field `x`: no values"
+    );
+    assert_eq!(
+        err("clusters:\n- name: a\n  native_type: T\n  fields: {x: [1]}\n  closed: [y]\n"),
+        "p.yaml: cluster `a`: `closed` names `y`, which is not probed"
+    );
+    assert_eq!(
+        err("clusters:\n- name: a\n  native_type: T\n  fields: {x: [1]}\n  bogus: 1\n"),
+        "p.yaml: cluster #1: unknown key `bogus`"
+    );
+    let ok = read_probes(
+        "p.yaml",
+        "clusters:\n- name: b\n  native_type: T\n  base: {z: 0}\n  fields: {y: [true, false], x: [1, 2]}\n",
+    )
+    .unwrap();
+    let rows: Vec<String> = ok[0]
+        .rows()
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap())
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            r#"{"x":1,"y":true,"z":0}"#,
+            r#"{"x":1,"y":false,"z":0}"#,
+            r#"{"x":2,"y":true,"z":0}"#,
+            r#"{"x":2,"y":false,"z":0}"#
+        ]
+    );
+}
+
+#[test]
+fn committed_transformers_probes_parse() {
+    use llemc_miners::dynamic::probes::read_probes;
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let text = std::fs::read_to_string(root.join("engines/transformers/probes.yaml")).unwrap();
+    let ssot = std::fs::read_to_string(root.join("engine_versions/transformers.yaml")).unwrap();
+    let clusters = read_probes("probes.yaml", &text).unwrap();
+    assert!(!clusters.is_empty());
+    for c in &clusters {
+        assert!(
+            ssot.contains(&format!("  {}:\n", c.native_type)),
+            "{} not in the SSOT",
+            c.native_type
+        );
+        assert!(
+            c.rows().len() >= 4,
+            "{}: too few rows to infer anything",
+            c.name
+        );
+    }
+}

@@ -230,7 +230,7 @@ impl Candidate {
         let atom = self
             .atoms
             .iter()
-            .filter(|a| {
+            .rfind(|a| {
                 !matches!(
                     a,
                     Atom::Cmp {
@@ -240,7 +240,6 @@ impl Candidate {
                     }
                 )
             })
-            .next_back()
             .or_else(|| self.atoms.last())?;
         atom.fields().first().map(|f| (*f).to_owned())
     }

@@ -1,7 +1,7 @@
 //! Probing through the embedded interpreter: one `llemc_live.observe` call per row.
 
 use super::probes::Cluster;
-use super::signals::signals;
+use super::signals::{at, signals};
 use super::{
     ClassSite, ClusterReport, Context, DynamicReport, DynamicStaging, Row, mine_cluster, staging,
 };
@@ -37,11 +37,16 @@ pub fn probe(
                 }),
             )
             .map_err(|e| e.to_string())?;
-        let outcome = observation["outcome"].as_str().unwrap_or("?").to_owned();
+        let outcome = at(&observation, "outcome")
+            .as_str()
+            .unwrap_or("?")
+            .to_owned();
         if outcome == "unavailable" {
             return Err(format!(
                 "{module}.{class} is unavailable: {}",
-                observation["exception"]["message"].as_str().unwrap_or("")
+                at(at(&observation, "exception"), "message")
+                    .as_str()
+                    .unwrap_or("")
             ));
         }
         *outcomes.entry(outcome).or_default() += 1;
@@ -61,7 +66,7 @@ fn class_path(live: &Live, module: &str, class: &str) -> String {
         &serde_json::json!({"module": module, "class": class}),
     )
     .ok()
-    .and_then(|v| v["path"].as_str().map(str::to_owned))
+    .and_then(|v| at(&v, "path").as_str().map(str::to_owned))
     .filter(|p| !p.is_empty())
     .unwrap_or_else(|| module.to_owned())
 }

@@ -22,7 +22,7 @@ use llemc_runtime::loaded::LoadedProgram;
 use probes::Cluster;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use signals::{Signal, SignalKind, spellings};
+use signals::{Signal, SignalKind, at, spellings};
 use std::collections::BTreeMap;
 
 /// One probe and what the library did.
@@ -129,6 +129,9 @@ pub struct Context<'a> {
 /// Where the class of a cluster lives: `(path, module, class)`.
 pub type ClassSite = (String, String, String);
 
+/// A firing row, its message and the byte ranges of the message's blanked slots.
+type Slotted<'a> = (&'a Row, String, Vec<(usize, usize)>);
+
 /// The message template: the first firing row's message with each blanked slot (a number,
 /// boolean or probed string, see [`signals::slots`]) that holds, in *every* firing row, that
 /// row's value of one and the same probed field replaced by `{field}`. A slot whose field has
@@ -138,7 +141,7 @@ fn template(cluster: &Cluster, firing: &[(&Row, &Signal)]) -> String {
     let Some((_, first)) = firing.first() else {
         return String::new();
     };
-    let per_row: Vec<(&Row, String, Vec<(usize, usize)>)> = firing
+    let per_row: Vec<Slotted<'_>> = firing
         .iter()
         .map(|(r, s)| {
             let strings: Vec<String> = r
@@ -488,15 +491,15 @@ pub fn staging(
 
 /// Static-miner predicates from a staging file's JSON: `(native_type, severity, when)`.
 pub fn static_predicates(staging_json: &Value) -> Vec<(String, String, String)> {
-    staging_json["rules"]
+    at(staging_json, "rules")
         .as_array()
         .into_iter()
         .flatten()
         .filter_map(|r| {
             Some((
-                r["native_type"].as_str()?.to_owned(),
-                r["severity"].as_str()?.to_owned(),
-                r["when"].as_str()?.to_owned(),
+                at(r, "native_type").as_str()?.to_owned(),
+                at(r, "severity").as_str()?.to_owned(),
+                at(r, "when").as_str()?.to_owned(),
             ))
         })
         .collect()

@@ -53,6 +53,12 @@ pub struct Signal {
     pub after: Option<String>,
 }
 
+/// `value[key]`, or null when `value` has no such key (JSON from the bridge is never trusted).
+pub fn at<'a>(value: &'a Value, key: &str) -> &'a Value {
+    static NULL: Value = Value::Null;
+    value.get(key).unwrap_or(&NULL)
+}
+
 /// How a value may appear inside a library message (Python's `repr` and `str`).
 pub fn spellings(value: &Value) -> Vec<String> {
     match value {
@@ -179,12 +185,12 @@ pub fn signals(observation: &Value, row: &Map<String, Value>) -> Vec<Signal> {
         .values()
         .filter_map(|v| v.as_str().map(str::to_owned))
         .collect();
-    let phase = observation["phase"]
+    let phase = at(observation, "phase")
         .as_str()
         .unwrap_or("construct")
         .to_owned();
     let mut out = Vec::new();
-    let minor = observation["minor_issues"]
+    let minor = at(observation, "minor_issues")
         .as_object()
         .cloned()
         .unwrap_or_default();
@@ -199,15 +205,15 @@ pub fn signals(observation: &Value, row: &Map<String, Value>) -> Vec<Signal> {
             after: None,
         });
     }
-    let outcome = observation["outcome"].as_str().unwrap_or("ok");
+    let outcome = at(observation, "outcome").as_str().unwrap_or("ok");
     if outcome == "error" || outcome == "timeout" {
-        let exc = &observation["exception"];
+        let exc = at(observation, "exception");
         // Under validate(strict=True) the minor issues come back as one summary exception: the
         // minor issues themselves are the signals.
         let summary = phase == "validate" && !minor.is_empty();
         if !summary {
-            let kind = exc["type"].as_str().unwrap_or("Exception");
-            let message = exc["message"].as_str().unwrap_or_default().to_owned();
+            let kind = at(exc, "type").as_str().unwrap_or("Exception");
+            let message = at(exc, "message").as_str().unwrap_or_default().to_owned();
             out.push(Signal {
                 key: format!("raise|{phase}|{kind}|{}", shape(&message, &strings)),
                 kind: SignalKind::Raise,
@@ -219,10 +225,14 @@ pub fn signals(observation: &Value, row: &Map<String, Value>) -> Vec<Signal> {
         }
     }
     let mut emitted = false;
-    for e in observation["emissions"].as_array().into_iter().flatten() {
-        let message = e["message"].as_str().unwrap_or_default().to_owned();
-        let level = e["level"].as_str().unwrap_or("");
-        let (kind, tag) = match e["channel"].as_str() {
+    for e in at(observation, "emissions")
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let message = at(e, "message").as_str().unwrap_or_default().to_owned();
+        let level = at(e, "level").as_str().unwrap_or("");
+        let (kind, tag) = match at(e, "channel").as_str() {
             Some("warnings") => (SignalKind::Warn, "warn"),
             Some("logger") if matches!(level, "warning" | "error" | "critical") => {
                 (SignalKind::Log, "log")
@@ -239,10 +249,14 @@ pub fn signals(observation: &Value, row: &Map<String, Value>) -> Vec<Signal> {
             after: None,
         });
     }
-    if !emitted && minor.is_empty() && outcome == "ok" {
-        if let Some(map) = observation["normalised"].as_object() {
+    if !emitted
+        && minor.is_empty()
+        && outcome == "ok"
+        && let Some(map) = at(observation, "normalised").as_object()
+    {
+        {
             for (field, change) in map {
-                let after = serde_json::to_string(&change["after"]).unwrap_or_default();
+                let after = serde_json::to_string(&at(change, "after")).unwrap_or_default();
                 out.push(Signal {
                     key: format!("normalise|{field}|{after}"),
                     kind: SignalKind::Normalise,
