@@ -28,23 +28,35 @@ def _resolve(module, qualname):
     return target
 
 
-def _source(cls):
-    """(file relative to its sys.path entry, line of the class statement) where known."""
-    try:
-        path = inspect.getsourcefile(cls) or ""
-    except (TypeError, OSError):
-        path = ""
+def _relative(path):
+    """`path` relative to the longest `sys.path` entry holding it (else unchanged)."""
     best = path
     for entry in sys.path:
-        if entry and path.startswith(entry.rstrip("/") + "/"):
-            rel = path[len(entry.rstrip("/")) + 1:]
+        entry = (entry or "").rstrip("/")
+        if entry and path.startswith(entry + "/"):
+            rel = path[len(entry) + 1:]
             if len(rel) < len(best):
                 best = rel
+    return best
+
+
+def source_path(arg):
+    """The file of module `arg["module"]`, relative to its sys.path entry ("" if it has none)."""
+    try:
+        module = importlib.import_module(arg["module"])
+    except Exception:
+        return ""
+    return _relative(getattr(module, "__file__", None) or "")
+
+
+def _source(cls):
+    """(file relative to its sys.path entry, line of the class statement) where known."""
+    path = source_path({"module": cls.__module__})
     try:
         line = inspect.getsourcelines(cls)[1]
     except (TypeError, OSError):
         line = None
-    return best, line
+    return path, line
 
 
 def _type_name(tp):

@@ -19,19 +19,25 @@ fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dynamic")
 }
 
-fn mine() -> DynamicStaging {
-    let dir = fixtures();
-    let probes = std::fs::read_to_string(dir.join("probes.yaml")).unwrap();
-    let schema = std::fs::read_to_string(dir.join("schema.yaml")).unwrap();
-    let clusters = read_probes("probes.yaml", &probes).unwrap();
-    let live = Live::start(&[dir]).expect("bridge");
-    let ctx = Context {
-        engine: "fixture",
-        version: "0",
-        schema: ("schema.yaml", &schema),
-        static_rules: &[],
-    };
-    mine_dynamic(&live, &ctx, &clusters, &Classes::new(), "minor_issues").expect("mine")
+/// Mined once per process: `observe` captures warnings and logs through process-global state
+/// (`warnings.catch_warnings`, logging handlers), so two tests probing at once on two threads
+/// would see each other's emissions.
+fn mine() -> &'static DynamicStaging {
+    static MINED: std::sync::OnceLock<DynamicStaging> = std::sync::OnceLock::new();
+    MINED.get_or_init(|| {
+        let dir = fixtures();
+        let probes = std::fs::read_to_string(dir.join("probes.yaml")).unwrap();
+        let schema = std::fs::read_to_string(dir.join("schema.yaml")).unwrap();
+        let clusters = read_probes("probes.yaml", &probes).unwrap();
+        let live = Live::start(&[dir]).expect("bridge");
+        let ctx = Context {
+            engine: "fixture",
+            version: "0",
+            schema: ("schema.yaml", &schema),
+            static_rules: &[],
+        };
+        mine_dynamic(&live, &ctx, &clusters, &Classes::new(), "minor_issues").expect("mine")
+    })
 }
 
 fn rules_of<'a>(s: &'a DynamicStaging, cluster: &str) -> Vec<(&'a str, &'a str)> {
@@ -63,6 +69,19 @@ fn infers_the_fixture_constraints() {
             "sample == false and temperature present and temperature != 1.0"
         )),
         "{gate:?}"
+    );
+    let depth: Vec<&llemc_miners::lifts::rule::LiveRule> = s
+        .rules
+        .iter()
+        .filter(|r| r.miner_source.cluster.as_deref() == Some("depth"))
+        .collect();
+    assert_eq!(depth.len(), 1);
+    assert_eq!(depth[0].when, "depth present and depth >= 9");
+    assert_eq!(depth[0].severity, "dormant");
+    assert_eq!(depth[0].expected_outcome.outcome, "dormant_silent");
+    assert_eq!(
+        depth[0].expected_outcome.normalised_fields.get("depth"),
+        Some(&serde_json::json!(8))
     );
     let size = rules_of(&s, "size");
     assert!(

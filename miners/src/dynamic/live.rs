@@ -58,15 +58,15 @@ pub fn probe(
     Ok((rows, outcomes))
 }
 
-/// The source file of a class relative to its `sys.path` entry (via the lifts' helper).
-fn class_path(live: &Live, module: &str, class: &str) -> String {
+/// The source file of a module relative to its `sys.path` entry (else the module path).
+fn module_path(live: &Live, module: &str) -> String {
     live.call(
         "llemc_lifts",
-        "inspect_class",
-        &serde_json::json!({"module": module, "class": class}),
+        "source_path",
+        &serde_json::json!({ "module": module }),
     )
     .ok()
-    .and_then(|v| at(&v, "path").as_str().map(str::to_owned))
+    .and_then(|v| v.as_str().map(str::to_owned))
     .filter(|p| !p.is_empty())
     .unwrap_or_else(|| module.to_owned())
 }
@@ -126,7 +126,7 @@ pub fn mine_dynamic(
                 cr.outcomes = outcomes;
                 report.clusters += 1;
                 report.rows += rows.len();
-                let site: ClassSite = (class_path(live, &module, &class), module, class);
+                let site: ClassSite = (module_path(live, &module), module, class);
                 rules.extend(mine_cluster(ctx, cluster, &site, &rows, &mut cr));
             }
             Err(e) => cr.skipped = Some(e),
