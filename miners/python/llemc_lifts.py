@@ -14,6 +14,7 @@ annotations, `Annotated[..., annotated_types.X]` metadata). Everything else is r
 import dataclasses
 import importlib
 import inspect
+import os
 import sys
 import typing
 
@@ -30,9 +31,9 @@ def _resolve(module, qualname):
 
 def _relative(path):
     """`path` relative to the longest `sys.path` entry holding it (else unchanged)."""
-    best = path
+    best = path = os.path.abspath(path) if path else path
     for entry in sys.path:
-        entry = (entry or "").rstrip("/")
+        entry = os.path.abspath(entry).rstrip("/") if entry else ""
         if entry and path.startswith(entry + "/"):
             rel = path[len(entry) + 1:]
             if len(rel) < len(best):
