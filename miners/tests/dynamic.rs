@@ -53,16 +53,16 @@ fn infers_the_fixture_constraints() {
     let s = mine();
     insta::assert_snapshot!("dynamic_fixture_staging", s.to_json());
     assert_eq!(
-        rules_of(&s, "divisibility"),
+        rules_of(s, "divisibility"),
         [("error", "beams not_divisible_by groups")]
     );
-    let top_n = rules_of(&s, "top_n");
+    let top_n = rules_of(s, "top_n");
     assert_eq!(top_n.len(), 1, "{top_n:?}");
     assert!(
         top_n[0].1 == "beams < top_n" || top_n[0].1 == "top_n > beams",
         "{top_n:?}"
     );
-    let gate = rules_of(&s, "gate");
+    let gate = rules_of(s, "gate");
     assert!(
         gate.contains(&(
             "dormant",
@@ -83,7 +83,7 @@ fn infers_the_fixture_constraints() {
         depth[0].expected_outcome.normalised_fields.get("depth"),
         Some(&serde_json::json!(8))
     );
-    let size = rules_of(&s, "size");
+    let size = rules_of(s, "size");
     assert!(
         size.contains(&("error", "size present and size <= 0")),
         "{size:?}"
@@ -103,10 +103,10 @@ fn refuses_open_domain_allowlists_and_one_sided_thresholds() {
             .iter()
             .any(|r| r.when.contains("mode not_in") || r.when.contains("mode present")),
         "{:?}",
-        rules_of(&s, "modes")
+        rules_of(s, "modes")
     );
     // only 0 was probed below the boundary: an equality, never a range
-    let one_sided = rules_of(&s, "size_one_sided");
+    let one_sided = rules_of(s, "size_one_sided");
     assert!(
         !one_sided
             .iter()
@@ -114,7 +114,7 @@ fn refuses_open_domain_allowlists_and_one_sided_thresholds() {
         "{one_sided:?}"
     );
     // the library's own message enumerates 'x', 'y': that allowlist is allowed
-    let kinds = rules_of(&s, "kinds");
+    let kinds = rules_of(s, "kinds");
     assert_eq!(
         kinds,
         [("error", "kind present and kind not_in [\"x\", \"y\"]")]
