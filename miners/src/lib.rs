@@ -3,13 +3,16 @@
 //! `ssot` reads `engine_versions/{engine}.yaml`; `source` fetches and reads library sources;
 //! `static_miner` translates validator code into predicates; `synth` derives example kwargs from
 //! predicates; `build_corpus` merges staging files into a proposed corpus; `diff` compares
-//! corpora of two library versions; `gate` replays a proposed corpus against the live library.
+//! corpora of two library versions; `lifts` and `dynamic` read constraints from the live library
+//! (type metadata, probes); `gate` replays a proposed corpus against the live library.
 
 pub mod build_corpus;
 pub mod diff;
 pub mod docs_gen;
+pub mod dynamic;
 pub mod fixpoint;
 pub mod gate;
+pub mod lifts;
 pub mod live;
 pub mod python;
 pub mod source;

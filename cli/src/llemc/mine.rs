@@ -1,4 +1,5 @@
-//! `llemc mine`: fetch an engine library's source and run the static miner on it.
+//! `llemc mine`: fetch an engine library's source and run the static miner on it (the live
+//! miners, `lifts` and `dynamic`, are in `mine_live.rs`).
 
 use crate::exit;
 use clap::{Args, Subcommand};
@@ -25,22 +26,32 @@ enum MineCommand {
     /// Download (once) and unpack (once) the pinned wheel of a library version.
     #[command(disable_version_flag = true)]
     Source(SourceArgs),
+    /// Lift the constraints the native types declare in their type metadata (pydantic, msgspec,
+    /// dataclass `Literal`) into <staging>/lifts.json.
+    #[cfg(feature = "python")]
+    #[command(disable_version_flag = true)]
+    Lifts(crate::llemc::mine_live::LiftsArgs),
+    /// Probe the native types with the clusters of engines/<engine>/probes.yaml and infer rules
+    /// into <staging>/dynamic_miner.json.
+    #[cfg(feature = "python")]
+    #[command(disable_version_flag = true)]
+    Dynamic(crate::llemc::mine_live::DynamicArgs),
 }
 
 #[derive(Args, Debug)]
-struct Common {
+pub(crate) struct Common {
     /// Engine (reads engine_versions/<engine>.yaml).
     #[arg(long, default_value = "transformers")]
-    engine: String,
+    pub(crate) engine: String,
     /// Library version (default: the SSOT's default_version).
     #[arg(long, value_name = "VERSION")]
-    version: Option<String>,
+    pub(crate) version: Option<String>,
     /// The SSOT file (default: engine_versions/<engine>.yaml).
     #[arg(long, value_name = "FILE")]
-    ssot: Option<PathBuf>,
+    pub(crate) ssot: Option<PathBuf>,
     /// Cache folder for wheels and unpacked sources.
     #[arg(long, value_name = "DIR", default_value = ".cache")]
-    cache: PathBuf,
+    pub(crate) cache: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -75,10 +86,14 @@ pub fn run(args: &MineArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     match &args.command {
         MineCommand::Static(a) => run_static(a, out, err),
         MineCommand::Source(a) => run_source(a, out, err),
+        #[cfg(feature = "python")]
+        MineCommand::Lifts(a) => crate::llemc::mine_live::run_lifts(a, out, err),
+        #[cfg(feature = "python")]
+        MineCommand::Dynamic(a) => crate::llemc::mine_live::run_dynamic(a, out, err),
     }
 }
 
-fn load_ssot(common: &Common, err: &mut dyn Write) -> Option<EngineSsot> {
+pub(crate) fn load_ssot(common: &Common, err: &mut dyn Write) -> Option<EngineSsot> {
     crate::llemc::ssot_file::load_ssot(&common.engine, common.ssot.as_deref(), err)
 }
 
@@ -125,7 +140,7 @@ fn run_source(a: &SourceArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
 
 /// Writes every file to a temporary beside it, then renames them all into place: a failure
 /// before the renames leaves every target as it was.
-fn write_all_or_nothing(files: &[(&Path, &str)]) -> Result<(), String> {
+pub(crate) fn write_all_or_nothing(files: &[(&Path, &str)]) -> Result<(), String> {
     let mut temps: Vec<PathBuf> = Vec::new();
     let mut result = Ok(());
     for (path, text) in files {

@@ -13,6 +13,8 @@ mod mine;
 mod ssot_file;
 #[cfg(feature = "python")]
 pub mod validate;
+#[cfg(feature = "python")]
+mod mine_live;
 
 use crate::exit;
 use crate::output::{ColorChoice, Format};

@@ -13,6 +13,7 @@ use pyo3::types::{PyList, PyModule};
 const EMBEDDED_MODULES: &[(&str, &str)] = &[
     ("llemc_live", include_str!("../../python/llemc_live.py")),
     ("llemc_gate", include_str!("../../python/llemc_gate.py")),
+    ("llemc_lifts", include_str!("../../python/llemc_lifts.py")),
 ];
 
 /// Why a call into the embedded interpreter failed.
