@@ -717,14 +717,24 @@ fn merge_group(
     if !rule.iter().any(|(k, _)| k == "library") {
         set(&mut rule, "library", Yaml::str(engine));
     }
-    // The library's observed text wins the message.
-    let message = members
+    // The library's observed text wins the message, unless it fixed a value another source's
+    // template leaves as a placeholder (a probe that never varied the field): the more general
+    // template then stays.
+    let written = std::iter::once(primary)
+        .chain(members.iter().map(|(c, _)| c))
+        .find_map(|c| c.get("message_template").cloned());
+    let observed = members
         .iter()
         .map(|(c, _)| c)
         .filter(|c| OBSERVED.contains(&c.added_by.as_str()))
-        .chain(std::iter::once(primary))
-        .chain(members.iter().map(|(c, _)| c))
         .find_map(|c| c.get("message_template").cloned());
+    let message = match (observed, written) {
+        (Some(seen), Some(other)) if !placeholders(&other).is_subset(&placeholders(&seen)) => {
+            Some(other)
+        }
+        (Some(seen), _) => Some(seen),
+        (None, other) => other,
+    };
     if let Some(m) = message {
         set(&mut rule, "message_template", m);
     }
@@ -964,4 +974,20 @@ pub fn render_report(report: &BuildReport) -> String {
         }
     );
     out
+}
+
+/// The placeholder names of a message template (none when it does not parse).
+fn placeholders(template: &Yaml) -> std::collections::BTreeSet<String> {
+    let text = template.as_str().unwrap_or_default();
+    llemc_compiler::template::parse_template(text)
+        .map(|parts| {
+            parts
+                .into_iter()
+                .filter_map(|part| match part {
+                    llemc_compiler::template::RawPart::Placeholder { name, .. } => Some(name),
+                    llemc_compiler::template::RawPart::Text(_) => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }

@@ -10,11 +10,13 @@ pub mod eval;
 mod explain;
 mod fixpoint;
 mod mine;
+#[cfg(feature = "python")]
+mod mine_live;
+#[cfg(feature = "python")]
+mod refresh;
 mod ssot_file;
 #[cfg(feature = "python")]
 pub mod validate;
-#[cfg(feature = "python")]
-mod mine_live;
 
 use crate::exit;
 use crate::output::{ColorChoice, Format};
@@ -62,6 +64,10 @@ enum Command {
     /// rule diverges).
     #[cfg(feature = "python")]
     Validate(validate::ValidateArgs),
+    /// Run the whole pipeline for every supported version: venv, source, miners, build-corpus,
+    /// gate, fixpoint, then the generated docs (a second run changes no file).
+    #[cfg(feature = "python")]
+    Refresh(refresh::RefreshArgs),
 }
 
 /// Options shared by every command that reads corpora.
@@ -163,6 +169,8 @@ pub fn run(
         Command::Docs(a) => docs::run(&a, out, err),
         #[cfg(feature = "python")]
         Command::Validate(a) => validate::run(&a, out, err),
+        #[cfg(feature = "python")]
+        Command::Refresh(a) => refresh::run(&a, out, err),
     }
 }
 

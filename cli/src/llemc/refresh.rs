@@ -116,7 +116,7 @@ pub fn run(a: &RefreshArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             // Steps that read the SSOT take it from the same file.
             if matches!(
                 step.args.first().map(String::as_str),
-                Some("mine" | "fixpoint" | "docs" | "validate")
+                Some("mine" | "fixpoint" | "docs" | "env")
             ) {
                 command.arg("--ssot").arg(ssot);
             }
