@@ -4,7 +4,7 @@
 
 use llemc_miners::docs_gen::{VersionCorpus, render};
 
-const SCHEMA: &str = include_str!("../../engines/transformers/schema.yaml");
+const SCHEMA: &str = include_str!("../../engines/transformers/reference/hand-written-schema.yaml");
 const NEW: &str = include_str!("fixtures/docs/new.yaml");
 const OLD: &str = include_str!("fixtures/docs/old.yaml");
 

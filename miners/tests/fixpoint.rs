@@ -10,7 +10,7 @@
 use llemc_miners::fixpoint::{Conflict, check, normalisations};
 use llemc_runtime::compile::{CorpusInput, compile_corpus};
 
-const SCHEMA: &str = include_str!("../../engines/transformers/schema.yaml");
+const SCHEMA: &str = include_str!("../../engines/transformers/reference/hand-written-schema.yaml");
 
 /// A corpus of dormant normalisations: `(id, when, normalised_fields, kwargs_positive)`.
 fn corpus(rules: &[(&str, &str, &str, &str)]) -> String {
