@@ -77,6 +77,8 @@ fn refresh_reproduces_the_committed_artifacts_and_is_idempotent() {
     }
     std::fs::create_dir_all(root.join(".cache")).unwrap();
     for shared in ["venvs", "wheels", "sources"] {
+        // On a fresh checkout the sources may not be unpacked yet: link to a real folder.
+        std::fs::create_dir_all(ws.join(".cache").join(shared)).unwrap();
         std::os::unix::fs::symlink(
             ws.join(".cache").join(shared),
             root.join(".cache").join(shared),

@@ -12,6 +12,7 @@ import importlib
 import io
 import logging
 import math
+import os
 import signal
 import sys
 import threading
@@ -77,13 +78,20 @@ def _short_repr(value):
 def deadline(seconds):
     """Raise ProbeTimeout when the body runs longer than `seconds`.
 
-    On the main thread a real-time interval timer interrupts even a tight loop; elsewhere (a test
-    harness thread) a trace function checks the clock on every line.
+    On the process's main thread a real-time interval timer interrupts even a tight loop;
+    elsewhere (a test harness thread) a trace function checks the clock on every line.
     """
     if seconds is None or seconds <= 0:
         yield
         return
-    if threading.current_thread() is threading.main_thread():
+    # The interval timer is used only on the process's own main thread (on Linux its thread id is
+    # the process id): embedded in a test harness, Python's "main thread" can be another OS thread,
+    # where SIGALRM was seen never to reach the handler.
+    on_process_main_thread = (
+        threading.current_thread() is threading.main_thread()
+        and threading.get_native_id() == os.getpid()
+    )
+    if on_process_main_thread:
         def on_alarm(_signum, _frame):
             raise ProbeTimeout(f"no answer within {seconds} s")
 
