@@ -3,10 +3,12 @@
 //! `ssot` reads `engine_versions/{engine}.yaml`; `source` fetches and reads library sources;
 //! `static_miner` translates validator code into predicates; `synth` derives example kwargs from
 //! predicates; `build_corpus` merges staging files into a proposed corpus; `diff` compares
-//! corpora of two library versions.
+//! corpora of two library versions; `heldout` scores corpora against what the library does with
+//! a held-out set of configs.
 
 pub mod build_corpus;
 pub mod diff;
+pub mod heldout;
 pub mod live;
 pub mod python;
 pub mod source;

@@ -6,6 +6,7 @@ mod compile;
 pub mod diff_corpus;
 pub mod eval;
 mod explain;
+mod heldout;
 mod mine;
 
 use crate::exit;
@@ -42,6 +43,9 @@ enum Command {
     BuildCorpus(build_corpus::BuildCorpusArgs),
     /// Show what changed between the corpora of two library versions (or two corpus files).
     DiffCorpus(diff_corpus::DiffCorpusArgs),
+    /// Held-out evaluation: label realistic configs with the live library (`heldout label`,
+    /// feature `python`) and score a corpus against the labels (`heldout score`).
+    Heldout(heldout::HeldoutArgs),
 }
 
 /// Options shared by every command that reads corpora.
@@ -138,5 +142,6 @@ pub fn run(
         Command::Mine(a) => mine::run(&a, out, err),
         Command::BuildCorpus(a) => build_corpus::run(&a, out, err),
         Command::DiffCorpus(a) => diff_corpus::run(&a, out, err),
+        Command::Heldout(a) => heldout::run(&a, out, err),
     }
 }
