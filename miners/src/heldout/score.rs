@@ -47,8 +47,8 @@ pub struct ScoreOptions {
     pub labels: PathBuf,
     /// The cases (default: `generation_kwargs.jsonl` beside the labels).
     pub kwargs: Option<PathBuf>,
-    /// The engine schema (default: `engines/<engine>/<version>/schema.yaml` of the repository
-    /// holding the corpus, else `schema.yaml` beside the corpus).
+    /// The engine schema (default: `schema.yaml` beside the corpus, else
+    /// `engines/transformers/<version>/schema.yaml` of the repository holding the corpus).
     pub schema: Option<PathBuf>,
     /// The library version (default: read from the labels file name `labels-<version>.jsonl`).
     pub engine_version: Option<String>,
@@ -173,8 +173,11 @@ pub struct AdvisoryScore {
     pub scored: usize,
     /// Per case.
     pub configs: Counts,
-    /// Per (case, field).
+    /// Per (case, field): `tp` / `fp` count llemc's fields the library does / does not name,
+    /// `fn` the fields the library reports about that no finding names; `tn` stays 0.
     pub fields: Counts,
+    /// Fields the library reports about (the denominator of the per-field recall).
+    pub fields_reported: usize,
     /// Per-field false positives by rule id.
     pub fp_by_rule: BTreeMap<String, Vec<String>>,
     /// Per-field false negatives by field and how the library reported it.
@@ -302,9 +305,17 @@ fn shown(root: &Path, path: &Path) -> String {
         .unwrap_or_else(|_| path.display().to_string())
 }
 
-/// The version's schema (`engines/transformers/<version>/schema.yaml`), else the corpus's
-/// neighbour `schema.yaml`.
+/// The schema beside the corpus (a per-version corpus sits beside its version's schema; the
+/// manual seeds beside the hand-written one, exactly what `llemc check` / `llemc eval` use), else
+/// the version's schema (`engines/transformers/<version>/schema.yaml`).
 fn default_schema(root: &Path, corpus: &Path, version: &str) -> Result<PathBuf, HeldoutError> {
+    let beside = corpus
+        .parent()
+        .map(|p| p.join("schema.yaml"))
+        .filter(|p| p.is_file());
+    if let Some(found) = beside {
+        return Ok(found);
+    }
     let per_version = root
         .join("engines")
         .join("transformers")
@@ -313,17 +324,11 @@ fn default_schema(root: &Path, corpus: &Path, version: &str) -> Result<PathBuf, 
     if per_version.is_file() {
         return Ok(per_version);
     }
-    let beside = corpus
-        .parent()
-        .map(|p| p.join("schema.yaml"))
-        .filter(|p| p.is_file());
-    beside.ok_or_else(|| {
-        HeldoutError(format!(
-            "no engine schema for {}: neither {} nor a schema.yaml beside the corpus (give --schema)",
-            corpus.display(),
-            per_version.display()
-        ))
-    })
+    Err(HeldoutError(format!(
+        "no engine schema for {}: neither a schema.yaml beside it nor {} (give --schema)",
+        corpus.display(),
+        per_version.display()
+    )))
 }
 
 /// Compiles a corpus in schema mode for `version`; the first error diagnostic on failure.
@@ -400,27 +405,53 @@ pub fn evaluate(loaded: &LoadedProgram, cases: &[Case]) -> Vec<Verdict> {
         .collect()
 }
 
-/// The fields a library label reports, each with how and the library's text.
-pub fn library_fields(case: &Case, label: &Label) -> BTreeMap<String, (String, String)> {
-    let mut out = BTreeMap::new();
+/// A field the library reports on one case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reported {
+    /// `minor issue`, `normalised` or `warning`.
+    pub how: String,
+    /// The library's text.
+    pub text: String,
+    /// Whether the report is about this field (a minor-issue key, a normalised field, the first
+    /// kwarg a warning names) rather than only mentioning it.
+    pub primary: bool,
+}
+
+/// The fields a library label reports or mentions.
+pub fn library_fields(case: &Case, label: &Label) -> BTreeMap<String, Reported> {
+    let mut out: BTreeMap<String, Reported> = BTreeMap::new();
+    let mut add = |field: &str, how: &str, text: &str, primary: bool| {
+        let entry = out.entry(field.to_owned()).or_insert_with(|| Reported {
+            how: how.to_owned(),
+            text: text.to_owned(),
+            primary,
+        });
+        if primary && !entry.primary {
+            *entry = Reported {
+                how: how.to_owned(),
+                text: text.to_owned(),
+                primary,
+            };
+        }
+    };
     for (field, text) in &label.minor_issues {
-        out.entry(field.clone())
-            .or_insert_with(|| ("minor issue".to_owned(), text.clone()));
+        add(field, "minor issue", text, true);
     }
     for (field, n) in &label.normalised {
-        out.entry(field.clone()).or_insert_with(|| {
-            (
-                "normalised".to_owned(),
-                format!("{} -> {}", n.passed, n.after),
-            )
-        });
+        add(
+            field,
+            "normalised",
+            &format!("{} -> {}", n.passed, n.after),
+            true,
+        );
     }
     for emission in &label.warnings {
-        for name in backticked(&emission.message) {
-            if case.kwargs.contains_key(&name) {
-                out.entry(name)
-                    .or_insert_with(|| ("warning".to_owned(), emission.message.clone()));
-            }
+        let named: Vec<String> = backticked(&emission.message)
+            .into_iter()
+            .filter(|name| case.kwargs.contains_key(name))
+            .collect();
+        for (index, name) in named.iter().enumerate() {
+            add(name, "warning", &emission.message, index == 0);
         }
     }
     out
@@ -538,6 +569,8 @@ pub fn score(
     s.error.valid_configs_rejected = s.error.counts.fp;
     s.advisory.configs.finish();
     s.advisory.fields.finish();
+    let reported = s.advisory.fields_reported;
+    s.advisory.fields.recall = ratio(reported.saturating_sub(s.advisory.fields.fn_), reported);
     s.goals = goals(&s);
     Ok(s)
 }
@@ -555,8 +588,13 @@ fn score_advisory(a: &mut AdvisoryScore, case: &Case, label: &Label, verdict: &V
         .iter()
         .map(|(_, _, f)| f.as_str())
         .collect();
+    // Precision: a finding's field counts as right when the library names it at all.
     for field in &llemc {
-        a.fields.add(true, library.contains_key(*field));
+        if library.contains_key(*field) {
+            a.fields.tp += 1;
+        } else {
+            a.fields.fp += 1;
+        }
     }
     for (rule, severity, field) in &verdict.advisories {
         if !library.contains_key(field) {
@@ -572,18 +610,20 @@ fn score_advisory(a: &mut AdvisoryScore, case: &Case, label: &Label, verdict: &V
             });
         }
     }
-    for (field, (how, text)) in &library {
+    // Recall: every field the library reports about (not only mentions) must be named.
+    for (field, reported) in library.iter().filter(|(_, r)| r.primary) {
+        a.fields_reported += 1;
         if !llemc.contains(field.as_str()) {
-            a.fields.add(false, true);
+            a.fields.fn_ += 1;
             a.fn_by_field
-                .entry(format!("{field} ({how})"))
+                .entry(format!("{field} ({})", reported.how))
                 .or_default()
                 .push(case.id.clone());
             a.false_negatives.push(AdvisoryFalseNegative {
                 id: case.id.clone(),
                 field: field.clone(),
-                how: how.clone(),
-                library: text.clone(),
+                how: reported.how.clone(),
+                library: reported.text.clone(),
             });
         }
     }
@@ -693,10 +733,16 @@ pub fn render_human(s: &Score) -> String {
         counts_line(&s.advisory.configs),
         s.advisory.scored
     );
+    let f = &s.advisory.fields;
     let _ = writeln!(
         out,
-        "warn/dormant (per field):   {}",
-        counts_line(&s.advisory.fields)
+        "warn/dormant (per field):   TP {}  FP {}  FN {}  precision {}  recall {}  (of {} fields the library reports)",
+        f.tp,
+        f.fp,
+        f.fn_,
+        percent(f.precision),
+        percent(f.recall),
+        s.advisory.fields_reported
     );
     let _ = writeln!(out, "goals:");
     for g in &s.goals {
@@ -828,6 +874,10 @@ mod tests {
             case("b", serde_json::json!({"top_p": 0.5})),
             case("c", serde_json::json!({"num_beams": 2})),
             case("d", serde_json::json!({"x": 1})),
+            case(
+                "e",
+                serde_json::json!({"cache_implementation": "dynamic", "max_cache_len": 5}),
+            ),
         ];
         let mut a = accepted("a");
         a.minor_issues
@@ -845,20 +895,32 @@ mod tests {
                 after: serde_json::json!(1.0),
             },
         );
-        let labels = vec![a, b, accepted("c"), rejected("d", "boom")];
+        let mut e = accepted("e");
+        e.warnings.push(Emission {
+            channel: "logger".into(),
+            level: "warning".into(),
+            message: "`max_cache_len` is ignored with `cache_implementation='dynamic'`".into(),
+        });
+        let labels = vec![a, b, accepted("c"), rejected("d", "boom"), e];
         let verdicts = vec![
             verdict(&[], &[("r_top_k", "top_k")]),
             verdict(&[], &[]),
             verdict(&[], &[("r_beams", "num_beams")]),
             verdict(&[], &[("r_x", "x")]),
+            verdict(&[], &[("r_cache", "cache_implementation")]),
         ];
         let s = score(&cases, &labels, &verdicts).unwrap();
         let cfg = &s.advisory.configs;
-        assert_eq!((cfg.tp, cfg.fp, cfg.fn_, cfg.tn), (1, 1, 1, 0));
+        assert_eq!((cfg.tp, cfg.fp, cfg.fn_, cfg.tn), (2, 1, 1, 0));
         let fld = &s.advisory.fields;
-        // a: top_k TP, max_cache_len FN; b: top_p FN; c: num_beams FP; d is rejected: not scored.
-        assert_eq!((fld.tp, fld.fp, fld.fn_), (1, 1, 2));
-        assert_eq!(s.advisory.scored, 3);
+        // a: top_k TP, max_cache_len FN; b: top_p FN; c: num_beams FP; d is rejected: not
+        // scored; e: cache_implementation is named by the warning (TP for precision) but the
+        // warning is about max_cache_len (FN for recall).
+        assert_eq!((fld.tp, fld.fp, fld.fn_), (2, 1, 3));
+        assert_eq!(s.advisory.fields_reported, 4);
+        assert_eq!(fld.precision, Some(2.0 / 3.0));
+        assert_eq!(fld.recall, Some(0.25));
+        assert_eq!(s.advisory.scored, 4);
         assert_eq!(s.advisory.fp_by_rule["r_beams"], vec!["c".to_owned()]);
         assert!(
             s.advisory
