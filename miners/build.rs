@@ -8,7 +8,14 @@ fn main() {
     {
         pyo3_build_config::add_libpython_rpath_link_args();
         let config = pyo3_build_config::get();
-        println!("cargo:rustc-env=LLEMC_PYO3_VERSION={}.{}", config.version.major, config.version.minor);
-        println!("cargo:rustc-env=LLEMC_PYO3_LIB_DIR={}", config.lib_dir.clone().unwrap_or_default());
+        println!(
+            "cargo:rustc-env=LLEMC_PYO3_VERSION={}.{}",
+            config.version().major,
+            config.version().minor
+        );
+        println!(
+            "cargo:rustc-env=LLEMC_PYO3_LIB_DIR={}",
+            config.lib_dir().unwrap_or_default()
+        );
     }
 }

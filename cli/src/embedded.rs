@@ -1,10 +1,11 @@
-//! Engine schemas shipped inside the binary, used when no schema file is found next to a corpus.
+//! Engine schemas shipped inside the binary, used when no schema file is found next to a corpus:
+//! each engine's default version's schema, generated from that version's source.
 
 /// `(engine, file name shown in diagnostics, schema text)` for every shipped engine schema.
 pub const SCHEMAS: &[(&str, &str, &str)] = &[(
     "transformers",
-    "<embedded>/engines/transformers/schema.yaml",
-    include_str!("../../engines/transformers/schema.yaml"),
+    "<embedded>/engines/transformers/5.14.1/schema.yaml",
+    include_str!("../../engines/transformers/5.14.1/schema.yaml"),
 )];
 
 /// The shipped schema for `engine`, as `(display name, text)`.

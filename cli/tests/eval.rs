@@ -33,7 +33,7 @@ fn seeds() -> String {
 
 fn schema() -> String {
     root()
-        .join("engines/transformers/schema.yaml")
+        .join("engines/transformers/reference/hand-written-schema.yaml")
         .display()
         .to_string()
 }

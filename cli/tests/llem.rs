@@ -53,7 +53,7 @@ fn mistakes_example_shows_every_severity() {
         assert!(r.stderr.contains(code), "missing {code}:\n{}", r.stderr);
     }
     assert!(r.stderr.contains(
-        "checked against transformers 5.14.1 rules (43 rules, engines/transformers/seeds.yaml)"
+        "rules, engines/transformers/5.14.1/invariants.validated.yaml)"
     ));
     assert_snapshot!(r.stderr);
 }
@@ -95,7 +95,10 @@ fn valid_example_as_json_is_accepted() {
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["accepted"], true);
     assert_eq!(v["findings"].as_array().unwrap().len(), 0);
-    assert_eq!(v["corpus"]["rules"], 43);
+    assert_eq!(
+        v["corpus"]["path"],
+        "engines/transformers/5.14.1/invariants.validated.yaml"
+    );
 }
 
 #[test]
@@ -134,7 +137,7 @@ fn gaps_as_json() {
 }
 
 #[test]
-fn valid_example_has_no_gaps() {
+fn valid_example_gaps_are_only_the_unverified_quantization_fields() {
     let r = llem(&[
         "config",
         "check",
@@ -144,9 +147,26 @@ fn valid_example_has_no_gaps() {
         "never",
     ]);
     assert_eq!(r.code, 0);
+    // Every generation field is examined; BitsAndBytesConfig's rules need torch to be replayed by
+    // the gate, so they are unverified and not shipped.
+    assert!(r.stderr.contains("4 fields you set are not examined by any rule"), "{}", r.stderr);
+    let gaps: Vec<&str> = r.stderr.lines().filter(|l| l.contains(": transformers.")).collect();
+    assert_eq!(gaps.len(), 4, "{}", r.stderr);
+    assert!(gaps.iter().all(|l| l.ends_with("(transformers.BitsAndBytesConfig)")), "{gaps:?}");
+}
+
+#[test]
+fn the_declared_engine_version_picks_its_own_validated_corpus() {
+    let r = llem_stdin(
+        &["config", "check", "-", "--color", "never"],
+        b"engine: transformers\nmodel: gpt2\nengine_version: \"4.57.6\"\ntransformers:\n  generation:\n    top_k: 10\n",
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
+        r.stderr.contains("checked against transformers 4.57.6 rules (")
+            && r.stderr.contains("rules, engines/transformers/4.57.6/invariants.validated.yaml)"),
+        "{}",
         r.stderr
-            .contains("every field you set is examined by some rule")
     );
 }
 
@@ -237,15 +257,20 @@ fn wrong_types() {
     assert!(r.stderr.contains("`num_beams` expects int, found str"));
     assert!(!r.stderr.contains("`temperature` expects"));
     assert!(!r.stderr.contains("`watermarking_config` expects"));
-    // covered by a corpus rule: reported once, by the rule
-    assert!(!r.stderr.contains("`llm_int8_threshold` expects"));
-    assert_eq!(
-        r.stderr
-            .matches("llm_int8_threshold must be a float")
-            .count(),
-        1
-    );
+    // BitsAndBytesConfig's rules are unverified without torch and not shipped: the schema's
+    // type check reports the field.
+    assert!(r.stderr.contains("`llm_int8_threshold` expects float, found str"));
+    assert!(!r.stderr.contains("llm_int8_threshold must be a float"));
     assert_snapshot!(r.stderr);
+}
+
+#[test]
+fn a_type_a_rule_covers_is_reported_once_by_the_rule() {
+    let r = check("tests/llem/rule-covers-type.yaml");
+    assert_eq!(r.code, 1);
+    assert!(!r.stderr.contains("`watermarking_config` expects"), "{}", r.stderr);
+    assert_eq!(r.stderr.matches("error[E800]").count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("transformers_generation_watermarking_config_not_a_config"));
 }
 
 #[test]

@@ -2,10 +2,27 @@
 //! `not_equal`, reordered `and`/`or`, and `0 < x` versus `x > 0` compare equal.
 //!
 //! Used to find duplicate rules and, later, to fingerprint mined rules.
+//!
+//! Before printing, [`normal_form`] applies equivalences that hold under llemc's semantics
+//! (`value::compare`, the interpreter's presence and identity tests; an absent field reads as
+//! null, and a slot always has a value):
+//!
+//! - `o is null` ≡ `o absent`, `o is not null` ≡ `o present` (any operand: both test
+//!   `is_null`, and both are false when the operand cannot be evaluated);
+//! - `not (x in L)` ≡ `x absent or x not_in L` for a slot `x` and a constant list `L` without
+//!   null (`in` holds on null only when `L` holds null; `not_in` never holds on null); when `L`
+//!   holds null, `not (x in L)` ≡ `x not_in L`; and symmetrically for `not (x not_in L)`;
+//! - `not (x type_is T)` ≡ `x absent or x type_is_not T` for a slot `x` and a constant or slot
+//!   `T` (both type tests are false on null; otherwise one is the complement of the other), and
+//!   symmetrically for `not (x type_is_not T)`;
+//! - `not (x present)` ≡ `x absent`, `not (x is null)` ≡ `x present` for a slot or constant `x`.
+//!
+//! They do not hold for operands that can fail to evaluate (`len(x)` of a number, arithmetic):
+//! every test on such an operand is false, so its negation is true while the disjunction is not.
 
 use crate::ir::{Const, Operand, Pred, SlotId, StrId};
 use crate::value::python_float;
-use llemc_grammar::ast::CompareOp;
+use llemc_grammar::ast::{CompareOp, IsTarget};
 
 /// Names for slots and strings while printing.
 pub trait Names {
@@ -17,7 +34,91 @@ pub trait Names {
 
 /// The canonical text of a predicate.
 pub fn canonical_text(pred: &Pred, names: &impl Names) -> String {
-    canonical(pred, names)
+    canonical(&normal_form(pred), names)
+}
+
+/// `pred` with the equivalences of this module's documentation applied (same truth value on
+/// every frame), negations pushed into the tests they can be folded into.
+pub fn normal_form(pred: &Pred) -> Pred {
+    match pred {
+        Pred::And(items) => Pred::And(items.iter().map(normal_form).collect()),
+        Pred::Or(items) => Pred::Or(items.iter().map(normal_form).collect()),
+        Pred::Is {
+            operand,
+            negated,
+            target: IsTarget::Null,
+        } => Pred::Presence {
+            operand: operand.clone(),
+            present: *negated,
+        },
+        Pred::Not(inner) => negated(inner),
+        other => other.clone(),
+    }
+}
+
+/// The normal form of `not inner`.
+fn negated(inner: &Pred) -> Pred {
+    let absent = |x: &Operand| Pred::Presence {
+        operand: x.clone(),
+        present: false,
+    };
+    let cmp = |op, x: &Operand, r: &Operand| Pred::Compare {
+        op,
+        lhs: x.clone(),
+        rhs: r.clone(),
+    };
+    match inner {
+        Pred::Not(x) => normal_form(x),
+        // only where the operand always has a value: a failed `len` / arithmetic makes both
+        // `present` and `absent` false, so `not` of one is not the other
+        Pred::Presence {
+            operand: operand @ (Operand::Slot(_) | Operand::Const(_)),
+            present,
+        } => Pred::Presence {
+            operand: operand.clone(),
+            present: !present,
+        },
+        Pred::Is {
+            operand: operand @ (Operand::Slot(_) | Operand::Const(_)),
+            negated,
+            target: IsTarget::Null,
+        } => Pred::Presence {
+            operand: operand.clone(),
+            present: !negated,
+        },
+        Pred::Compare {
+            op: op @ (CompareOp::In | CompareOp::NotIn),
+            lhs: x @ Operand::Slot(_),
+            rhs: l @ Operand::Const(Const::List(items)),
+        } => {
+            let flipped = if *op == CompareOp::In {
+                CompareOp::NotIn
+            } else {
+                CompareOp::In
+            };
+            let has_null = items.iter().any(|i| matches!(i, Const::Null));
+            match (op, has_null) {
+                // null is in L: `in` holds on null, `not_in` does not
+                (CompareOp::In, true) => cmp(CompareOp::NotIn, x, l),
+                (_, true) => cmp(CompareOp::In, x, l),
+                // neither holds on null
+                (_, false) => Pred::Or(vec![absent(x), cmp(flipped, x, l)]),
+            }
+        }
+        Pred::Compare {
+            op: op @ (CompareOp::TypeIs | CompareOp::TypeIsNot),
+            lhs: x @ Operand::Slot(_),
+            rhs: t @ (Operand::Const(_) | Operand::Slot(_)),
+        } => {
+            let flipped = if *op == CompareOp::TypeIs {
+                CompareOp::TypeIsNot
+            } else {
+                CompareOp::TypeIs
+            };
+            Pred::Or(vec![absent(x), cmp(flipped, x, t)])
+        }
+        other => Pred::Not(Box::new(normal_form(other))),
+    }
 }
 
 fn canonical(pred: &Pred, names: &impl Names) -> String {

@@ -244,7 +244,7 @@ impl SchemaReader<'_> {
                     node.span,
                     format!("{what} must be a mapping, found {}", node.kind_name()),
                     "expected a mapping here",
-                    "see engines/transformers/schema.yaml for the layout of an engine schema",
+                    "see engines/transformers/5.14.1/schema.yaml for the layout of an engine schema",
                 );
                 None
             }

@@ -6,7 +6,7 @@ use libfuzzer_sys::fuzz_target;
 use llemc_compiler::db::{Database, Settings, SourceText, compile};
 use llemc_compiler::diagnostic::{Color, SourceMap, render_human};
 
-const SCHEMA: &str = include_str!("../../engines/transformers/schema.yaml");
+const SCHEMA: &str = include_str!("../../engines/transformers/reference/hand-written-schema.yaml");
 
 fuzz_target!(|bytes: &[u8]| {
     let Ok(text) = std::str::from_utf8(bytes) else { return };

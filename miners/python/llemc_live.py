@@ -161,11 +161,42 @@ def _exception(exc):
         "module": type(exc).__module__,
         "message": str(exc),
         "traceback": "".join(traceback.format_exception(exc))[-4000:],
+        "origin": _origin(exc),
+        "missing_dependency": _missing_dependency(exc),
     }
 
 
-def _run_captured(call, spy_variable, seconds):
-    """Run `call()` capturing warnings, log records, minor issues and any exception."""
+def _origin(exc):
+    """The module whose code raised: the innermost traceback frame's `__name__` (a call that does
+    not fit the constructor's signature is raised from the caller, i.e. from llemc_live)."""
+    tb = exc.__traceback__
+    if tb is None:
+        return None
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_globals.get("__name__")
+
+
+def _missing_dependency(exc):
+    """The module an ImportError, or a NameError on an uninstalled module's name (a library that
+    guards `import torch` and uses `torch.` later), says is missing; else None."""
+    import importlib.util
+
+    if isinstance(exc, ImportError):
+        return getattr(exc, "name", None) or str(exc)
+    name = getattr(exc, "name", None)
+    if isinstance(exc, NameError) and name:
+        try:
+            if importlib.util.find_spec(name) is None:
+                return name
+        except (ImportError, ValueError):
+            return name
+    return None
+
+
+def _run_captured(call, spy_variable, seconds, phase="construct"):
+    """Run `call()` capturing warnings, log records, minor issues and any exception; every emission
+    is tagged with `phase`."""
     _reset_once_caches()
     capture = _LogCapture()
     root = logging.getLogger()
@@ -196,9 +227,12 @@ def _run_captured(call, spy_variable, seconds):
     emissions = [{"channel": "warnings", "level": "warning",
                   "category": w.category.__qualname__, "message": str(w.message)} for w in caught]
     emissions.extend(capture.records)
+    for emission in emissions:
+        emission["phase"] = phase
     printed = stdout.getvalue() + stderr.getvalue()
     if printed.strip():
-        emissions.append({"channel": "print", "level": "info", "message": printed.strip()})
+        emissions.append({"channel": "print", "level": "info", "message": printed.strip(),
+                          "phase": phase})
     return result, error, emissions, (spy.seen if spy is not None else {})
 
 
@@ -213,8 +247,8 @@ def observe(arg):
       - outcome: "ok" | "error" | "timeout" | "unavailable" (the class could not be imported or
         needs a dependency that is not installed)
       - phase: "construct" | "validate" — where the exception (if any) came from
-      - exception: {type, module, message, traceback} or null
-      - emissions: [{channel: warnings|logger|print, level, message, category?, logger?}]
+      - exception: {type, module, message, traceback, origin, missing_dependency} or null
+      - emissions: [{channel: warnings|logger|print, level, message, phase, category?, logger?}]
       - minor_issues: {field: text} collected by the validator (construction and strict phases)
       - attributes: {name: value} of every passed kwarg read back after construction
       - normalised: {name: {"passed": v, "after": v}} where the read-back differs from the input
@@ -248,7 +282,8 @@ def observe(arg):
     validate = getattr(instance, "validate", None)
     if arg.get("strict", True) and callable(validate):
         report["phase"] = "validate"
-        _, error, emissions, minor = _run_captured(lambda: _strict(validate), spy_variable, seconds)
+        _, error, emissions, minor = _run_captured(lambda: _strict(validate), spy_variable, seconds,
+                                                   "validate")
         report["emissions"].extend(emissions)
         for key, text in minor.items():
             report["minor_issues"].setdefault(key, text)

@@ -12,7 +12,7 @@
 //! - the message comes from an observed source (`dynamic_miner`, `runtime_warning`,
 //!   `observed_collision`) when one has it: that is the library's own text;
 //! - a manual seed keeps its id and its explanation fields (`rule_under_test`, `references`,
-//!   `replay_match`, ...);
+//!   `replay_match`, ...), and its `subject` when the winner names none;
 //! - `added_by` is the winning source, `cross_validated_by` every other source.
 //!
 //! Missing kwargs (or kwargs the evaluator disagrees with) are taken from another source of the
@@ -701,20 +701,40 @@ fn merge_group(
                 set(&mut rule, k, v.clone());
             }
         }
+        // The field a finding points at is a reviewer's call: a seed's `subject` fills the gap
+        // when the winning source names none (the predicate is the same canonical one).
+        if !rule.iter().any(|(k, v)| k == "subject" && !v.is_null())
+            && let Some((_, subject)) = seed
+                .rule
+                .iter()
+                .find(|(k, v)| k == "subject" && !v.is_null())
+        {
+            set(&mut rule, "subject", subject.clone());
+        }
     }
     set(&mut rule, "id", Yaml::str(&id));
     set(&mut rule, "engine", Yaml::str(engine));
     if !rule.iter().any(|(k, _)| k == "library") {
         set(&mut rule, "library", Yaml::str(engine));
     }
-    // The library's observed text wins the message.
-    let message = members
+    // The library's observed text wins the message, unless it fixed a value another source's
+    // template leaves as a placeholder (a probe that never varied the field): the more general
+    // template then stays.
+    let written = std::iter::once(primary)
+        .chain(members.iter().map(|(c, _)| c))
+        .find_map(|c| c.get("message_template").cloned());
+    let observed = members
         .iter()
         .map(|(c, _)| c)
         .filter(|c| OBSERVED.contains(&c.added_by.as_str()))
-        .chain(std::iter::once(primary))
-        .chain(members.iter().map(|(c, _)| c))
         .find_map(|c| c.get("message_template").cloned());
+    let message = match (observed, written) {
+        (Some(seen), Some(other)) if !placeholders(&other).is_subset(&placeholders(&seen)) => {
+            Some(other)
+        }
+        (Some(seen), _) => Some(seen),
+        (None, other) => other,
+    };
     if let Some(m) = message {
         set(&mut rule, "message_template", m);
     }
@@ -954,4 +974,20 @@ pub fn render_report(report: &BuildReport) -> String {
         }
     );
     out
+}
+
+/// The placeholder names of a message template (none when it does not parse).
+fn placeholders(template: &Yaml) -> std::collections::BTreeSet<String> {
+    let text = template.as_str().unwrap_or_default();
+    llemc_compiler::template::parse_template(text)
+        .map(|parts| {
+            parts
+                .into_iter()
+                .filter_map(|part| match part {
+                    llemc_compiler::template::RawPart::Placeholder { name, .. } => Some(name),
+                    llemc_compiler::template::RawPart::Text(_) => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }

@@ -29,7 +29,7 @@ fn scratch(name: &str, seeds: Option<&Path>, staging: &[(&str, &str)], version: 
     let engine = root.join("engines/transformers");
     std::fs::create_dir_all(&engine).unwrap();
     std::fs::copy(
-        manifest().join("../engines/transformers/schema.yaml"),
+        manifest().join("../engines/transformers/reference/hand-written-schema.yaml"),
         engine.join("schema.yaml"),
     )
     .unwrap();

@@ -18,7 +18,7 @@ fn root() -> PathBuf {
 fn diff() -> llemc_miners::diff::CorpusDiff {
     let root = root();
     let fixtures = root.join("miners/tests/fixtures/diff");
-    let schema = root.join("engines/transformers/schema.yaml");
+    let schema = root.join("engines/transformers/reference/hand-written-schema.yaml");
     let old = load_corpus(&root, &fixtures.join("old.yaml"), Some(&schema)).unwrap();
     let new = load_corpus(&root, &fixtures.join("new.yaml"), Some(&schema)).unwrap();
     diff_corpora(&old, &new)

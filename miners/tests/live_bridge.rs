@@ -18,12 +18,19 @@ fn interpreter_is_the_one_built_against() -> Result<(), LiveError> {
     let (version, lib_dir) = build_interpreter();
     let running = format!("{}.{}", info.version_info[0], info.version_info[1]);
     assert_eq!(running, version, "sys.version is {}", info.version);
-    assert!(info.version.starts_with(&format!("{version}.")), "{}", info.version);
+    assert!(
+        info.version.starts_with(&format!("{version}.")),
+        "{}",
+        info.version
+    );
     // libpython lives in <prefix>/lib: the rpath made the loader take the configured one, not
     // the system's.
     let expected_prefix = PathBuf::from(lib_dir).parent().map(PathBuf::from);
     assert_eq!(Some(PathBuf::from(&info.base_prefix)), expected_prefix);
-    assert_eq!(info.prefix, info.base_prefix, "the embedded interpreter runs outside any venv");
+    assert_eq!(
+        info.prefix, info.base_prefix,
+        "the embedded interpreter runs outside any venv"
+    );
     assert_eq!(info.path.first().map(PathBuf::from), Some(fixture_site()));
     Ok(())
 }
@@ -46,7 +53,10 @@ fn observe_reports_raise_warning_log_and_normalisation() -> Result<(), LiveError
     assert_eq!(raised["outcome"], "error");
     assert_eq!(raised["phase"], "construct");
     assert_eq!(raised["exception"]["type"], "ValueError");
-    assert_eq!(raised["exception"]["message"], "`size` must be positive, got -1");
+    assert_eq!(
+        raised["exception"]["message"],
+        "`size` must be positive, got -1"
+    );
 
     let warned = observe(serde_json::json!({"size": 200}))?;
     assert_eq!(warned["outcome"], "ok");
@@ -59,7 +69,10 @@ fn observe_reports_raise_warning_log_and_normalisation() -> Result<(), LiveError
     assert_eq!(channels, ["warnings", "logger"]);
 
     let normalised = observe(serde_json::json!({"mode": "FAST"}))?;
-    assert_eq!(normalised["normalised"]["mode"], serde_json::json!({"passed": "FAST", "after": "fast"}));
+    assert_eq!(
+        normalised["normalised"]["mode"],
+        serde_json::json!({"passed": "FAST", "after": "fast"})
+    );
 
     let minor = observe(serde_json::json!({"size": 3, "greedy": true}))?;
     assert_eq!(minor["outcome"], "error");

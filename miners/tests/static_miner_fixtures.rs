@@ -121,10 +121,16 @@ fn source_that_does_not_parse_names_file_and_line() {
         ),
     )
     .err();
+    let text = std::fs::read_to_string(fixtures().join("good/fixturelib/config.py")).unwrap();
+    let broken_line = text
+        .lines()
+        .position(|l| l.contains("if self.heat is not None and self.heat > LIMIT:"))
+        .unwrap()
+        + 1;
     match &err {
         Some(MineError::Syntax { file, line, .. }) => {
             assert_eq!(file, "fixturelib/config.py");
-            assert_eq!(*line, 61);
+            assert_eq!(*line as usize, broken_line);
         }
         other => panic!("expected a syntax error, got {other:?}"),
     }
@@ -158,4 +164,176 @@ fn version_outside_envelope_is_a_hard_error() {
 fn unknown_version_is_a_hard_error() {
     let err = mine(&ssot(), "9.9.9", &fixtures().join("good")).err();
     assert!(matches!(err, Some(MineError::UnsupportedVersion(_))));
+}
+
+fn good() -> llemc_miners::static_miner::MineOutput {
+    match mine(&ssot(), "1.2.3", &fixtures().join("good")) {
+        Ok(o) => o,
+        Err(e) => panic!("mining failed: {e}"),
+    }
+}
+
+#[test]
+fn no_op_normalisation_is_not_a_site() {
+    let out = good();
+    let normalised: Vec<&str> = out
+        .staging
+        .rules
+        .iter()
+        .flat_map(|r| r.expected_outcome.normalised_fields.keys())
+        .map(String::as_str)
+        .collect();
+    // `if storage is None: self.storage = None` cannot change the value
+    assert!(!normalised.contains(&"storage"), "{normalised:?}");
+    assert!(
+        !out.staging
+            .opaque
+            .iter()
+            .any(|o| o.source_text.contains("self.storage")),
+    );
+    // a real normalisation beside it still is one: nf4 with 8 bits becomes fp4
+    let scheme = out
+        .staging
+        .rules
+        .iter()
+        .find(|r| r.expected_outcome.normalised_fields.contains_key("scheme"))
+        .unwrap();
+    assert_eq!(
+        scheme.expected_outcome.normalised_fields.get("scheme"),
+        Some(&serde_json::json!("fp4"))
+    );
+}
+
+#[test]
+fn hasattr_is_translated_faithfully() {
+    let out = good();
+    let when_of = |needle: &str| -> Vec<String> {
+        out.staging
+            .rules
+            .iter()
+            .filter(|r| r.message_template.contains(needle))
+            .map(|r| r.when.clone())
+            .collect()
+    };
+    // unknown kwargs become attributes only when strict_keys is falsy: both are in the rule
+    let callback = when_of("belongs to run()");
+    assert_eq!(callback.len(), 2, "{callback:?}");
+    for w in &callback {
+        assert!(w.contains("present"), "{w}");
+        assert!(w.contains("strict_keys"), "{w}");
+    }
+    // always-set attribute and a property: hasattr is constant true, the raise unreachable;
+    // nothing sets `extra`: hasattr is constant false
+    assert!(when_of("always exist").is_empty());
+    assert!(when_of("extra is never set").is_empty());
+    assert!(
+        !out.staging
+            .opaque
+            .iter()
+            .any(|o| o.source_text.contains("always exist")
+                || o.source_text.contains("extra is never set"))
+    );
+    assert!(out.staging.report.unreachable >= 2);
+    // set in branches of __init__ only: opaque, with the reason
+    let dtype = out
+        .staging
+        .opaque
+        .iter()
+        .find(|o| o.source_text.contains("hasattr(self, \"dtype\")"))
+        .unwrap();
+    assert!(dtype.reason.contains("some paths only"), "{}", dtype.reason);
+}
+
+#[test]
+fn docstring_types_reach_the_schema() {
+    let schema = good().schema_yaml;
+    let line = |field: &str| -> String {
+        schema
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{field}:")))
+            .unwrap_or("")
+            .trim()
+            .to_owned()
+    };
+    assert_eq!(
+        line("tags"),
+        "tags: {type: \"Optional[list[str]]\", default: null}"
+    );
+    assert_eq!(
+        line("options"),
+        "options: {type: \"Union[dict[any, any], list[str], None]\", default: null}"
+    );
+    assert_eq!(
+        line("want_dict"),
+        "want_dict: {type: \"Optional[bool]\", default: null}"
+    );
+    assert_eq!(
+        line("cache"),
+        "cache: {type: \"Union[str, bool, None]\", default: null}"
+    );
+    assert_eq!(
+        line("precision"),
+        "precision: {type: \"str\", default: \"fp32\"}"
+    );
+    // int documented, isinstance(int) in the validator: bool is listed too
+    assert_eq!(
+        line("window"),
+        "window: {type: \"Union[int, bool]\", default: 0}"
+    );
+}
+
+/// `hasattr(self, "extra")` in LoaderConfig.post_init, by what the class inherits.
+fn extra_site(root: &std::path::Path) -> (bool, Option<String>) {
+    let out = mine(&ssot(), "1.2.3", root).unwrap();
+    let rule = out
+        .staging
+        .rules
+        .iter()
+        .any(|r| r.message_template.contains("extra is never set"));
+    let opaque = out
+        .staging
+        .opaque
+        .iter()
+        .find(|o| o.source_text.contains("extra is never set"))
+        .map(|o| o.reason.clone());
+    (rule, opaque)
+}
+
+#[test]
+fn hasattr_follows_base_classes() {
+    // no base: nothing defines `extra`, the raise is unreachable
+    assert_eq!(extra_site(&fixtures().join("good")), (false, None));
+    // a base class in the source that defines it: hasattr is true, the raise always happens
+    let defines = variant(
+        "base-defines",
+        "config.py",
+        "class LoaderConfig:",
+        "class LoaderBase:\n    extra = 1\n\n\nclass LoaderConfig(LoaderBase):",
+    );
+    let out = mine(&ssot(), "1.2.3", &defines).unwrap();
+    let site = out
+        .staging
+        .opaque
+        .iter()
+        .find(|o| o.source_text.contains("extra is never set"))
+        .unwrap();
+    assert!(
+        site.reason.contains("reached unconditionally"),
+        "{}",
+        site.reason
+    );
+    // a base class that is not in the source: unknown, so opaque
+    let unknown = variant(
+        "base-unknown",
+        "config.py",
+        "class LoaderConfig:",
+        "class LoaderConfig(SomewhereElse):",
+    );
+    let (rule, opaque) = extra_site(&unknown);
+    assert!(!rule);
+    let reason = opaque.unwrap();
+    assert!(
+        reason.contains("base class of LoaderConfig is not in the source"),
+        "{reason}"
+    );
 }

@@ -21,7 +21,7 @@ fn repo(path: &str) -> String {
 }
 
 fn schema() -> String {
-    repo("engines/transformers/schema.yaml")
+    repo("engines/transformers/reference/hand-written-schema.yaml")
 }
 
 fn corpus(native: &str, when: &str) -> String {

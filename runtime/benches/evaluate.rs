@@ -131,7 +131,7 @@ fn benches(c: &mut Criterion) {
     }
     let seeds = program(
         &root().join("engines/transformers/seeds.yaml"),
-        Some(&root().join("engines/transformers/schema.yaml")),
+        Some(&root().join("engines/transformers/reference/hand-written-schema.yaml")),
     );
     let generation: Vec<serde_json::Value> = configs("transformers")
         .into_iter()

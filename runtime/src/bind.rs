@@ -413,7 +413,7 @@ mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let text = std::fs::read_to_string(root.join("engines/transformers/seeds.yaml")).unwrap();
         let schema =
-            std::fs::read_to_string(root.join("engines/transformers/schema.yaml")).unwrap();
+            std::fs::read_to_string(root.join("engines/transformers/reference/hand-written-schema.yaml")).unwrap();
         let input = CorpusInput {
             name: "seeds.yaml",
             text: &text,

@@ -21,7 +21,7 @@ fn repo(path: &str) -> String {
 #[test]
 fn seeds_hold_on_positive_and_not_on_negative_kwargs() {
     let corpus_text = repo("engines/transformers/seeds.yaml");
-    let schema_text = repo("engines/transformers/schema.yaml");
+    let schema_text = repo("engines/transformers/reference/hand-written-schema.yaml");
     let input = CorpusInput {
         name: "seeds.yaml",
         text: &corpus_text,

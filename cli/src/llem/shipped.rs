@@ -1,6 +1,5 @@
-//! The rule corpora shipped inside `llem`, one per supported engine version.
-
-use crate::embedded;
+//! The rule corpora shipped inside `llem`: the gate-validated corpus of every supported engine
+//! library version, each with the engine schema generated from that version's source.
 
 /// One shipped corpus: the rules for one engine library version.
 #[derive(Clone, Copy, Debug)]
@@ -13,20 +12,37 @@ pub struct ShippedCorpus {
     pub path: &'static str,
     /// The corpus text.
     pub text: &'static str,
+    /// Where the version's engine schema lives in the repository.
+    pub schema_path: &'static str,
+    /// The schema text.
+    pub schema_text: &'static str,
 }
 
-/// Every shipped corpus; the first one listed for an engine is that engine's default version.
-pub const CORPORA: &[ShippedCorpus] = &[ShippedCorpus {
-    engine: "transformers",
-    version: "5.14.1",
-    path: "engines/transformers/seeds.yaml",
-    text: include_str!("../../../engines/transformers/seeds.yaml"),
-}];
+/// Every shipped corpus, in the order of `engine_versions/<engine>.yaml`: the first one listed
+/// for an engine is that engine's default version.
+pub const CORPORA: &[ShippedCorpus] = &[
+    ShippedCorpus {
+        engine: "transformers",
+        version: "5.14.1",
+        path: "engines/transformers/5.14.1/invariants.validated.yaml",
+        text: include_str!("../../../engines/transformers/5.14.1/invariants.validated.yaml"),
+        schema_path: "engines/transformers/5.14.1/schema.yaml",
+        schema_text: include_str!("../../../engines/transformers/5.14.1/schema.yaml"),
+    },
+    ShippedCorpus {
+        engine: "transformers",
+        version: "4.57.6",
+        path: "engines/transformers/4.57.6/invariants.validated.yaml",
+        text: include_str!("../../../engines/transformers/4.57.6/invariants.validated.yaml"),
+        schema_path: "engines/transformers/4.57.6/schema.yaml",
+        schema_text: include_str!("../../../engines/transformers/4.57.6/schema.yaml"),
+    },
+];
 
 impl ShippedCorpus {
     /// The engine schema the corpus is compiled against, as `(display name, text)`.
     pub fn schema(&self) -> Option<(&'static str, &'static str)> {
-        embedded::schema(self.engine)
+        Some((self.schema_path, self.schema_text))
     }
 }
 
@@ -35,4 +51,29 @@ pub fn corpus(engine: &str, version: &str) -> Option<&'static ShippedCorpus> {
     CORPORA
         .iter()
         .find(|c| c.engine == engine && c.version == version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CORPORA;
+    use llemc_compiler::diagnostic::SourceMap;
+    use llemc_miners::ssot::read_ssot;
+
+    #[test]
+    fn shipped_versions_follow_the_source_of_truth() {
+        let text = include_str!("../../../engine_versions/transformers.yaml");
+        let mut sources = SourceMap::new();
+        let file = sources.add("transformers.yaml", text);
+        let Ok(ssot) = read_ssot(file, text) else {
+            unreachable!("the SSOT reads")
+        };
+        let shipped: Vec<&str> = CORPORA
+            .iter()
+            .filter(|c| c.engine == "transformers")
+            .map(|c| c.version)
+            .collect();
+        let supported: Vec<&str> = ssot.versions.iter().map(|v| v.version.as_str()).collect();
+        assert_eq!(shipped, supported);
+        assert_eq!(shipped.first().copied(), Some(ssot.default_version.as_str()));
+    }
 }

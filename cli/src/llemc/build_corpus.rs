@@ -109,7 +109,7 @@ mod tests {
         let engine = root.join("engines/transformers");
         std::fs::create_dir_all(&engine).unwrap();
         std::fs::copy(
-            repo().join("engines/transformers/schema.yaml"),
+            repo().join("engines/transformers/reference/hand-written-schema.yaml"),
             engine.join("schema.yaml"),
         )
         .unwrap();

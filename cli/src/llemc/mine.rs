@@ -1,10 +1,10 @@
-//! `llemc mine`: fetch an engine library's source and run the static miner on it.
+//! `llemc mine`: fetch an engine library's source and run the static miner on it (the live
+//! miners, `lifts` and `dynamic`, are in `mine_live.rs`).
 
 use crate::exit;
 use clap::{Args, Subcommand};
-use llemc_compiler::diagnostic::{Color, SourceMap, render_human};
 use llemc_miners::source::{SourceError, fetch_source};
-use llemc_miners::ssot::{EngineSsot, read_ssot};
+use llemc_miners::ssot::EngineSsot;
 use llemc_miners::static_miner::{MineOutput, check_against_schema, mine};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -26,22 +26,32 @@ enum MineCommand {
     /// Download (once) and unpack (once) the pinned wheel of a library version.
     #[command(disable_version_flag = true)]
     Source(SourceArgs),
+    /// Lift the constraints the native types declare in their type metadata (pydantic, msgspec,
+    /// dataclass `Literal`) into <staging>/lifts.json.
+    #[cfg(feature = "python")]
+    #[command(disable_version_flag = true)]
+    Lifts(crate::llemc::mine_live::LiftsArgs),
+    /// Probe the native types with the clusters of engines/<engine>/probes.yaml and infer rules
+    /// into <staging>/dynamic_miner.json.
+    #[cfg(feature = "python")]
+    #[command(disable_version_flag = true)]
+    Dynamic(crate::llemc::mine_live::DynamicArgs),
 }
 
 #[derive(Args, Debug)]
-struct Common {
+pub(crate) struct Common {
     /// Engine (reads engine_versions/<engine>.yaml).
     #[arg(long, default_value = "transformers")]
-    engine: String,
+    pub(crate) engine: String,
     /// Library version (default: the SSOT's default_version).
     #[arg(long, value_name = "VERSION")]
-    version: Option<String>,
+    pub(crate) version: Option<String>,
     /// The SSOT file (default: engine_versions/<engine>.yaml).
     #[arg(long, value_name = "FILE")]
-    ssot: Option<PathBuf>,
+    pub(crate) ssot: Option<PathBuf>,
     /// Cache folder for wheels and unpacked sources.
     #[arg(long, value_name = "DIR", default_value = ".cache")]
-    cache: PathBuf,
+    pub(crate) cache: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -76,30 +86,15 @@ pub fn run(args: &MineArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     match &args.command {
         MineCommand::Static(a) => run_static(a, out, err),
         MineCommand::Source(a) => run_source(a, out, err),
+        #[cfg(feature = "python")]
+        MineCommand::Lifts(a) => crate::llemc::mine_live::run_lifts(a, out, err),
+        #[cfg(feature = "python")]
+        MineCommand::Dynamic(a) => crate::llemc::mine_live::run_dynamic(a, out, err),
     }
 }
 
-fn load_ssot(common: &Common, err: &mut dyn Write) -> Option<EngineSsot> {
-    let path = common
-        .ssot
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("engine_versions/{}.yaml", common.engine)));
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) => {
-            let _ = writeln!(err, "error: cannot read {}: {e}", path.display());
-            return None;
-        }
-    };
-    let mut sources = SourceMap::new();
-    let file = sources.add(path.display().to_string(), text.clone());
-    match read_ssot(file, &text) {
-        Ok(s) => Some(s),
-        Err(diags) => {
-            let _ = err.write_all(render_human(&diags, &sources, Color::Never).as_bytes());
-            None
-        }
-    }
+pub(crate) fn load_ssot(common: &Common, err: &mut dyn Write) -> Option<EngineSsot> {
+    crate::llemc::ssot_file::load_ssot(&common.engine, common.ssot.as_deref(), err)
 }
 
 fn fetch(
@@ -143,13 +138,37 @@ fn run_source(a: &SourceArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     }
 }
 
-fn write_atomic(path: &Path, text: &str) -> Result<(), String> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+/// Writes every file to a temporary beside it, then renames them all into place: a failure
+/// before the renames leaves every target as it was.
+pub(crate) fn write_all_or_nothing(files: &[(&Path, &str)]) -> Result<(), String> {
+    let mut temps: Vec<PathBuf> = Vec::new();
+    let mut result = Ok(());
+    for (path, text) in files {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Err(e) = std::fs::create_dir_all(dir) {
+                result = Err(format!("{}: {e}", dir.display()));
+                break;
+            }
+        }
+        let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+        if let Err(e) = std::fs::write(&tmp, text) {
+            result = Err(format!("{}: {e}", tmp.display()));
+            break;
+        }
+        temps.push(tmp);
     }
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+    if result.is_ok() {
+        for ((path, _), tmp) in files.iter().zip(&temps) {
+            if let Err(e) = std::fs::rename(tmp, path) {
+                result = Err(format!("{}: {e}", path.display()));
+                break;
+            }
+        }
+    }
+    for tmp in &temps {
+        let _ = std::fs::remove_file(tmp);
+    }
+    result
 }
 
 fn run_static(a: &StaticArgs, _out: &mut dyn Write, err: &mut dyn Write) -> i32 {
@@ -201,24 +220,25 @@ fn run_static(a: &StaticArgs, _out: &mut dyn Write, err: &mut dyn Write) -> i32 
             .unwrap_or_else(|| format!(".cache/staging/{}/{version}", ssot.engine));
         PathBuf::from(dir).join("static_miner.json")
     });
-    if let Err(e) = write_atomic(&staging_path, &output.staging.to_json()) {
+    let schema_path = if a.no_schema {
+        None
+    } else {
+        a.schema_out
+            .clone()
+            .or_else(|| ssot.artifact("schema", &version).map(PathBuf::from))
+    };
+    let staging_json = output.staging.to_json();
+    let mut files: Vec<(&Path, &str)> = vec![(staging_path.as_path(), staging_json.as_str())];
+    if let Some(p) = &schema_path {
+        files.push((p.as_path(), output.schema_yaml.as_str()));
+    }
+    if let Err(e) = write_all_or_nothing(&files) {
         let _ = writeln!(err, "error: {e}");
         return exit::USAGE;
     }
-    let mut schema_note = String::new();
-    if !a.no_schema {
-        let schema_path = a
-            .schema_out
-            .clone()
-            .or_else(|| ssot.artifact("schema", &version).map(PathBuf::from));
-        if let Some(p) = schema_path {
-            if let Err(e) = write_atomic(&p, &output.schema_yaml) {
-                let _ = writeln!(err, "error: {e}");
-                return exit::USAGE;
-            }
-            schema_note = format!(", schema {}", p.display());
-        }
-    }
+    let schema_note = schema_path
+        .map(|p| format!(", schema {}", p.display()))
+        .unwrap_or_default();
     let r = &output.staging.report;
     let _ = writeln!(
         err,

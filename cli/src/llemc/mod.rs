@@ -4,10 +4,20 @@ pub mod build_corpus;
 mod check;
 mod compile;
 pub mod diff_corpus;
+mod docs;
+mod env;
 pub mod eval;
 mod explain;
+mod fixpoint;
 mod heldout;
 mod mine;
+#[cfg(feature = "python")]
+mod mine_live;
+#[cfg(feature = "python")]
+mod refresh;
+mod ssot_file;
+#[cfg(feature = "python")]
+pub mod validate;
 
 use crate::exit;
 use crate::output::{ColorChoice, Format};
@@ -43,6 +53,22 @@ enum Command {
     BuildCorpus(build_corpus::BuildCorpusArgs),
     /// Show what changed between the corpora of two library versions (or two corpus files).
     DiffCorpus(diff_corpus::DiffCorpusArgs),
+    /// Prepare the Python environments of the live miners and the gate (`env ensure`).
+    Env(env::EnvArgs),
+    /// Write docs/generated/invariants-<engine>.md from every supported version's corpus.
+    Docs(docs::DocsArgs),
+    /// Check that the corpus's silent normalisations converge in any order (exit 1 on conflicts).
+    #[command(disable_version_flag = true)]
+    Fixpoint(fixpoint::FixpointArgs),
+    /// Replay the proposed corpus against the live library: confirmed rules go to
+    /// `invariants.validated.yaml`, the others to `invariants.quarantine.yaml` (exit 1 when any
+    /// rule diverges).
+    #[cfg(feature = "python")]
+    Validate(validate::ValidateArgs),
+    /// Run the whole pipeline for every supported version: venv, source, miners, build-corpus,
+    /// gate, fixpoint, then the generated docs (a second run changes no file).
+    #[cfg(feature = "python")]
+    Refresh(refresh::RefreshArgs),
     /// Held-out evaluation: label realistic configs with the live library (`heldout label`,
     /// feature `python`) and score a corpus against the labels (`heldout score`).
     Heldout(heldout::HeldoutArgs),
@@ -142,6 +168,24 @@ pub fn run(
         Command::Mine(a) => mine::run(&a, out, err),
         Command::BuildCorpus(a) => build_corpus::run(&a, out, err),
         Command::DiffCorpus(a) => diff_corpus::run(&a, out, err),
+        Command::Env(a) => env::run(&a, out, err),
+        Command::Fixpoint(a) => fixpoint::run(&a, out, err),
+        Command::Docs(a) => docs::run(&a, out, err),
+        #[cfg(feature = "python")]
+        Command::Validate(a) => validate::run(&a, out, err),
+        #[cfg(feature = "python")]
+        Command::Refresh(a) => refresh::run(&a, out, err),
         Command::Heldout(a) => heldout::run(&a, out, err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_tree_is_well_formed() {
+        Cli::command().debug_assert();
     }
 }

@@ -47,8 +47,8 @@ pub struct ScoreOptions {
     pub labels: PathBuf,
     /// The cases (default: `generation_kwargs.jsonl` beside the labels).
     pub kwargs: Option<PathBuf>,
-    /// The engine schema (default: `schema.yaml` beside the corpus, else
-    /// `engines/transformers/<version>/schema.yaml` of the repository holding the corpus).
+    /// The engine schema (default: `schema.yaml` beside the corpus, else the schema of the
+    /// corpus's own `engine_version`, else `engines/transformers/<version>/schema.yaml`).
     pub schema: Option<PathBuf>,
     /// The library version (default: read from the labels file name `labels-<version>.jsonl`).
     pub engine_version: Option<String>,
@@ -240,10 +240,7 @@ pub fn score_files(options: &ScoreOptions) -> Result<Score, HeldoutError> {
         })?,
     };
     let root = find_root(&options.corpus);
-    let schema_path = match &options.schema {
-        Some(s) => s.clone(),
-        None => default_schema(&root, &options.corpus, &version)?,
-    };
+
     let kwargs_path = options.kwargs.clone().unwrap_or_else(|| {
         options
             .labels
@@ -256,6 +253,10 @@ pub fn score_files(options: &ScoreOptions) -> Result<Score, HeldoutError> {
             .map_err(|e| HeldoutError(format!("cannot read {}: {e}", p.display())))
     };
     let corpus_text = read(&options.corpus)?;
+    let schema_path = match &options.schema {
+        Some(s) => s.clone(),
+        None => default_schema(&root, &options.corpus, &corpus_text, &version)?,
+    };
     let schema_text = read(&schema_path)?;
     let corpus_name = shown(&root, &options.corpus);
     let schema_name = shown(&root, &schema_path);
@@ -305,10 +306,16 @@ fn shown(root: &Path, path: &Path) -> String {
         .unwrap_or_else(|_| path.display().to_string())
 }
 
-/// The schema beside the corpus (a per-version corpus sits beside its version's schema; the
-/// manual seeds beside the hand-written one, exactly what `llemc check` / `llemc eval` use), else
-/// the version's schema (`engines/transformers/<version>/schema.yaml`).
-fn default_schema(root: &Path, corpus: &Path, version: &str) -> Result<PathBuf, HeldoutError> {
+/// The schema beside the corpus (a per-version corpus sits beside its version's schema), else
+/// the schema of the version the corpus declares (`engine_version:`, e.g. the manual seeds, which
+/// are written for the default version: what `llemc check` falls back to as well), else the
+/// labels' version's schema (`engines/transformers/<version>/schema.yaml`).
+fn default_schema(
+    root: &Path,
+    corpus: &Path,
+    corpus_text: &str,
+    version: &str,
+) -> Result<PathBuf, HeldoutError> {
     let beside = corpus
         .parent()
         .map(|p| p.join("schema.yaml"))
@@ -316,18 +323,26 @@ fn default_schema(root: &Path, corpus: &Path, version: &str) -> Result<PathBuf, 
     if let Some(found) = beside {
         return Ok(found);
     }
-    let per_version = root
-        .join("engines")
-        .join("transformers")
-        .join(version)
-        .join("schema.yaml");
-    if per_version.is_file() {
-        return Ok(per_version);
+    let per_version = |v: &str| {
+        root.join("engines")
+            .join("transformers")
+            .join(v)
+            .join("schema.yaml")
+    };
+    let declared = corpus_text.lines().find_map(|line| {
+        line.strip_prefix("engine_version:")
+            .map(|v| v.trim().trim_matches(|c| c == '"' || c == '\'').to_owned())
+    });
+    for candidate in declared.iter().map(String::as_str).chain([version]) {
+        let path = per_version(candidate);
+        if path.is_file() {
+            return Ok(path);
+        }
     }
     Err(HeldoutError(format!(
         "no engine schema for {}: neither a schema.yaml beside it nor {} (give --schema)",
         corpus.display(),
-        per_version.display()
+        per_version(version).display()
     )))
 }
 

@@ -10,7 +10,11 @@ use pyo3::types::{PyList, PyModule};
 
 /// The Python modules llemc embeds, as (module name, source). Every function they export takes one
 /// JSON value and returns one.
-const EMBEDDED_MODULES: &[(&str, &str)] = &[("llemc_live", include_str!("../../python/llemc_live.py"))];
+const EMBEDDED_MODULES: &[(&str, &str)] = &[
+    ("llemc_live", include_str!("../../python/llemc_live.py")),
+    ("llemc_gate", include_str!("../../python/llemc_gate.py")),
+    ("llemc_lifts", include_str!("../../python/llemc_lifts.py")),
+];
 
 /// Why a call into the embedded interpreter failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +40,11 @@ impl std::fmt::Display for LiveError {
             LiveError::Python { kind, message, .. } => write!(f, "Python raised {kind}: {message}"),
             LiveError::Encoding(why) => write!(f, "value does not cross the Python bridge: {why}"),
             LiveError::MissingSitePackages(path) => {
-                write!(f, "site-packages directory `{}` does not exist", path.display())
+                write!(
+                    f,
+                    "site-packages directory `{}` does not exist",
+                    path.display()
+                )
             }
         }
     }
@@ -51,12 +59,20 @@ impl LiveError {
             .qualname()
             .map(|q| q.to_string())
             .unwrap_or_else(|_| "Exception".to_owned());
-        let message = err.value(py).str().map(|s| s.to_string()).unwrap_or_default();
+        let message = err
+            .value(py)
+            .str()
+            .map(|s| s.to_string())
+            .unwrap_or_default();
         let traceback = err
             .traceback(py)
             .and_then(|tb| tb.format().ok())
             .unwrap_or_default();
-        LiveError::Python { kind, message, traceback }
+        LiveError::Python {
+            kind,
+            message,
+            traceback,
+        }
     }
 }
 
@@ -92,6 +108,10 @@ impl Live {
                 return Err(LiveError::MissingSitePackages(dir.clone()));
             }
         }
+        // One start at a time: a module being executed is already in `sys.modules`, so a
+        // concurrent start would skip it and see it half-initialised.
+        static START: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _serialised = START.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         Python::initialize();
         Python::attach(|py| -> PyResult<()> {
             let sys = py.import("sys")?;
@@ -126,7 +146,8 @@ impl Live {
         function: &str,
         argument: &serde_json::Value,
     ) -> Result<serde_json::Value, LiveError> {
-        let text = serde_json::to_string(argument).map_err(|e| LiveError::Encoding(e.to_string()))?;
+        let text =
+            serde_json::to_string(argument).map_err(|e| LiveError::Encoding(e.to_string()))?;
         let answer = Python::attach(|py| -> PyResult<String> {
             let json = py.import("json")?;
             let value = json.call_method1("loads", (text,))?;

@@ -100,7 +100,13 @@ pub fn ensure(cache: &Path, spec: &EnvSpec, python: &str) -> Result<Venv, EnvErr
         run(Command::new(python).args(["-m", "venv"]).arg(&dir))?;
     }
     run(Command::new(&venv_python)
-        .args(["-m", "pip", "install", "--disable-pip-version-check", "--quiet"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--quiet",
+        ])
         .args(spec.requirements()))?;
     let probe = run(Command::new(&venv_python).args([
         "-c",
@@ -137,12 +143,80 @@ fn run(command: &mut Command) -> Result<String, EnvError> {
         .map(|lines| lines.join(" | "))
         .filter(|m| !m.is_empty())
         .unwrap_or_else(|| format!("exited with {}", output.status));
-    Err(EnvError::Command { command: shown, message })
+    Err(EnvError::Command {
+        command: shown,
+        message,
+    })
 }
 
 fn io_err(path: &Path, e: impl std::fmt::Display) -> EnvError {
     EnvError::Io {
         path: path.to_path_buf(),
         message: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(extras: &[&str]) -> EnvSpec {
+        EnvSpec {
+            distribution: "transformers".into(),
+            version: "5.14.1".into(),
+            extras: extras.iter().map(|e| (*e).to_owned()).collect(),
+        }
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("llemc-env-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    fn write_marker(cache: &Path, spec: &EnvSpec) -> Result<Venv, Box<dyn std::error::Error>> {
+        let dir = spec.dir(cache);
+        let site = dir.join("lib/python3.11/site-packages");
+        fs::create_dir_all(&site)?;
+        let venv = Venv {
+            dir: dir.clone(),
+            site_packages: site,
+            requirements: spec.requirements(),
+            python: "3.11".into(),
+        };
+        fs::write(dir.join(MARKER), serde_json::to_string(&venv)?)?;
+        Ok(venv)
+    }
+
+    #[test]
+    fn requirements_pin_the_library_first() {
+        assert_eq!(
+            spec(&["pyyaml==6.0.4"]).requirements(),
+            ["transformers==5.14.1", "pyyaml==6.0.4"]
+        );
+    }
+
+    #[test]
+    fn a_complete_venv_is_reused_without_pip() -> Result<(), Box<dyn std::error::Error>> {
+        let cache = scratch("reuse");
+        let made = write_marker(&cache, &spec(&["pyyaml==6.0.4"]))?;
+        // "no-such-python" would fail if ensure tried to create or fill the venv.
+        assert_eq!(
+            ensure(&cache, &spec(&["pyyaml==6.0.4"]), "no-such-python")?,
+            made
+        );
+        fs::remove_dir_all(&cache)?;
+        Ok(())
+    }
+
+    #[test]
+    fn changed_requirements_make_the_venv_incomplete() -> Result<(), Box<dyn std::error::Error>> {
+        let cache = scratch("changed");
+        write_marker(&cache, &spec(&[]))?;
+        assert_eq!(existing(&cache, &spec(&["pyyaml==6.0.4"])), None);
+        let err = ensure(&cache, &spec(&["pyyaml==6.0.4"]), "no-such-python");
+        assert!(matches!(err, Err(EnvError::Command { .. })), "{err:?}");
+        fs::remove_dir_all(&cache)?;
+        Ok(())
     }
 }

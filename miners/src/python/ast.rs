@@ -85,6 +85,8 @@ pub enum StmtKind {
         name: String,
         /// Decorators.
         decorators: Vec<Expr>,
+        /// Base classes (positional arguments of the class statement).
+        bases: Vec<Expr>,
         /// Body.
         body: Vec<Stmt>,
     },

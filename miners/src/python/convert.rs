@@ -26,6 +26,7 @@ fn stmt(s: &r::Stmt) -> Stmt {
                 .iter()
                 .map(|d| expr(&d.expression))
                 .collect(),
+            bases: c.bases().iter().map(expr).collect(),
             body: suite(&c.body),
         },
         r::Stmt::FunctionDef(f) => StmtKind::FunctionDef {

@@ -29,6 +29,8 @@ pub struct FieldInfo {
     pub default: DefaultVal,
     /// Its annotation as a schema type, if annotated.
     pub annotation: Option<Ty>,
+    /// The type the class docstring documents for it, if any.
+    pub doc: Option<Ty>,
     /// Whether it is only named through `hasattr` (not a real parameter).
     pub extra: bool,
 }
@@ -54,6 +56,18 @@ pub struct TypeInfo {
     pub kwargs_name: Option<String>,
     /// generate()-time fallbacks from a `defaults` landmark.
     pub generate_defaults: Option<BTreeMap<String, Lit>>,
+    /// Names of the base classes (last segment of each dotted name).
+    pub bases: Vec<String>,
+    /// Attributes `__init__` sets on every path (`self.x = ...` outside any branch or loop).
+    pub init_attrs: BTreeSet<String>,
+    /// Attributes `__init__` sets on some paths only.
+    pub conditional_attrs: BTreeSet<String>,
+    /// Attributes a method other than `__init__` sets (`self.x = ...`).
+    pub method_attrs: BTreeSet<String>,
+    /// When `__init__` stores every unknown kwarg as an attribute
+    /// (`for k, v in kwargs.items(): setattr(self, k, v)`): the conditions the loop runs under,
+    /// each with the truth value it must have (an `else:` branch gives `(test, false)`).
+    pub kwargs_setattr: Option<Vec<(Expr, bool)>>,
 }
 
 /// Collects the fields of class statement `class` in `module`.
@@ -64,14 +78,27 @@ pub fn collect(
     native: &str,
     class: &Stmt,
 ) -> TypeInfo {
-    let StmtKind::ClassDef { name, body, .. } = &class.kind else {
+    let StmtKind::ClassDef {
+        name, body, bases, ..
+    } = &class.kind
+    else {
         return TypeInfo::default();
     };
     let mut info = TypeInfo {
         native: native.to_owned(),
         class: name.clone(),
+        bases: bases
+            .iter()
+            .filter_map(|b| b.dotted())
+            .map(|d| d.rsplit('.').next().unwrap_or(&d).to_owned())
+            .collect(),
         ..TypeInfo::default()
     };
+    let doc = match body.first().map(|s| &s.kind) {
+        Some(StmtKind::Expr(e)) => e.as_str().map(super::docstring::args),
+        _ => None,
+    }
+    .unwrap_or_default();
     // class attributes and properties returning literals
     scan_top(body, &mut |s| match &s.kind {
         StmtKind::Assign { targets, value } => {
@@ -114,6 +141,13 @@ pub fn collect(
         }
         _ => {}
     });
+    scan_top(body, &mut |s| {
+        if let StmtKind::FunctionDef { name, body, .. } = &s.kind {
+            if name != "__init__" {
+                self_assignments(body, &mut info.method_attrs);
+            }
+        }
+    });
     let Some(init) = super::resolve::find_method(class, "__init__") else {
         return info;
     };
@@ -139,6 +173,7 @@ pub fn collect(
             name: p.name.clone(),
             default,
             annotation: p.annotation.as_ref().and_then(annotation_type),
+            doc: doc.get(&p.name).and_then(|d| d.ty.clone()),
             extra: false,
         });
         info.params.insert(p.name.clone());
@@ -156,6 +191,12 @@ pub fn collect(
         &mut locals,
         false,
     );
+    info.kwargs_setattr = setattr_loop(body, &kw, &[]);
+    for f in &mut info.fields {
+        if f.doc.is_none() {
+            f.doc = doc.get(&f.name).and_then(|d| d.ty.clone());
+        }
+    }
     info
 }
 
@@ -201,6 +242,7 @@ fn collect_init(
                             name: key.clone(),
                             default,
                             annotation: None,
+                            doc: None,
                             extra: false,
                         });
                     }
@@ -215,6 +257,15 @@ fn collect_init(
                     None
                 };
                 for t in targets {
+                    if let ExprKind::Attribute { value: obj, attr } = &t.kind
+                        && obj.as_name() == Some("self")
+                    {
+                        if conditional {
+                            info.conditional_attrs.insert(attr.clone());
+                        } else {
+                            info.init_attrs.insert(attr.clone());
+                        }
+                    }
                     match (&t.kind, &stored) {
                         (ExprKind::Name(n), Some(f)) if !conditional => {
                             locals.insert(n.clone(), f.clone());
@@ -313,6 +364,124 @@ fn collect_init(
     }
 }
 
+/// The guards of a `for k, v in <kw>.items(): setattr(self, k, v)` loop in `body` (also inside
+/// `if` / `else` and `try` blocks), if there is one.
+fn setattr_loop(body: &[Stmt], kw: &str, guards: &[(Expr, bool)]) -> Option<Vec<(Expr, bool)>> {
+    if kw.is_empty() {
+        return None;
+    }
+    for stmt in body {
+        let found = match &stmt.kind {
+            StmtKind::For {
+                target, iter, body, ..
+            } => {
+                let vars = match &target.kind {
+                    ExprKind::Tuple(items) => match items.as_slice() {
+                        [k, v] => k.as_name().zip(v.as_name()),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                let over_kwargs = matches!(&iter.kind, ExprKind::Call { func, args, .. }
+                    if args.is_empty() && matches!(&func.kind, ExprKind::Attribute { value, attr }
+                        if attr == "items" && value.as_name() == Some(kw)));
+                match vars {
+                    Some((k, v)) if over_kwargs && stores_all(body, k, v) => Some(guards.to_vec()),
+                    _ => None,
+                }
+            }
+            StmtKind::If {
+                test,
+                body,
+                clauses,
+            } => {
+                let mut g = guards.to_vec();
+                g.push((test.clone(), true));
+                let mut found = setattr_loop(body, kw, &g);
+                let mut negs = guards.to_vec();
+                negs.push((test.clone(), false));
+                for c in clauses {
+                    if found.is_some() {
+                        break;
+                    }
+                    let mut g = negs.clone();
+                    if let Some(t) = &c.test {
+                        g.push((t.clone(), true));
+                        negs.push((t.clone(), false));
+                    }
+                    found = setattr_loop(&c.body, kw, &g);
+                }
+                found
+            }
+            StmtKind::Try { body, .. } | StmtKind::With { body } => setattr_loop(body, kw, guards),
+            _ => None,
+        };
+        if found.is_some() {
+            return found;
+        }
+    }
+    None
+}
+
+/// Every `self.x = ...` target anywhere in `body`.
+fn self_assignments(body: &[Stmt], out: &mut BTreeSet<String>) {
+    for s in body {
+        match &s.kind {
+            StmtKind::Assign { targets, .. } => {
+                for t in targets {
+                    if let ExprKind::Attribute { value, attr } = &t.kind
+                        && value.as_name() == Some("self")
+                    {
+                        out.insert(attr.clone());
+                    }
+                }
+            }
+            StmtKind::AnnAssign { target, .. } => {
+                if let ExprKind::Attribute { value, attr } = &target.kind
+                    && value.as_name() == Some("self")
+                {
+                    out.insert(attr.clone());
+                }
+            }
+            StmtKind::If { body, clauses, .. } => {
+                self_assignments(body, out);
+                for c in clauses {
+                    self_assignments(&c.body, out);
+                }
+            }
+            StmtKind::For { body, .. } | StmtKind::While { body, .. } | StmtKind::With { body } => {
+                self_assignments(body, out)
+            }
+            StmtKind::Try {
+                body,
+                handlers,
+                orelse,
+                finalbody,
+            } => {
+                self_assignments(body, out);
+                for h in handlers {
+                    self_assignments(h, out);
+                }
+                self_assignments(orelse, out);
+                self_assignments(finalbody, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether `body` calls `setattr(self, k, v)` on every pass (directly or in a `try` body).
+fn stores_all(body: &[Stmt], k: &str, v: &str) -> bool {
+    body.iter().any(|s| match &s.kind {
+        StmtKind::Expr(e) => matches!(&e.kind, ExprKind::Call { func, args, .. }
+            if func.as_name() == Some("setattr")
+                && matches!(args.as_slice(), [o, a, b]
+                    if o.as_name() == Some("self") && a.as_name() == Some(k) && b.as_name() == Some(v))),
+        StmtKind::Try { body, .. } => stores_all(body, k, v),
+        _ => false,
+    })
+}
+
 /// A parameter annotation as a schema type (`None` when it cannot be read).
 pub fn annotation_type(e: &Expr) -> Option<Ty> {
     let text = annotation_text(e)?;
@@ -378,8 +547,12 @@ fn flatten_union(e: &Expr, out: &mut Vec<String>) -> Option<()> {
     }
 }
 
-/// The schema type of a field: its annotation, else what its default and its uses in the
-/// validators show (`any` when nothing does).
+/// The schema type of a field: its annotation; else the type the class docstring documents,
+/// widened by any kind the default, the generate()-time fallback or the validators' comparisons
+/// and isinstance checks show that the docstring does not list; else what those show alone
+/// (`any` when nothing does). `None` is a member when the default is None or a validator
+/// compares the field with None (`*optional*` in a docstring says the argument may be omitted,
+/// not that None is accepted: BitsAndBytesConfig rejects `load_in_8bit=None`).
 pub fn field_type(
     field: &FieldInfo,
     usage: Option<Kinds>,
@@ -397,6 +570,46 @@ pub fn field_type(
         DefaultVal::Lit(l) => kinds = kinds.or(super::translate::lit_kinds(l)),
         DefaultVal::NonLiteral(_) | DefaultVal::Required => {}
     }
+    let mut members = Vec::new();
+    let mut rest = kinds;
+    if let Some(doc) = &field.doc {
+        match doc {
+            Ty::Union(m) => members.extend(m.iter().filter(|t| **t != Ty::None).cloned()),
+            Ty::None => {}
+            other => members.push(other.clone()),
+        }
+        if doc.kinds().intersects(Kinds::NONE) {
+            rest = rest.or(Kinds::NONE);
+        }
+        rest = rest.without(doc.kinds().without(Kinds::NONE));
+        if members.contains(&Ty::Any) {
+            return Ty::Any;
+        }
+    }
+    members.extend(kind_members(rest, classes));
+    if members.is_empty() {
+        return Ty::Any;
+    }
+    let base = if members.len() == 1 {
+        members.pop().unwrap_or(Ty::Any)
+    } else {
+        Ty::Union(members)
+    };
+    if rest.intersects(Kinds::NONE) {
+        match base {
+            Ty::Union(mut m) => {
+                m.push(Ty::None);
+                Ty::Union(m)
+            }
+            other => Ty::Union(vec![other, Ty::None]),
+        }
+    } else {
+        base
+    }
+}
+
+/// Schema types for a set of kinds (without None).
+fn kind_members(kinds: Kinds, classes: Option<&BTreeSet<String>>) -> Vec<Ty> {
     let mut members = Vec::new();
     if kinds.intersects(Kinds::BOOL) {
         members.push(Ty::Bool);
@@ -420,25 +633,7 @@ pub fn field_type(
             members.push(Ty::Class(c.clone()));
         }
     }
-    if members.is_empty() {
-        return Ty::Any;
-    }
-    let base = if members.len() == 1 {
-        members.pop().unwrap_or(Ty::Any)
-    } else {
-        Ty::Union(members)
-    };
-    if kinds.intersects(Kinds::NONE) {
-        match base {
-            Ty::Union(mut m) => {
-                m.push(Ty::None);
-                Ty::Union(m)
-            }
-            other => Ty::Union(vec![other, Ty::None]),
-        }
-    } else {
-        base
-    }
+    members
 }
 
 /// The dict a `defaults` landmark returns (`return {"key": literal, ...}`).

@@ -139,6 +139,79 @@ impl Modules {
         self.constant(&from, &orig, depth + 1)
     }
 
+    /// Whether class `class` (visible in module `dotted`, defined there or imported) or one of
+    /// its base classes defines `attr` in its body (a method, property or class attribute).
+    /// `None` when a class in the chain is not in the source (only `object`, `ABC` and
+    /// `Generic` are known to define no public attribute).
+    pub fn class_defines(
+        &mut self,
+        dotted: &str,
+        class: &str,
+        attr: &str,
+        depth: u32,
+    ) -> Option<bool> {
+        if depth > 24 {
+            return None;
+        }
+        if matches!(class, "object" | "ABC" | "Generic") {
+            return Some(false);
+        }
+        let module = self.load_quiet(dotted)?;
+        if let Some(stmt) = find_class(&module, class) {
+            let StmtKind::ClassDef { body, bases, .. } = &stmt.kind else {
+                return None;
+            };
+            let mut defined = false;
+            scan_top(body, &mut |s| {
+                defined |= match &s.kind {
+                    StmtKind::FunctionDef { name, .. } | StmtKind::ClassDef { name, .. } => {
+                        name == attr
+                    }
+                    StmtKind::Assign { targets, .. } => {
+                        targets.iter().any(|t| t.as_name() == Some(attr))
+                    }
+                    StmtKind::AnnAssign { target, .. } => target.as_name() == Some(attr),
+                    _ => false,
+                };
+            });
+            if defined {
+                return Some(true);
+            }
+            let bases: Vec<String> = bases
+                .iter()
+                .map(|b| b.dotted().unwrap_or_default())
+                .collect();
+            for base in bases {
+                // a dotted base (`abc.ABC`) is looked up by its last name
+                let name = base.rsplit('.').next().unwrap_or(&base).to_owned();
+                if name.is_empty() {
+                    return None;
+                }
+                if self.class_defines(dotted, &name, attr, depth + 1)? {
+                    return Some(true);
+                }
+            }
+            return Some(false);
+        }
+        let mut import: Option<(String, String)> = None;
+        scan_top(&module.body, &mut |stmt| {
+            if let StmtKind::ImportFrom {
+                module: m,
+                level,
+                names,
+            } = &stmt.kind
+            {
+                for (orig, alias) in names {
+                    if alias.as_deref().unwrap_or(orig) == class && import.is_none() {
+                        import = Some((self.absolute(dotted, *level, m.as_deref()), orig.clone()));
+                    }
+                }
+            }
+        });
+        let (from, orig) = import?;
+        self.class_defines(&from, &orig, attr, depth + 1)
+    }
+
     /// The constant value of `expr` evaluated in module `dotted` (literals, collections,
     /// concatenation, arithmetic, and names of other constants).
     pub fn const_expr(&mut self, dotted: &str, expr: &Expr, depth: u32) -> Option<Lit> {

@@ -428,6 +428,11 @@ impl<'a> Walker<'a> {
                 if v == V::Field(field.clone()) {
                     return; // identity: the user's value is kept
                 }
+                if let V::Lit(l) = &v
+                    && implied_value(path, &field).as_ref() == Some(l)
+                {
+                    return; // `if x is None: self.x = None`: the value does not change
+                }
                 let normalised = match v {
                     V::Lit(l) => Ok(l),
                     _ => Err(self.text(value)),
@@ -671,16 +676,7 @@ impl<'a> Walker<'a> {
                 _ => V::Opaque(format!("`{}` with a computed name", self.text(e))),
             },
             ("hasattr", [obj, name]) if obj.as_name() == Some("self") => match self.val(name) {
-                V::Lit(Lit::Str(s)) => {
-                    if self.field_for_attr(&s).is_some() || self.info.class_consts.contains_key(&s)
-                    {
-                        V::Lit(Lit::Bool(true))
-                    } else {
-                        // stored only when passed (unknown kwargs become attributes)
-                        self.hasattr_fields.insert(s.clone());
-                        V::Pred(Pred::Present(s))
-                    }
-                }
+                V::Lit(Lit::Str(s)) => self.hasattr(&s),
                 _ => V::Opaque(format!("`{}` with a computed name", self.text(e))),
             },
             ("len", [x]) => match operand_of(self.val(x)) {
@@ -727,6 +723,57 @@ impl<'a> Walker<'a> {
                 let _ = keywords;
                 V::Opaque(format!("call `{}`", self.text(e)))
             }
+        }
+    }
+
+    /// `hasattr(self, attr)` in a method `__init__` has run (validators run at its end):
+    /// - true when `__init__` sets the attribute on every path, or the class or a base class
+    ///   defines it (method, property, class attribute);
+    /// - when `__init__` stores unknown kwargs as attributes (`setattr(self, k, v)` over
+    ///   `kwargs.items()`): the kwarg is passed, under the loop's own conditions. llemc's
+    ///   `present` does not hold on an explicit null, which Python stores too: the translation
+    ///   misses `attr: null` (the rule fires on fewer configs than the library rejects, never on
+    ///   more, where the test is not negated);
+    /// - false when nothing sets it; opaque when something sets it on some paths only, another
+    ///   method sets it, or a base class is not in the source.
+    fn hasattr(&mut self, attr: &str) -> V {
+        if self.is_init {
+            return V::Opaque(format!(
+                "`hasattr(self, {attr:?})` inside `__init__` depends on the statements run before it"
+            ));
+        }
+        if self.info.init_attrs.contains(attr) {
+            return V::Lit(Lit::Bool(true));
+        }
+        let module = self.module_name.clone();
+        let class = self.info.class.clone();
+        match self.modules.class_defines(&module, &class, attr, 0) {
+            Some(true) => return V::Lit(Lit::Bool(true)),
+            Some(false) => {}
+            None => {
+                return V::Opaque(format!(
+                    "a base class of {class} is not in the source: whether it defines `{attr}` is unknown"
+                ));
+            }
+        }
+        if self.info.conditional_attrs.contains(attr) || self.info.method_attrs.contains(attr) {
+            return V::Opaque(format!(
+                "`self.{attr}` is set on some paths only (a branch of `__init__` or another method)"
+            ));
+        }
+        let is_param = self.info.fields.iter().any(|f| f.name == attr);
+        match (&self.info.kwargs_setattr, is_param) {
+            (Some(guards), false) => {
+                self.hasattr_fields.insert(attr.to_owned());
+                let mut parts = vec![Pred::Present(attr.to_owned())];
+                for (g, truth) in guards.clone() {
+                    let c = self.cond(&g);
+                    parts.push(if truth { c } else { c.not() });
+                }
+                V::Pred(Pred::And(parts))
+            }
+            // a parameter or popped kwarg never stored under this name, or nothing stores it
+            _ => V::Lit(Lit::Bool(false)),
         }
     }
 
@@ -1293,6 +1340,32 @@ pub fn lit_kinds(l: &Lit) -> Kinds {
 /// Escapes literal braces for a message template.
 pub fn escape(s: &str) -> String {
     s.replace('{', "{{").replace('}', "}}")
+}
+
+/// The value `field` must have (in the identity sense) wherever every condition of `path`
+/// holds: `f is None` / `f absent` give None, `f is True|False` the bool, `f == "s"` the string
+/// (a string equals only the same string; `f == 1` does not fix the value: `True` and `1.0` pass).
+fn implied_value(path: &[Pred], field: &str) -> Option<Lit> {
+    fn walk(p: &Pred, field: &str) -> Option<Lit> {
+        let is_field = |o: &Operand| matches!(o, Operand::Field(f) if f == field);
+        match p {
+            Pred::And(items) => items.iter().find_map(|i| walk(i, field)),
+            Pred::Absent(f) if f == field => Some(Lit::Null),
+            Pred::Is(o, ident) if is_field(o) => Some(match ident {
+                Ident::Null => Lit::Null,
+                Ident::True => Lit::Bool(true),
+                Ident::False => Lit::Bool(false),
+            }),
+            Pred::Cmp(a, Op::Eq, Operand::Lit(Lit::Str(s)))
+            | Pred::Cmp(Operand::Lit(Lit::Str(s)), Op::Eq, a)
+                if is_field(a) =>
+            {
+                Some(Lit::Str(s.clone()))
+            }
+            _ => None,
+        }
+    }
+    path.iter().find_map(|p| walk(p, field))
 }
 
 fn terminates(body: &[Stmt]) -> bool {
