@@ -9,6 +9,7 @@ mod env;
 pub mod eval;
 mod explain;
 mod fixpoint;
+mod heldout;
 mod mine;
 #[cfg(feature = "python")]
 mod mine_live;
@@ -68,6 +69,9 @@ enum Command {
     /// gate, fixpoint, then the generated docs (a second run changes no file).
     #[cfg(feature = "python")]
     Refresh(refresh::RefreshArgs),
+    /// Held-out evaluation: label realistic configs with the live library (`heldout label`,
+    /// feature `python`) and score a corpus against the labels (`heldout score`).
+    Heldout(heldout::HeldoutArgs),
 }
 
 /// Options shared by every command that reads corpora.
@@ -171,6 +175,7 @@ pub fn run(
         Command::Validate(a) => validate::run(&a, out, err),
         #[cfg(feature = "python")]
         Command::Refresh(a) => refresh::run(&a, out, err),
+        Command::Heldout(a) => heldout::run(&a, out, err),
     }
 }
 

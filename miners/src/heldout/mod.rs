@@ -1,0 +1,171 @@
+//! The held-out evaluation of shipped corpora: a set of realistic `GenerationConfig` kwargs
+//! (`eval/heldout/generation_kwargs.jsonl`, written by `eval/heldout/generate.py`), what each
+//! supported transformers version actually does with them (`label`, needs the `python` feature;
+//! written to `eval/heldout/labels-<version>.jsonl`), and how well a corpus predicts that
+//! (`score`, pure Rust).
+
+#[cfg(feature = "python")]
+pub mod label;
+pub mod score;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The native type whose constructor kwargs the held-out set holds.
+pub const NATIVE_TYPE: &str = "transformers.GenerationConfig";
+
+/// The held-out kwargs file, relative to the repository root.
+pub const KWARGS_FILE: &str = "eval/heldout/generation_kwargs.jsonl";
+
+/// The labels file of a library version, relative to the repository root.
+pub fn labels_file(version: &str) -> String {
+    format!("eval/heldout/labels-{version}.jsonl")
+}
+
+/// A held-out case: kwargs as a researcher writes them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    /// Stable id (`h00001`).
+    pub id: String,
+    /// What the generator meant to write: `valid` or `mistake` (not a label).
+    #[serde(default)]
+    pub intent: String,
+    /// The generator's archetype (`sampling`, `m_unknown_cache`, ...).
+    #[serde(default)]
+    pub archetype: String,
+    /// The constructor kwargs.
+    pub kwargs: Map<String, Json>,
+}
+
+/// What the library did with one case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Constructed, and `validate(strict=True)` raised at most for minor issues.
+    Accepted,
+    /// Construction raised, or `validate(strict=True)` raised for something other than minor
+    /// issues.
+    Rejected,
+    /// The library did not answer in time.
+    Timeout,
+    /// The class could not be imported.
+    Unavailable,
+}
+
+/// The exception behind a rejection.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Raised {
+    /// `construct` or `validate`.
+    pub phase: String,
+    /// Exception type (`ValueError`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `str(exc)` (memory addresses masked).
+    pub message: String,
+}
+
+/// One warning the library emitted (Python `warnings`, the logger, or printed text).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Emission {
+    /// `warnings`, `logger` or `print`.
+    pub channel: String,
+    /// `warning`, `error`, `info`, ...
+    pub level: String,
+    /// The text (memory addresses masked).
+    pub message: String,
+}
+
+/// A field the library kept in another form than it was passed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Normalised {
+    /// The value passed.
+    pub passed: Json,
+    /// The value read back.
+    pub after: Json,
+}
+
+/// The label of one case under one library version.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Label {
+    /// The case id.
+    pub id: String,
+    /// What happened.
+    pub outcome: Outcome,
+    /// The exception behind a rejection (also for timeouts and unavailable classes).
+    #[serde(default)]
+    pub exception: Option<Raised>,
+    /// Minor issues by field, as `validate(strict=True)` reports them.
+    #[serde(default)]
+    pub minor_issues: BTreeMap<String, String>,
+    /// Every warning emitted during construction and strict validation, in order.
+    #[serde(default)]
+    pub warnings: Vec<Emission>,
+    /// Fields whose read-back value differs from the passed one.
+    #[serde(default)]
+    pub normalised: BTreeMap<String, Normalised>,
+}
+
+/// A user-facing failure of the held-out tools (exit 2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeldoutError(pub String);
+
+impl std::fmt::Display for HeldoutError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for HeldoutError {}
+
+/// Reads a JSONL file of `T`, one per non-blank line; errors name the file and line.
+pub fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, HeldoutError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| HeldoutError(format!("cannot read {}: {e}", path.display())))?;
+    parse_jsonl(&path.display().to_string(), &text)
+}
+
+/// Parses JSONL text (`name` is shown in errors).
+pub fn parse_jsonl<T: serde::de::DeserializeOwned>(
+    name: &str,
+    text: &str,
+) -> Result<Vec<T>, HeldoutError> {
+    let mut out = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let item = serde_json::from_str(line)
+            .map_err(|e| HeldoutError(format!("{name}:{}: {e}", index + 1)))?;
+        out.push(item);
+    }
+    Ok(out)
+}
+
+/// Checks that ids are unique; errors name the file and the duplicated id.
+pub fn check_unique<'a>(
+    name: &str,
+    ids: impl IntoIterator<Item = &'a str>,
+) -> Result<(), HeldoutError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for id in ids {
+        if !seen.insert(id) {
+            return Err(HeldoutError(format!("{name}: id `{id}` appears twice")));
+        }
+    }
+    Ok(())
+}
+
+/// Renders labels as JSONL (one line per label, in the given order).
+pub fn labels_to_jsonl(labels: &[Label]) -> String {
+    let mut out = String::new();
+    for label in labels {
+        // A Label always serialises (string keys, JSON values).
+        if let Ok(line) = serde_json::to_string(label) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    out
+}
