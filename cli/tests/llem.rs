@@ -52,9 +52,10 @@ fn mistakes_example_shows_every_severity() {
     for code in ["error[E810]", "error[E800]", "warning[W801]", "note[D802]"] {
         assert!(r.stderr.contains(code), "missing {code}:\n{}", r.stderr);
     }
-    assert!(r.stderr.contains(
-        "rules, engines/transformers/5.14.1/invariants.validated.yaml)"
-    ));
+    assert!(
+        r.stderr
+            .contains("rules, engines/transformers/5.14.1/invariants.validated.yaml)")
+    );
     assert_snapshot!(r.stderr);
 }
 
@@ -149,10 +150,23 @@ fn valid_example_gaps_are_only_the_unverified_quantization_fields() {
     assert_eq!(r.code, 0);
     // Every generation field is examined; BitsAndBytesConfig's rules need torch to be replayed by
     // the gate, so they are unverified and not shipped.
-    assert!(r.stderr.contains("4 fields you set are not examined by any rule"), "{}", r.stderr);
-    let gaps: Vec<&str> = r.stderr.lines().filter(|l| l.contains(": transformers.")).collect();
+    assert!(
+        r.stderr
+            .contains("4 fields you set are not examined by any rule"),
+        "{}",
+        r.stderr
+    );
+    let gaps: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| l.contains(": transformers."))
+        .collect();
     assert_eq!(gaps.len(), 4, "{}", r.stderr);
-    assert!(gaps.iter().all(|l| l.ends_with("(transformers.BitsAndBytesConfig)")), "{gaps:?}");
+    assert!(
+        gaps.iter()
+            .all(|l| l.ends_with("(transformers.BitsAndBytesConfig)")),
+        "{gaps:?}"
+    );
 }
 
 #[test]
@@ -163,8 +177,10 @@ fn the_declared_engine_version_picks_its_own_validated_corpus() {
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
-        r.stderr.contains("checked against transformers 4.57.6 rules (")
-            && r.stderr.contains("rules, engines/transformers/4.57.6/invariants.validated.yaml)"),
+        r.stderr
+            .contains("checked against transformers 4.57.6 rules (")
+            && r.stderr
+                .contains("rules, engines/transformers/4.57.6/invariants.validated.yaml)"),
         "{}",
         r.stderr
     );
@@ -259,7 +275,10 @@ fn wrong_types() {
     assert!(!r.stderr.contains("`watermarking_config` expects"));
     // BitsAndBytesConfig's rules are unverified without torch and not shipped: the schema's
     // type check reports the field.
-    assert!(r.stderr.contains("`llm_int8_threshold` expects float, found str"));
+    assert!(
+        r.stderr
+            .contains("`llm_int8_threshold` expects float, found str")
+    );
     assert!(!r.stderr.contains("llm_int8_threshold must be a float"));
     assert_snapshot!(r.stderr);
 }
@@ -268,9 +287,16 @@ fn wrong_types() {
 fn a_type_a_rule_covers_is_reported_once_by_the_rule() {
     let r = check("tests/llem/rule-covers-type.yaml");
     assert_eq!(r.code, 1);
-    assert!(!r.stderr.contains("`watermarking_config` expects"), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("`watermarking_config` expects"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(r.stderr.matches("error[E800]").count(), 1, "{}", r.stderr);
-    assert!(r.stderr.contains("transformers_generation_watermarking_config_not_a_config"));
+    assert!(
+        r.stderr
+            .contains("transformers_generation_watermarking_config_not_a_config")
+    );
 }
 
 #[test]

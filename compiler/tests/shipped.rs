@@ -22,7 +22,10 @@ fn transformers_seeds_compile_with_zero_diagnostics() {
     let corpus = repo("engines/transformers/seeds.yaml");
     let schema = repo("engines/transformers/reference/hand-written-schema.yaml");
     let file = sources.add("engines/transformers/seeds.yaml", corpus.as_str());
-    let schema_file = sources.add("engines/transformers/reference/hand-written-schema.yaml", schema.as_str());
+    let schema_file = sources.add(
+        "engines/transformers/reference/hand-written-schema.yaml",
+        schema.as_str(),
+    );
     let source = SourceText::new(&db, file, corpus);
     let schema = SourceText::new(&db, schema_file, schema);
     let settings = Settings::new(&db, false, None, Some(schema));

@@ -123,16 +123,18 @@ fn generated_5_14_1_schema_against_the_hand_written_one() {
 fn the_comparison_sees_type_and_default_changes() {
     let hand = schema("engines/transformers/reference/hand-written-schema.yaml");
     assert_eq!(differences(&hand, &hand), "");
-    let text = std::fs::read_to_string(repo().join("engines/transformers/reference/hand-written-schema.yaml"))
-        .unwrap()
-        .replace(
-            "max_length: {type: \"Optional[int]\", default: 20}",
-            "max_length: {type: \"Union[None, int]\", default: 21}",
-        )
-        .replace(
-            "max_new_tokens: {type: \"Optional[int]\", default: null}",
-            "max_new_tokens: {type: \"Optional[float]\", default: null}",
-        );
+    let text = std::fs::read_to_string(
+        repo().join("engines/transformers/reference/hand-written-schema.yaml"),
+    )
+    .unwrap()
+    .replace(
+        "max_length: {type: \"Optional[int]\", default: 20}",
+        "max_length: {type: \"Union[None, int]\", default: 21}",
+    )
+    .replace(
+        "max_new_tokens: {type: \"Optional[int]\", default: null}",
+        "max_new_tokens: {type: \"Optional[float]\", default: null}",
+    );
     let (changed, _) = read_schema(FileId(0), &text);
     let diff = differences(&hand, &changed.unwrap());
     assert_eq!(diff.lines().count(), 2, "{diff}");

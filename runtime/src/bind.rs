@@ -412,8 +412,10 @@ mod tests {
     fn seeds() -> LoadedProgram {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let text = std::fs::read_to_string(root.join("engines/transformers/seeds.yaml")).unwrap();
-        let schema =
-            std::fs::read_to_string(root.join("engines/transformers/reference/hand-written-schema.yaml")).unwrap();
+        let schema = std::fs::read_to_string(
+            root.join("engines/transformers/reference/hand-written-schema.yaml"),
+        )
+        .unwrap();
         let input = CorpusInput {
             name: "seeds.yaml",
             text: &text,

@@ -74,6 +74,9 @@ mod tests {
             .collect();
         let supported: Vec<&str> = ssot.versions.iter().map(|v| v.version.as_str()).collect();
         assert_eq!(shipped, supported);
-        assert_eq!(shipped.first().copied(), Some(ssot.default_version.as_str()));
+        assert_eq!(
+            shipped.first().copied(),
+            Some(ssot.default_version.as_str())
+        );
     }
 }

@@ -111,7 +111,9 @@ impl Live {
         // One start at a time: a module being executed is already in `sys.modules`, so a
         // concurrent start would skip it and see it half-initialised.
         static START: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let _serialised = START.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _serialised = START
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         Python::initialize();
         Python::attach(|py| -> PyResult<()> {
             let sys = py.import("sys")?;

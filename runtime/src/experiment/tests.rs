@@ -13,7 +13,8 @@ use llemc_compiler::diagnostic::{Level, SourceMap};
 use llemc_compiler::schema::read_schema;
 use llemc_compiler::value::Value;
 
-const SCHEMA: &str = include_str!("../../../engines/transformers/reference/hand-written-schema.yaml");
+const SCHEMA: &str =
+    include_str!("../../../engines/transformers/reference/hand-written-schema.yaml");
 const SEEDS: &str = include_str!("../../../engines/transformers/seeds.yaml");
 
 fn schema() -> EngineSchema {
