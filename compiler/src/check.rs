@@ -103,6 +103,14 @@ pub fn check_rule(file: FileId, mode: Mode<'_>, engine_version: &str, rule: &Rul
             .unwrap_or(true),
         None => true,
     };
+    if !applies {
+        // The schema describes `engine_version`, which this rule is not for: names and types it
+        // uses may not exist there, and the rule is not in the program. Only problems of the
+        // rule itself (its syntax, its shape) are kept; those come from the corpus reader.
+        checker
+            .diags
+            .retain(|d| !d.is_error() && d.level != crate::diagnostic::Level::Warning);
+    }
     let ir = RuleIr {
         id: rule.id.value.clone(),
         severity: rule.severity.value,

@@ -232,3 +232,27 @@ fn schema_mistakes_are_all_reported() {
         render_human(&diagnostics, &sources, Color::Never)
     );
 }
+
+#[test]
+fn a_rule_for_another_version_is_not_resolved_against_this_schema() {
+    // `top_kk` is no field of this schema; the rule is for versions >=3 and the corpus for 2.x, so
+    // the schema (which describes 2.x) cannot judge its names: no error, and no rule in the program.
+    let text = include_str!("fixtures/check/clean.yaml").replace(
+        "      top_k: {present: true, \"<\": 0}\n  kwargs_positive: {top_k: -1}",
+        "      top_kk: {present: true, \"<\": 0}\n  kwargs_positive: {top_k: -1}",
+    );
+    assert!(text.contains("top_kk"));
+    let (compiled, sources) = compile_with("clean.yaml", &text, Some(SCHEMA), false);
+    assert!(!compiled.has_errors(), "{}", render(&compiled, &sources));
+    let program = compiled.program.unwrap();
+    assert!(!program.rules.iter().any(|r| r.id == "only_in_v3"));
+    // Selected for 3.0, the same rule is resolved and the unknown name is an error.
+    let db = Database::default();
+    let mut sources = SourceMap::new();
+    let file = sources.add("clean.yaml", text.as_str());
+    let schema_id = sources.add("schema.yaml", SCHEMA);
+    let source = SourceText::new(&db, file, text.clone());
+    let schema = SourceText::new(&db, schema_id, SCHEMA.to_owned());
+    let settings = Settings::new(&db, false, Some("3.0".to_owned()), Some(schema));
+    assert!(compile(&db, source, settings).has_errors());
+}
