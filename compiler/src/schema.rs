@@ -57,6 +57,8 @@ pub struct FieldDecl {
     pub ty: Ty,
     /// The value the library uses when the kwarg is not given (`None` = no fixed default).
     pub default: Option<Value>,
+    /// Whether the constructor cannot be called without it (`required: true`).
+    pub required: bool,
     /// Where it is declared.
     pub span: Span,
 }
@@ -475,6 +477,31 @@ impl SchemaReader<'_> {
             .iter()
             .find(|(k, _)| k.as_str() == Some("default"))
             .map(|(_, v)| node_value(v));
+        let required = match entries.iter().find(|(k, _)| k.as_str() == Some("required")) {
+            None => false,
+            Some((_, v)) => match v.as_bool() {
+                Some(flag) => flag,
+                None => {
+                    self.err(
+                        "E507",
+                        v.span,
+                        format!("`required` of `{field_name}` must be true or false"),
+                        "here",
+                        "write `required: true` for a constructor argument without a default",
+                    );
+                    false
+                }
+            },
+        };
+        if required && default.is_some() {
+            self.err(
+                "E507",
+                body.span,
+                format!("`{field_name}` is `required` and has a `default`"),
+                "both given",
+                "a required argument has no default: drop one of them",
+            );
+        }
         if let Some(value) = &default {
             if !ty.kinds().intersects(value.kind()) && ty != Ty::Any {
                 self.err(
@@ -493,6 +520,7 @@ impl SchemaReader<'_> {
             name: field_name.to_owned(),
             ty,
             default,
+            required,
             span: name.span,
         })
     }

@@ -256,3 +256,16 @@ fn a_rule_for_another_version_is_not_resolved_against_this_schema() {
     let settings = Settings::new(&db, false, Some("3.0".to_owned()), Some(schema));
     assert!(compile(&db, source, settings).has_errors());
 }
+
+#[test]
+fn required_constructor_arguments_are_read() {
+    let schema = "schema_version: 1\nengine: toy\nlibrary: toy\nlibrary_version: 2.1.0\nsections:\n  generation: toy.GenerationConfig\nnative_types:\n  toy.GenerationConfig:\n    fields:\n      keys: {type: \"list[int]\", required: true}\n      top_k: {type: int, default: 50}\n";
+    let mut sources = SourceMap::new();
+    let file = sources.add("schema.yaml", schema);
+    let (parsed, diagnostics) = llemc_compiler::schema::read_schema(file, schema);
+    assert!(diagnostics.is_empty(), "{}", render_human(&diagnostics, &sources, Color::Never));
+    let native = parsed.unwrap();
+    let native = native.native("toy.GenerationConfig").unwrap();
+    assert!(native.field("keys").unwrap().required);
+    assert!(!native.field("top_k").unwrap().required);
+}

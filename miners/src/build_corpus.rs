@@ -849,6 +849,8 @@ fn merge_group(
             }
         },
     };
+    let (pos, neg) =
+        with_required_arguments(loaded, schema, &primary_compiled.fingerprint, pos, neg);
     set(&mut rule, "kwargs_positive", pos);
     set(&mut rule, "kwargs_negative", neg);
 
@@ -990,4 +992,75 @@ fn placeholders(template: &Yaml) -> std::collections::BTreeSet<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Adds every `required` constructor argument of the rule's native type that the kwargs leave
+/// out (a type-correct example value), so both examples can be replayed against the library;
+/// kept only when the evaluator still agrees with the pair.
+fn with_required_arguments(
+    loaded: &LoadedProgram,
+    schema: (&str, &str),
+    fingerprint: &Fingerprint,
+    positive: Yaml,
+    negative: Yaml,
+) -> (Yaml, Yaml) {
+    let (Some(parsed), _) =
+        llemc_compiler::schema::read_schema(llemc_compiler::diagnostic::FileId(0), schema.1)
+    else {
+        return (positive, negative);
+    };
+    let Some(native) = parsed.native(&fingerprint.native_type) else {
+        return (positive, negative);
+    };
+    let (Some(mut pos), Some(mut neg)) = (
+        positive.to_json().as_object().cloned(),
+        negative.to_json().as_object().cloned(),
+    ) else {
+        return (positive, negative);
+    };
+    let mut added = false;
+    for field in native.fields.iter().filter(|f| f.required) {
+        let Some(example) = example_value(&field.ty) else {
+            continue;
+        };
+        for kwargs in [&mut pos, &mut neg] {
+            if !kwargs.contains_key(&field.name) {
+                kwargs.insert(field.name.clone(), example.clone());
+                added = true;
+            }
+        }
+    }
+    if !added || check_pair(loaded, 0, &pos, &neg).is_err() {
+        return (positive, negative);
+    }
+    (
+        Yaml::from_json(&serde_json::Value::Object(pos)),
+        Yaml::from_json(&serde_json::Value::Object(neg)),
+    )
+}
+
+/// A plain value of type `ty` (the first kind it admits, in a fixed order).
+fn example_value(ty: &llemc_compiler::types::Ty) -> Option<serde_json::Value> {
+    use llemc_compiler::types::Kinds;
+    let kinds = ty.kinds();
+    let element = || {
+        ty.element()
+            .and_then(example_value)
+            .map_or_else(Vec::new, |e| vec![e])
+    };
+    if kinds.intersects(Kinds::INT) {
+        Some(serde_json::json!(1))
+    } else if kinds.intersects(Kinds::FLOAT) {
+        Some(serde_json::json!(0.5))
+    } else if kinds.intersects(Kinds::BOOL) {
+        Some(serde_json::json!(true))
+    } else if kinds.intersects(Kinds::STR) {
+        Some(serde_json::json!("x"))
+    } else if kinds.intersects(Kinds::LIST) {
+        Some(serde_json::Value::Array(element()))
+    } else if kinds.intersects(Kinds::DICT) {
+        Some(serde_json::json!({}))
+    } else {
+        None
+    }
 }
