@@ -263,7 +263,11 @@ fn required_constructor_arguments_are_read() {
     let mut sources = SourceMap::new();
     let file = sources.add("schema.yaml", schema);
     let (parsed, diagnostics) = llemc_compiler::schema::read_schema(file, schema);
-    assert!(diagnostics.is_empty(), "{}", render_human(&diagnostics, &sources, Color::Never));
+    assert!(
+        diagnostics.is_empty(),
+        "{}",
+        render_human(&diagnostics, &sources, Color::Never)
+    );
     let native = parsed.unwrap();
     let native = native.native("toy.GenerationConfig").unwrap();
     assert!(native.field("keys").unwrap().required);

@@ -225,6 +225,23 @@ impl Candidate {
         }
     }
 
+    /// The field the library's own message names (quoted as `'f'` or `` `f` ``), when exactly one
+    /// of the predicate's fields is named that way.
+    pub fn subject_named_in(&self, message: &str) -> Option<String> {
+        let mut named: Vec<&str> = self
+            .atoms
+            .iter()
+            .flat_map(Atom::fields)
+            .filter(|f| message.contains(&format!("'{f}'")) || message.contains(&format!("`{f}`")))
+            .collect();
+        named.sort_unstable();
+        named.dedup();
+        match named.as_slice() {
+            [one] => Some((*one).to_owned()),
+            _ => None,
+        }
+    }
+
     /// The field the rule is about: the last field of the most specific atom.
     pub fn subject(&self) -> Option<String> {
         let atom = self

@@ -351,7 +351,9 @@ pub fn mine_cluster(
         }
         let subject = match kind {
             SignalKind::Minor | SignalKind::Normalise => first.field.clone(),
-            _ => cand.subject(),
+            _ => cand
+                .subject_named_in(&first.message)
+                .or_else(|| cand.subject()),
         };
         let firing: Vec<(&Row, &Signal)> = hits
             .iter()
