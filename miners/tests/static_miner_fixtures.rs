@@ -337,3 +337,41 @@ fn hasattr_follows_base_classes() {
         "{reason}"
     );
 }
+
+#[test]
+fn ordering_comparisons_give_implicit_type_error_sites() {
+    let out = good();
+    let type_errors: Vec<(&str, &str)> = out
+        .staging
+        .rules
+        .iter()
+        .filter(|r| {
+            r.message_template
+                .contains("not supported between instances of")
+        })
+        .map(|r| (r.when.as_str(), r.message_template.as_str()))
+        .collect();
+    // `self.heat > 0` reached unconditionally: a string raises there.
+    assert!(
+        type_errors.contains(&(
+            "heat present and heat type_is \"str\"",
+            "'>' not supported between instances of 'str' and 'int'"
+        )),
+        "{type_errors:?}"
+    );
+    // Reached only under `isinstance(self.window, int)`: never with a string, so no site.
+    assert!(
+        !type_errors.iter().any(|(w, _)| w.contains("window")),
+        "{type_errors:?}"
+    );
+    // Every such rule is an error the library raises.
+    for r in out
+        .staging
+        .rules
+        .iter()
+        .filter(|r| r.message_template.contains("not supported"))
+    {
+        assert_eq!(r.severity, "error");
+        assert_eq!(r.expected_outcome.emission_channel, "runtime_exception");
+    }
+}
