@@ -2,11 +2,10 @@
 //! every finding against the user's own file.
 
 use super::CheckArgs;
-use super::shipped::{self, ShippedCorpus};
+use super::shipped;
 use crate::exit;
 use crate::output::{Format, plural};
 use llemc_compiler::diagnostic::{Color, Diagnostic, Level, SourceMap, render_human, render_json};
-use llemc_compiler::schema::{EngineSchema, read_schema};
 use llemc_compiler::value::Value;
 use llemc_compiler::yaml::decode_utf8;
 use llemc_runtime::compile::{CorpusInput, compile_corpus};
@@ -79,16 +78,7 @@ pub(super) fn run(
     let file = sources.add(name.clone(), text.clone());
 
     // The shipped engine schemas (one per shipped corpus).
-    let mut schemas: Vec<(&'static ShippedCorpus, EngineSchema)> = Vec::new();
-    for corpus in shipped::CORPORA {
-        let Some((schema_name, schema_text)) = corpus.schema() else {
-            continue;
-        };
-        let id = sources.add(schema_name, schema_text);
-        if let (Some(schema), _) = read_schema(id, schema_text) {
-            schemas.push((corpus, schema));
-        }
-    }
+    let schemas = shipped::schemas(&mut sources);
     let supported: Vec<SupportedVersion<'_>> = schemas
         .iter()
         .map(|(c, s)| SupportedVersion {

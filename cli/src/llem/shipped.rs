@@ -1,6 +1,9 @@
 //! The rule corpora shipped inside `llem`: the gate-validated corpus of every supported engine
 //! library version, each with the engine schema generated from that version's source.
 
+use llemc_compiler::diagnostic::SourceMap;
+use llemc_compiler::schema::{EngineSchema, read_schema};
+
 /// One shipped corpus: the rules for one engine library version.
 #[derive(Clone, Copy, Debug)]
 pub struct ShippedCorpus {
@@ -44,6 +47,20 @@ impl ShippedCorpus {
     pub fn schema(&self) -> Option<(&'static str, &'static str)> {
         Some((self.schema_path, self.schema_text))
     }
+}
+
+/// Every shipped corpus with its engine schema read (a schema that does not read is left out;
+/// the shipped ones are tested to read), the schema texts added to `sources` for diagnostics.
+pub fn schemas(sources: &mut SourceMap) -> Vec<(&'static ShippedCorpus, EngineSchema)> {
+    CORPORA
+        .iter()
+        .filter_map(|corpus| {
+            let id = sources.add(corpus.schema_path, corpus.schema_text);
+            read_schema(id, corpus.schema_text)
+                .0
+                .map(|schema| (corpus, schema))
+        })
+        .collect()
 }
 
 /// The shipped corpus for `engine` at `version`.

@@ -12,7 +12,6 @@ use crate::exit;
 use crate::output::{ColorChoice, Format};
 use clap::Args;
 use llemc_compiler::diagnostic::{Diagnostic, SourceMap, render_human, render_json};
-use llemc_compiler::schema::{EngineSchema, read_schema};
 use llemc_compiler::yaml::{decode_utf8, parse_yaml};
 use llemc_runtime::compile::{CorpusInput, compile_corpus};
 use llemc_runtime::experiment::{
@@ -21,7 +20,7 @@ use llemc_runtime::experiment::{
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
-use super::shipped::{self, ShippedCorpus};
+use super::shipped;
 
 /// `llem sweep check`.
 #[derive(Args, Debug)]
@@ -123,16 +122,7 @@ pub(super) fn run(args: &SweepCheckArgs, out: &mut dyn Write, err: &mut dyn Writ
     };
 
     // The shipped schemas.
-    let mut schemas: Vec<(&'static ShippedCorpus, EngineSchema)> = Vec::new();
-    for corpus in shipped::CORPORA {
-        let Some((schema_name, schema_text)) = corpus.schema() else {
-            continue;
-        };
-        let id = sources.add(schema_name, schema_text);
-        if let (Some(schema), _) = read_schema(id, schema_text) {
-            schemas.push((corpus, schema));
-        }
-    }
+    let schemas = shipped::schemas(&mut sources);
     let supported: Vec<SupportedVersion<'_>> = schemas
         .iter()
         .map(|(c, s)| SupportedVersion {
