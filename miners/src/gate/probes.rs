@@ -400,7 +400,12 @@ pub fn probes(loaded: &LoadedProgram, index: usize, positive: &Map<String, Json>
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::expect_used)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::expect_used,
+    clippy::panic
+)]
 mod tests {
     use super::*;
     use llemc_runtime::compile::{CorpusInput, compile_corpus};
