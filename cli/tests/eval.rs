@@ -7,6 +7,10 @@
     missing_docs
 )]
 
+mod support;
+
+use support::llemc;
+
 use llemc_cli::llemc::eval::{Binding, batch, buffered};
 use llemc_runtime::compile::{CorpusInput, compile_corpus};
 use std::io::{Read, Write};
@@ -49,19 +53,6 @@ fn write(name: &str, bytes: &[u8]) -> String {
     let path = scratch(name);
     std::fs::write(&path, bytes).unwrap();
     path.display().to_string()
-}
-
-fn llemc(args: &[&str]) -> (i32, String, String) {
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let mut all = vec!["llemc"];
-    all.extend_from_slice(args);
-    let code = llemc_cli::llemc::run(all, &mut out, &mut err);
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
 }
 
 /// Counts what is written without keeping it.

@@ -8,22 +8,14 @@
     missing_docs
 )]
 
+mod support;
+
+use support::llemc;
+
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn llemc(args: &[&str]) -> (i32, String, String) {
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let mut all = vec!["llemc"];
-    all.extend_from_slice(args);
-    let code = llemc_cli::llemc::run(all, &mut out, &mut err);
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
 }
 
 #[test]

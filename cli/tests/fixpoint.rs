@@ -2,25 +2,9 @@
 //! conflict, 2 on bad input.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use std::path::{Path, PathBuf};
+mod support;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// Runs llemc from the repository root; returns (exit code, stdout, stderr).
-fn llemc(args: &[&str]) -> (i32, String, String) {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_llemc"))
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    )
-}
+use support::llemc_in_repo as llemc;
 
 #[test]
 fn conflicting_normalisations_are_reported_with_both_rules() {

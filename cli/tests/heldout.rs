@@ -8,23 +8,14 @@
     missing_docs
 )]
 
+mod support;
+
+use support::llemc;
+
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn llemc(args: &[&str]) -> (i32, String, String) {
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let mut all = vec!["llemc"];
-    all.extend_from_slice(args);
-    let code = llemc_cli::llemc::run(all, &mut out, &mut err);
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
 }
 
 const KWARGS: &str = r#"{"id": "t1", "kwargs": {"do_sample": true, "temperature": 0.7}}

@@ -7,31 +7,11 @@
     missing_docs
 )]
 
-use std::path::{Path, PathBuf};
+mod support;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use support::llemc_in_repo as llemc;
 
-/// Serialises tests that change the working directory.
-static CWD: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-/// Runs llemc from the repository root; returns (exit code, stdout, stderr).
-fn llemc(args: &[&str]) -> (i32, String, String) {
-    let _guard = CWD.lock().unwrap_or_else(|e| e.into_inner());
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let mut argv = vec!["llemc"];
-    argv.extend_from_slice(args);
-    let cwd = std::env::current_dir().unwrap();
-    std::env::set_current_dir(repo()).unwrap();
-    let code = llemc_cli::llemc::run(argv, &mut out, &mut err);
-    std::env::set_current_dir(cwd).unwrap();
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
-}
+use std::path::PathBuf;
 
 fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("llemc-cli-tests-{}", std::process::id()));

@@ -9,27 +9,14 @@
     missing_docs
 )]
 
-use std::path::{Path, PathBuf};
+mod support;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use support::{llemc, repo};
+
+use std::path::{Path, PathBuf};
 
 fn fixtures() -> PathBuf {
     repo().join("miners/tests/fixtures")
-}
-
-/// Runs llemc in-process; returns (exit code, stdout, stderr).
-fn llemc(args: &[&str]) -> (i32, String, String) {
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let mut argv = vec!["llemc"];
-    argv.extend_from_slice(args);
-    let code = llemc_cli::llemc::run(argv, &mut out, &mut err);
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
 }
 
 /// A fresh temp folder for one test.

@@ -9,30 +9,11 @@
     missing_docs
 )]
 
+mod support;
+
+use support::{llemc_in_repo as llemc, repo};
+
 use llemc_miners::live::env::{EnvSpec, ensure};
-use std::path::{Path, PathBuf};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-static CWD: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn llemc(args: &[&str]) -> (i32, String, String) {
-    let _guard = CWD.lock().unwrap_or_else(|e| e.into_inner());
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let mut argv = vec!["llemc"];
-    argv.extend_from_slice(args);
-    let cwd = std::env::current_dir().unwrap();
-    std::env::set_current_dir(repo()).unwrap();
-    let code = llemc_cli::llemc::run(argv, &mut out, &mut err);
-    std::env::set_current_dir(cwd).unwrap();
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
-}
 
 #[test]
 fn usage_errors_exit_2_and_name_the_problem() {
