@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 loader="${1:-.cache/original/vendored_rules_loader.py}"
 shift || true
 target="${CARGO_TARGET_DIR:-target}"
-cargo build --release -p llemc-cli --bin llemc
+cargo build --release -p llemc --bin llemc
 cargo build --release -p llemc-runtime --example throughput
 python="${PYTHON:-.cache/venv/bin/python}"
 [ -x "$python" ] || python=python3

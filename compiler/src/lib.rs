@@ -1,6 +1,7 @@
 //! The llemc rule compiler: corpus reading, engine schemas, checking, lowering to the typed IR.
 
 pub mod artifact;
+pub mod atomic_write;
 pub mod canon;
 pub mod check;
 pub mod corpus;
@@ -16,3 +17,4 @@ pub mod types;
 pub mod value;
 pub mod versions;
 pub mod yaml;
+pub mod yaml_out;

@@ -1,0 +1,370 @@
+//! `llem config check`: read an experiment config, evaluate the engine's rules on it, and report
+//! every finding against the user's own file.
+
+use super::CheckArgs;
+use super::shipped;
+use llemc_cli_common::exit;
+use llemc_cli_common::output::{Format, plural};
+use llemc_compiler::diagnostic::{Color, Diagnostic, Level, SourceMap, render_human, render_json};
+use llemc_compiler::value::Value;
+use llemc_compiler::yaml::decode_utf8;
+use llemc_runtime::compile::{CorpusInput, compile_corpus};
+use llemc_runtime::experiment::{
+    CheckOutcome, ConfigFinding, SupportedVersion, check_experiment, read_experiment,
+};
+use serde_json::json;
+use std::io::{Read, Write};
+
+/// The corpus a config was checked against, for the summary line.
+struct Used {
+    engine: String,
+    version: String,
+    path: String,
+    rules: usize,
+}
+
+/// Everything one check produced.
+struct Report {
+    name: String,
+    diagnostics: Vec<Diagnostic>,
+    outcome: CheckOutcome,
+    used: Option<Used>,
+    engine: Option<String>,
+    engine_version: Option<String>,
+    model: Option<String>,
+}
+
+pub(super) fn run(
+    args: &CheckArgs,
+    stdin: &mut dyn Read,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    let color = args.color.resolve();
+    let mut sources = SourceMap::new();
+    let from_stdin = args.config.as_os_str() == "-";
+    let name = if from_stdin {
+        "<stdin>".to_owned()
+    } else {
+        args.config.display().to_string()
+    };
+
+    let bytes = if from_stdin {
+        let mut bytes = Vec::new();
+        stdin.read_to_end(&mut bytes).map(|_| bytes)
+    } else {
+        std::fs::read(&args.config)
+    };
+    let bytes = match bytes {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            let d = Diagnostic::error("E901", format!("cannot read `{name}`: {e}"))
+                .with_help("check the path and its permissions");
+            emit(&[d], &sources, args.format, color, out, err);
+            return exit::USAGE;
+        }
+    };
+    let text = match decode_utf8(&name, &bytes) {
+        Ok(text) => text,
+        Err(mut d) => {
+            let file = sources.add(name.clone(), String::from_utf8_lossy(&bytes).into_owned());
+            if let Some(p) = &mut d.primary {
+                p.file = file;
+            }
+            let report = Report::failed(name, vec![d]);
+            return finish(&report, args, &sources, color, out, err);
+        }
+    };
+    let file = sources.add(name.clone(), text.clone());
+
+    // The shipped engine schemas (one per shipped corpus).
+    let schemas = shipped::schemas(&mut sources);
+    let supported: Vec<SupportedVersion<'_>> = schemas
+        .iter()
+        .map(|(c, s)| SupportedVersion {
+            engine: c.engine,
+            version: c.version,
+            schema: s,
+        })
+        .collect();
+
+    let read = read_experiment(file, &text, &supported);
+    let mut report = Report::failed(name, read.diagnostics);
+    let Some(config) = read.config else {
+        return finish(&report, args, &sources, color, out, err);
+    };
+    report.engine = Some(config.engine.clone());
+    report.engine_version = Some(config.engine_version.clone());
+    report.model = config.model.clone();
+
+    let Some(shipped) = shipped::corpus(&config.engine, &config.engine_version) else {
+        return finish(&report, args, &sources, color, out, err);
+    };
+    let (corpus_name, corpus_text) = match &args.corpus {
+        Some(path) => match std::fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| decode_utf8(&path.display().to_string(), &b).map_err(|d| d.message))
+        {
+            Ok(text) => (path.display().to_string(), text),
+            Err(e) => {
+                let d = Diagnostic::error(
+                    "E901",
+                    format!("cannot read corpus `{}`: {e}", path.display()),
+                )
+                .with_help("check the path and its permissions");
+                emit(&[d], &sources, args.format, color, out, err);
+                return exit::USAGE;
+            }
+        },
+        None => (shipped.path.to_owned(), shipped.text.to_owned()),
+    };
+    let compiled = compile_corpus(&CorpusInput {
+        name: &corpus_name,
+        text: &corpus_text,
+        schema: shipped.schema(),
+        compat: false,
+        engine_version: Some(config.engine_version.clone()),
+    });
+    let program = match compiled {
+        Ok((program, _warnings)) => program,
+        Err(failure) => {
+            let errors: Vec<Diagnostic> = failure
+                .diagnostics
+                .into_iter()
+                .filter(Diagnostic::is_error)
+                .collect();
+            let _ = err.write_all(render_human(&errors, &failure.sources, color).as_bytes());
+            let _ = writeln!(
+                err,
+                "llem: the rules for {} {} ({corpus_name}) do not compile; nothing was checked",
+                config.engine, config.engine_version
+            );
+            return exit::USAGE;
+        }
+    };
+    report.used = Some(Used {
+        engine: config.engine.clone(),
+        version: config.engine_version.clone(),
+        path: corpus_name,
+        rules: program.program().rules.len(),
+    });
+    report.outcome = check_experiment(&config, &program, args.backend.runtime());
+    finish(&report, args, &sources, color, out, err)
+}
+
+impl Report {
+    fn failed(name: String, diagnostics: Vec<Diagnostic>) -> Report {
+        Report {
+            name,
+            diagnostics,
+            outcome: CheckOutcome::default(),
+            used: None,
+            engine: None,
+            engine_version: None,
+            model: None,
+        }
+    }
+
+    /// Config problems, then findings.
+    fn all(&self) -> Vec<Diagnostic> {
+        let mut all = self.diagnostics.clone();
+        all.extend(self.outcome.findings.iter().map(|f| f.diagnostic.clone()));
+        all
+    }
+}
+
+fn emit(
+    diagnostics: &[Diagnostic],
+    sources: &SourceMap,
+    format: Format,
+    color: Color,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) {
+    match format {
+        Format::Human => {
+            let _ = err.write_all(render_human(diagnostics, sources, color).as_bytes());
+        }
+        Format::Json => {
+            let diags: serde_json::Value =
+                serde_json::from_str(&render_json(diagnostics, sources)).unwrap_or(json!([]));
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&json!({ "diagnostics": diags })).unwrap_or_default()
+            );
+        }
+    }
+}
+
+fn finish(
+    report: &Report,
+    args: &CheckArgs,
+    sources: &SourceMap,
+    color: Color,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    let all = report.all();
+    let errors = all.iter().filter(|d| d.level == Level::Error).count();
+    match args.format {
+        Format::Human => {
+            let _ = err.write_all(render_human(&all, sources, color).as_bytes());
+            if args.gaps && report.used.is_some() {
+                write_gaps(report, sources, err);
+            }
+            let _ = writeln!(err, "{}", summary(report, &all));
+        }
+        Format::Json => {
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&json_report(report, args.gaps, sources))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    if errors > 0 { exit::FINDINGS } else { exit::OK }
+}
+
+fn summary(report: &Report, all: &[Diagnostic]) -> String {
+    let count = |level: Level| all.iter().filter(|d| d.level == level).count();
+    let (errors, warnings, dormant) = (
+        count(Level::Error),
+        count(Level::Warning),
+        count(Level::Note),
+    );
+    let counts = format!(
+        "{errors} {}, {warnings} {}, {dormant} dormant",
+        plural(errors, "error"),
+        plural(warnings, "warning"),
+    );
+    match &report.used {
+        Some(used) => format!(
+            "llem: `{}` checked against {} {} rules ({} {}, {}): {counts}",
+            report.name,
+            used.engine,
+            used.version,
+            used.rules,
+            plural(used.rules, "rule"),
+            used.path
+        ),
+        None => format!("llem: `{}` could not be checked: {counts}", report.name),
+    }
+}
+
+fn write_gaps(report: &Report, sources: &SourceMap, err: &mut dyn Write) {
+    let gaps = &report.outcome.gaps;
+    if gaps.is_empty() {
+        let _ = writeln!(err, "llem: every field you set is examined by some rule");
+        return;
+    }
+    let _ = writeln!(
+        err,
+        "llem: {} {} you set {} not examined by any rule:",
+        gaps.len(),
+        plural(gaps.len(), "field"),
+        if gaps.len() == 1 { "is" } else { "are" }
+    );
+    for gap in gaps {
+        let (line, column) = line_col(sources, gap.span.start);
+        let _ = writeln!(
+            err,
+            "  {}:{line}:{column}: {} ({})",
+            report.name, gap.field, gap.owner
+        );
+    }
+}
+
+fn line_col(sources: &SourceMap, offset: u32) -> (usize, usize) {
+    sources.line_col(llemc_compiler::diagnostic::FileId(0), offset)
+}
+
+/// A value as JSON (non-finite floats as the strings `nan`, `inf`, `-inf`).
+fn value_json(value: &Value) -> serde_json::Value {
+    match value {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => json!(b),
+        Value::Int(i) => json!(i),
+        Value::Float(f) => serde_json::Number::from_f64(*f)
+            .map(serde_json::Value::Number)
+            .unwrap_or_else(|| json!(llemc_compiler::value::python_float(*f))),
+        Value::Str(s) => json!(s),
+        Value::List(items) => serde_json::Value::Array(items.iter().map(value_json).collect()),
+        Value::Dict(entries) => serde_json::Value::Object(
+            entries
+                .iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        Value::Str(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    (key, value_json(v))
+                })
+                .collect(),
+        ),
+    }
+}
+
+fn finding_json(f: &ConfigFinding, sources: &SourceMap) -> serde_json::Value {
+    let (line, column) = match f.span {
+        Some(span) => {
+            let (l, c) = line_col(sources, span.start);
+            (json!(l), json!(c))
+        }
+        None => (serde_json::Value::Null, serde_json::Value::Null),
+    };
+    json!({
+        "id": f.id,
+        "code": f.diagnostic.code,
+        "severity": f.severity.as_str(),
+        "field": f.field,
+        "declared": f.declared,
+        "declared_value": value_json(&f.declared_value),
+        "effective_value": f.effective_value.as_ref().map(value_json),
+        "from_default": f.from_default,
+        "message": f.message,
+        "line": line,
+        "column": column,
+        "help": f.diagnostic.help,
+    })
+}
+
+fn json_report(report: &Report, gaps: bool, sources: &SourceMap) -> serde_json::Value {
+    let diagnostics: serde_json::Value =
+        serde_json::from_str(&render_json(&report.diagnostics, sources)).unwrap_or(json!([]));
+    let findings: Vec<serde_json::Value> = report
+        .outcome
+        .findings
+        .iter()
+        .map(|f| finding_json(f, sources))
+        .collect();
+    let accepted = report.used.is_some()
+        && !report.outcome.rejected()
+        && !report.diagnostics.iter().any(Diagnostic::is_error);
+    let mut value = json!({
+        "file": report.name,
+        "engine": report.engine,
+        "engine_version": report.engine_version,
+        "model": report.model,
+        "corpus": report.used.as_ref().map(|u| json!({ "path": u.path, "rules": u.rules })),
+        "accepted": accepted,
+        "findings": findings,
+        "diagnostics": diagnostics,
+    });
+    if gaps {
+        let list: Vec<serde_json::Value> = report
+            .outcome
+            .gaps
+            .iter()
+            .map(|g| {
+                let (line, column) = line_col(sources, g.span.start);
+                json!({ "field": g.field, "native_type": g.owner, "line": line, "column": column })
+            })
+            .collect();
+        if let Some(obj) = value.as_object_mut() {
+            obj.insert("gaps".to_owned(), serde_json::Value::Array(list));
+        }
+    }
+    value
+}

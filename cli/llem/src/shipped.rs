@@ -1,0 +1,71 @@
+//! The rule corpora shipped inside `llem`: the gate-validated corpus of every supported engine
+//! library version, each with the engine schema generated from that version's source.
+
+use llemc_compiler::diagnostic::SourceMap;
+use llemc_compiler::schema::{EngineSchema, read_schema};
+
+/// One shipped corpus: the rules for one engine library version.
+#[derive(Clone, Copy, Debug)]
+pub struct ShippedCorpus {
+    /// The engine, e.g. `transformers`.
+    pub engine: &'static str,
+    /// The library version the rules are for.
+    pub version: &'static str,
+    /// Where the corpus lives in the repository (shown to users).
+    pub path: &'static str,
+    /// The corpus text.
+    pub text: &'static str,
+    /// Where the version's engine schema lives in the repository.
+    pub schema_path: &'static str,
+    /// The schema text.
+    pub schema_text: &'static str,
+}
+
+/// Every shipped corpus, in the order of `engine_versions/<engine>.yaml`: the first one listed
+/// for an engine is that engine's default version.
+pub const CORPORA: &[ShippedCorpus] = &[
+    ShippedCorpus {
+        engine: "transformers",
+        version: "5.14.1",
+        path: "engines/transformers/5.14.1/invariants.validated.yaml",
+        text: include_str!("../../../engines/transformers/5.14.1/invariants.validated.yaml"),
+        schema_path: "engines/transformers/5.14.1/schema.yaml",
+        schema_text: include_str!("../../../engines/transformers/5.14.1/schema.yaml"),
+    },
+    ShippedCorpus {
+        engine: "transformers",
+        version: "4.57.6",
+        path: "engines/transformers/4.57.6/invariants.validated.yaml",
+        text: include_str!("../../../engines/transformers/4.57.6/invariants.validated.yaml"),
+        schema_path: "engines/transformers/4.57.6/schema.yaml",
+        schema_text: include_str!("../../../engines/transformers/4.57.6/schema.yaml"),
+    },
+];
+
+impl ShippedCorpus {
+    /// The engine schema the corpus is compiled against, as `(display name, text)`.
+    pub fn schema(&self) -> Option<(&'static str, &'static str)> {
+        Some((self.schema_path, self.schema_text))
+    }
+}
+
+/// Every shipped corpus with its engine schema read (a schema that does not read is left out;
+/// the shipped ones are tested to read), the schema texts added to `sources` for diagnostics.
+pub fn schemas(sources: &mut SourceMap) -> Vec<(&'static ShippedCorpus, EngineSchema)> {
+    CORPORA
+        .iter()
+        .filter_map(|corpus| {
+            let id = sources.add(corpus.schema_path, corpus.schema_text);
+            read_schema(id, corpus.schema_text)
+                .0
+                .map(|schema| (corpus, schema))
+        })
+        .collect()
+}
+
+/// The shipped corpus for `engine` at `version`.
+pub fn corpus(engine: &str, version: &str) -> Option<&'static ShippedCorpus> {
+    CORPORA
+        .iter()
+        .find(|c| c.engine == engine && c.version == version)
+}

@@ -1,0 +1,248 @@
+//! The sweep report: human text on standard error, or one JSON object on standard output.
+
+use super::Context;
+use super::engine::{ShownPoint, Tally, value_json};
+use super::study::Axis;
+use llemc_cli_common::output::plural;
+use llemc_compiler::corpus::RuleSeverity;
+use llemc_runtime::experiment::show_value;
+use llemc_runtime::loaded::LoadedProgram;
+use serde_json::json;
+use std::io::Write;
+
+fn code(severity: RuleSeverity) -> &'static str {
+    match severity {
+        RuleSeverity::Error => "E800",
+        RuleSeverity::Warn => "W801",
+        RuleSeverity::Dormant => "D802",
+    }
+}
+
+fn header(severity: RuleSeverity) -> &'static str {
+    match severity {
+        RuleSeverity::Error => "error",
+        RuleSeverity::Warn => "warning",
+        RuleSeverity::Dormant => "note",
+    }
+}
+
+fn count(n: u64, word: &str) -> String {
+    format!(
+        "{n} {}",
+        plural(usize::try_from(n).unwrap_or(usize::MAX), word)
+    )
+}
+
+fn shape(context: &Context, axes: &[Axis], extra: usize) -> String {
+    let sizes: Vec<String> = axes.iter().map(|a| a.values.len().to_string()).collect();
+    let grid = if axes.is_empty() {
+        "the base alone".to_owned()
+    } else {
+        format!(
+            "{} grid of {}",
+            sizes.join(" × "),
+            count(context.grid, "point")
+        )
+    };
+    if extra > 0 {
+        format!("{grid} + {extra} extra")
+    } else {
+        grid
+    }
+}
+
+fn point_label(point: &ShownPoint) -> String {
+    match point.extra {
+        Some(i) => format!("point {} (extra point {})", point.index, i + 1),
+        None => format!("point {}", point.index),
+    }
+}
+
+/// Human report on `err`.
+pub fn human(
+    context: &Context,
+    program: &LoadedProgram,
+    axes: &[Axis],
+    extra: usize,
+    tally: &Tally,
+    err: &mut dyn Write,
+) {
+    let rules = program.program().rules.len();
+    let _ = writeln!(
+        err,
+        "llem: sweep `{}` over `{}`: {} ({}), checked against {} {} rules ({} {}, {})",
+        context.study,
+        context.base,
+        count(tally.points, "point"),
+        shape(context, axes, extra),
+        context.engine,
+        context.engine_version,
+        rules,
+        plural(rules, "rule"),
+        context.corpus_path
+    );
+    let fired: Vec<(usize, u64)> = tally
+        .rule_points
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .map(|(i, n)| (i, *n))
+        .collect();
+    if !fired.is_empty() {
+        let _ = writeln!(err, "\nfindings by rule (points where the rule fires):");
+        for (i, n) in &fired {
+            if let Some(rule) = program.program().rules.get(*i) {
+                let _ = writeln!(
+                    err,
+                    "  {:<7} {} {:>9}  {}",
+                    rule.severity.as_str(),
+                    code(rule.severity),
+                    n,
+                    rule.id
+                );
+            }
+        }
+    }
+    if !tally.shown.is_empty() {
+        let _ = writeln!(
+            err,
+            "\n{}:",
+            if u64::try_from(tally.shown.len()).unwrap_or(u64::MAX) == tally.invalid {
+                format!("invalid {}", plural(tally.shown.len(), "point"))
+            } else {
+                format!(
+                    "first {} of {} invalid points",
+                    tally.shown.len(),
+                    tally.invalid
+                )
+            }
+        );
+        for point in &tally.shown {
+            let coords: Vec<String> = point
+                .coordinates
+                .iter()
+                .map(|(f, v)| format!("{f}={}", show_value(v)))
+                .collect();
+            let _ = writeln!(err, "  {}: {}", point_label(point), coords.join(", "));
+            for f in &point.findings {
+                let _ = writeln!(
+                    err,
+                    "    {}[{}] {}: {}",
+                    header(f.severity),
+                    code(f.severity),
+                    f.id,
+                    f.message
+                );
+            }
+        }
+    }
+    let [errors, warnings, dormant] = tally.severity;
+    let _ = writeln!(
+        err,
+        "\nllem: {}: {} valid, {} invalid ({}, {}, {} dormant)",
+        count(tally.points, "point"),
+        tally.valid,
+        tally.invalid,
+        count(errors, "error"),
+        count(warnings, "warning"),
+        dormant
+    );
+}
+
+/// JSON report on `out`.
+pub fn json(
+    context: &Context,
+    program: &LoadedProgram,
+    axes: &[Axis],
+    extra: usize,
+    tally: &Tally,
+    out: &mut dyn Write,
+) {
+    let rules: Vec<serde_json::Value> = tally
+        .rule_points
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .filter_map(|(i, n)| {
+            program.program().rules.get(i).map(|r| {
+                json!({
+                    "id": r.id,
+                    "code": code(r.severity),
+                    "severity": r.severity.as_str(),
+                    "points": n,
+                })
+            })
+        })
+        .collect();
+    let shown: Vec<serde_json::Value> = tally
+        .shown
+        .iter()
+        .map(|p| {
+            let coordinates: serde_json::Map<String, serde_json::Value> = p
+                .coordinates
+                .iter()
+                .map(|(f, v)| (f.clone(), value_json(v)))
+                .collect();
+            let findings: Vec<serde_json::Value> = p
+                .findings
+                .iter()
+                .map(|f| {
+                    let field = f
+                        .subject
+                        .and_then(|s| program.program().slots.get(s as usize))
+                        .map(|s| s.path.join("."))
+                        .unwrap_or_default();
+                    json!({
+                        "id": f.id,
+                        "code": code(f.severity),
+                        "severity": f.severity.as_str(),
+                        "field": field,
+                        "effective_value": f.effective_value.as_ref().map(value_json),
+                        "from_default": f.from_default,
+                        "message": f.message,
+                    })
+                })
+                .collect();
+            json!({
+                "index": p.index,
+                "extra_point": p.extra,
+                "coordinates": coordinates,
+                "findings": findings,
+            })
+        })
+        .collect();
+    let axes_json: Vec<serde_json::Value> = axes
+        .iter()
+        .map(|a| {
+            json!({
+                "field": a.target.dotted,
+                "values": a.values.iter().map(super::engine::node_json).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let [errors, warnings, dormant] = tally.severity;
+    let report = json!({
+        "study": context.study,
+        "base": context.base,
+        "engine": context.engine,
+        "engine_version": context.engine_version,
+        "corpus": { "path": context.corpus_path, "rules": program.program().rules.len() },
+        "checked": true,
+        "axes": axes_json,
+        "grid_points": context.grid,
+        "extra_points": extra,
+        "points": tally.points,
+        "valid": tally.valid,
+        "invalid": tally.invalid,
+        "accepted": tally.invalid == 0,
+        "findings": { "error": errors, "warn": warnings, "dormant": dormant },
+        "rules": rules,
+        "invalid_points": shown,
+        "diagnostics": [],
+    });
+    let _ = writeln!(
+        out,
+        "{}",
+        serde_json::to_string_pretty(&report).unwrap_or_default()
+    );
+}

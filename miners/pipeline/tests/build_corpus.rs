@@ -1,0 +1,200 @@
+//! build-corpus on fixture staging files and seeds, and on the real seeds.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+use llemc_pipeline::build_corpus::{BuildOptions, build_corpus, render_report};
+use llemc_runtime::compile::{CorpusInput, compile_corpus};
+use std::path::{Path, PathBuf};
+
+fn manifest() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixtures() -> PathBuf {
+    manifest().join("tests/fixtures/build_corpus")
+}
+
+/// A fresh repository root in the temp dir with the real schema, the given seeds and staging
+/// files for transformers `version`.
+fn scratch(name: &str, seeds: Option<&Path>, staging: &[(&str, &str)], version: &str) -> PathBuf {
+    let root =
+        std::env::temp_dir().join(format!("llemc-build-corpus-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let engine = root.join("engines/transformers");
+    std::fs::create_dir_all(&engine).unwrap();
+    std::fs::copy(
+        manifest().join("../engines/transformers/reference/hand-written-schema.yaml"),
+        engine.join("schema.yaml"),
+    )
+    .unwrap();
+    if let Some(seeds) = seeds {
+        std::fs::copy(seeds, engine.join("seeds.yaml")).unwrap();
+    }
+    let dir = root.join(".cache/staging/transformers").join(version);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (file, text) in staging {
+        std::fs::write(dir.join(file), text).unwrap();
+    }
+    root
+}
+
+fn fixture_staging() -> Vec<(&'static str, String)> {
+    ["static_miner.json", "dynamic_miner.json"]
+        .into_iter()
+        .map(|f| {
+            (
+                f,
+                std::fs::read_to_string(fixtures().join("staging").join(f)).unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn assert_compiles(root: &Path, version: &str) -> String {
+    let out = root
+        .join("engines/transformers")
+        .join(version)
+        .join("invariants.proposed.yaml");
+    let text = std::fs::read_to_string(&out).unwrap();
+    let schema = std::fs::read_to_string(root.join("engines/transformers/schema.yaml")).unwrap();
+    let input = CorpusInput {
+        name: "invariants.proposed.yaml",
+        text: &text,
+        schema: Some(("schema.yaml", &schema)),
+        compat: false,
+        engine_version: None,
+    };
+    match compile_corpus(&input) {
+        Ok((_, diags)) => assert!(diags.iter().all(|d| !d.is_error())),
+        Err(f) => panic!("{:#?}", f.diagnostics),
+    }
+    text
+}
+
+#[test]
+fn merges_dedups_synthesizes_and_reports() {
+    let staging = fixture_staging();
+    let staging: Vec<(&str, &str)> = staging.iter().map(|(f, t)| (*f, t.as_str())).collect();
+    let root = scratch(
+        "fixture",
+        Some(&fixtures().join("seeds.yaml")),
+        &staging,
+        "5.14.1",
+    );
+    let options = BuildOptions {
+        root: root.clone(),
+        engine: "transformers".into(),
+        version: Some("5.14.1".into()),
+    };
+    let report = build_corpus(&options).unwrap();
+    let text = assert_compiles(&root, "5.14.1");
+    insta::assert_snapshot!("fixture_corpus", text);
+    insta::assert_snapshot!("fixture_report", render_report(&report));
+
+    // Two dropped: one does not compile, one has no kwargs.
+    let dropped: Vec<&str> = report.dropped.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(
+        dropped,
+        [
+            "transformers_generation_validate_710",
+            "transformers_generation_validate_720"
+        ]
+    );
+    assert_eq!(report.written, 5);
+    assert_eq!(report.synthesized, ["transformers_generation_validate_750"]);
+    assert_eq!(report.seeds, 2);
+    assert_eq!(report.seeds_other_versions, 1);
+    assert_eq!(report.opaque, 1);
+
+    // Byte-identical on a rerun, and nothing else left in the directory.
+    let again = build_corpus(&options).unwrap();
+    assert_eq!(again, report);
+    assert_eq!(assert_compiles(&root, "5.14.1"), text);
+    let entries: Vec<_> = std::fs::read_dir(root.join("engines/transformers/5.14.1"))
+        .unwrap()
+        .collect();
+    assert_eq!(entries.len(), 1);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn real_seeds_alone_build_a_clean_corpus_for_each_version() {
+    let seeds = manifest().join("../engines/transformers/seeds.yaml");
+    let empty = r#"{"engine": "transformers", "engine_version": "5.14.1", "miner": "static_miner", "rules": [], "opaque": [], "report": {}}"#;
+    let root = scratch(
+        "seeds",
+        Some(&seeds),
+        &[("static_miner.json", empty)],
+        "5.14.1",
+    );
+    let report = build_corpus(&BuildOptions {
+        root: root.clone(),
+        engine: "transformers".into(),
+        version: Some("5.14.1".into()),
+    })
+    .unwrap();
+    assert!(report.dropped.is_empty(), "{:#?}", report.dropped);
+    assert_eq!(report.written, 43);
+    assert!(report.synthesized.is_empty());
+    let text = assert_compiles(&root, "5.14.1");
+    assert!(text.starts_with("# Generated by `llemc build-corpus"));
+    assert!(!text.contains("versions:"));
+    let _ = std::fs::remove_dir_all(&root);
+
+    // 4.57.6: seeds limited to >=5 are left out; the unversioned schema is used.
+    let empty_4 = empty.replace("5.14.1", "4.57.6");
+    let root = scratch(
+        "seeds4",
+        Some(&seeds),
+        &[("static_miner.json", &empty_4)],
+        "4.57.6",
+    );
+    let report = build_corpus(&BuildOptions {
+        root: root.clone(),
+        engine: "transformers".into(),
+        version: None,
+    })
+    .unwrap();
+    assert_eq!(report.version, "4.57.6");
+    assert!(report.seeds_other_versions > 0);
+    assert_eq!(report.written + report.seeds_other_versions, 43);
+    assert_compiles(&root, "4.57.6");
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn hard_errors_write_nothing() {
+    let root = scratch("errors", None, &[], "5.14.1");
+    let options = BuildOptions {
+        root: root.clone(),
+        engine: "transformers".into(),
+        version: Some("5.14.1".into()),
+    };
+    let e = build_corpus(&options).unwrap_err();
+    assert!(e.0.contains("no staging files"), "{e}");
+
+    std::fs::write(
+        root.join(".cache/staging/transformers/5.14.1/static_miner.json"),
+        "{not json",
+    )
+    .unwrap();
+    let e = build_corpus(&options).unwrap_err();
+    assert!(e.0.contains("not valid JSON"), "{e}");
+
+    let other = r#"{"engine": "transformers", "engine_version": "4.57.6", "rules": []}"#;
+    std::fs::write(
+        root.join(".cache/staging/transformers/5.14.1/static_miner.json"),
+        other,
+    )
+    .unwrap();
+    let e = build_corpus(&options).unwrap_err();
+    assert!(e.0.contains("4.57.6"), "{e}");
+    assert!(!root.join("engines/transformers/5.14.1").exists());
+    let _ = std::fs::remove_dir_all(&root);
+}

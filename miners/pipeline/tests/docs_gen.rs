@@ -1,0 +1,62 @@
+//! The generated rule reference: one entry per rule across versions (matched by canonical
+//! predicate, not by text), versions listed, sources per version, deterministic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use llemc_pipeline::docs_gen::{VersionCorpus, render};
+
+const SCHEMA: &str =
+    include_str!("../../../engines/transformers/reference/hand-written-schema.yaml");
+const NEW: &str = include_str!("fixtures/docs/new.yaml");
+const OLD: &str = include_str!("fixtures/docs/old.yaml");
+
+fn corpora() -> Vec<VersionCorpus<'static>> {
+    vec![
+        VersionCorpus {
+            version: "5.14.1",
+            path: "fixtures/docs/new.yaml",
+            text: NEW,
+            schema: ("schema.yaml", SCHEMA),
+        },
+        VersionCorpus {
+            version: "4.57.6",
+            path: "fixtures/docs/old.yaml",
+            text: OLD,
+            schema: ("schema.yaml", SCHEMA),
+        },
+    ]
+}
+
+#[test]
+fn reference_merges_versions_by_canonical_predicate() {
+    let text = render(
+        "transformers",
+        "llemc docs --engine transformers",
+        &corpora(),
+    )
+    .unwrap();
+    assert!(text.contains("- holds in: 5.14.1, 4.57.6"), "{text}");
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn reference_is_deterministic() {
+    let first = render("transformers", "llemc docs", &corpora()).unwrap();
+    let second = render("transformers", "llemc docs", &corpora()).unwrap();
+    assert_eq!(first, second);
+}
+
+#[test]
+fn a_rule_that_does_not_compile_is_named() {
+    let broken = NEW.replace("num_beams < 1", "num_beamz < 1");
+    let corpora = [VersionCorpus {
+        version: "5.14.1",
+        path: "broken.yaml",
+        text: &broken,
+        schema: ("schema.yaml", SCHEMA),
+    }];
+    let err = render("transformers", "llemc docs", &corpora).unwrap_err();
+    assert!(
+        err.0.starts_with("broken.yaml: rule `beams_positive`:"),
+        "{err}"
+    );
+}
