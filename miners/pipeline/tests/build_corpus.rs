@@ -29,7 +29,7 @@ fn scratch(name: &str, seeds: Option<&Path>, staging: &[(&str, &str)], version: 
     let engine = root.join("engines/transformers");
     std::fs::create_dir_all(&engine).unwrap();
     std::fs::copy(
-        manifest().join("../engines/transformers/reference/hand-written-schema.yaml"),
+        manifest().join("../../engines/transformers/reference/hand-written-schema.yaml"),
         engine.join("schema.yaml"),
     )
     .unwrap();
@@ -125,7 +125,7 @@ fn merges_dedups_synthesizes_and_reports() {
 
 #[test]
 fn real_seeds_alone_build_a_clean_corpus_for_each_version() {
-    let seeds = manifest().join("../engines/transformers/seeds.yaml");
+    let seeds = manifest().join("../../engines/transformers/seeds.yaml");
     let empty = r#"{"engine": "transformers", "engine_version": "5.14.1", "miner": "static_miner", "rules": [], "opaque": [], "report": {}}"#;
     let root = scratch(
         "seeds",
