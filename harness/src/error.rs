@@ -101,7 +101,7 @@ impl fmt::Display for HarnessError {
             HarnessError::Docker(message) => write!(f, "docker: {message}"),
             HarnessError::Timeout(limit) => write!(
                 f,
-                "the worker did not finish within {:.0} s; it was stopped and nothing was kept",
+                "the worker did not finish within {:.1} s; it was stopped and nothing was kept",
                 limit.as_secs_f64()
             ),
             HarnessError::Interrupted => {
