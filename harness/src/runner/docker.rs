@@ -167,6 +167,10 @@ impl DockerRunner {
         ];
         let mut env: Vec<String> = launch.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
         env.push(format!("HOME={CONTAINER_EXCHANGE}"));
+        // The container runs as the caller's uid, which the image's /etc/passwd may not know;
+        // Python's getpass (torch asks it for cache directory names) then falls back on these.
+        env.push("USER=llemc".to_owned());
+        env.push("LOGNAME=llemc".to_owned());
         match launch.model {
             ModelSource::Path(dir) => binds.push(
                 BindMount {

@@ -2,6 +2,8 @@
 //! random model saved by transformers.
 #![allow(dead_code, clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod docker;
+
 use llemc_harness::protocol::WorkerEvent;
 use llemc_harness::{Experiment, Observer};
 use std::path::{Path, PathBuf};
