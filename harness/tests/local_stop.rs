@@ -1,6 +1,6 @@
 //! Stopping a local run: time limit, cancellation, and energy without a driver. Whatever stops
 //! it, the worker process and the exchange directory are gone afterwards.
-#![allow(clippy::unwrap_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 

@@ -101,14 +101,17 @@ pub fn tiny_experiment() -> Experiment {
     experiment
 }
 
-/// Records what a run showed, and can cancel it when a given event arrives.
+/// Something to do when a given event arrives (cancel the run, send a signal).
+pub type Trigger = (&'static str, Box<dyn FnMut()>);
+
+/// Records what a run showed, and can act when a given event arrives.
 #[derive(Default)]
 pub struct Recorder {
     pub events: Vec<String>,
     pub logs: Vec<String>,
     pub notes: Vec<String>,
     pub pid: Option<u64>,
-    pub on: Option<(&'static str, Box<dyn FnMut()>)>,
+    pub on: Option<Trigger>,
 }
 
 impl Observer for Recorder {
@@ -117,10 +120,10 @@ impl Observer for Recorder {
             self.pid = Some(*pid);
         }
         self.events.push(event.name().to_owned());
-        if let Some((name, action)) = &mut self.on {
-            if *name == event.name() {
-                action();
-            }
+        if let Some((name, action)) = &mut self.on
+            && *name == event.name()
+        {
+            action();
         }
     }
 
