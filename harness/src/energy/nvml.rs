@@ -4,6 +4,7 @@ use super::source::{DeviceInfo, PowerSource, Reading};
 use crate::error::HarnessError;
 use crate::spec::Gpus;
 use nvml_wrapper::Nvml;
+use nvml_wrapper::error::NvmlError;
 
 /// The GPUs of a run, read through NVML.
 pub struct NvmlSource {
@@ -17,7 +18,7 @@ impl NvmlSource {
     /// loaded or initialised) or no GPU, and with [`HarnessError::Nvml`] when a GPU asked for
     /// does not exist.
     pub fn open(gpus: &Gpus) -> Result<NvmlSource, HarnessError> {
-        let nvml = Nvml::init().map_err(|e| HarnessError::NvmlUnavailable(e.to_string()))?;
+        let nvml = Nvml::init().map_err(|e| HarnessError::NvmlUnavailable(init_problem(e)))?;
         let count = nvml
             .device_count()
             .map_err(|e| HarnessError::NvmlUnavailable(format!("cannot count the GPUs: {e}")))?;
@@ -66,6 +67,16 @@ impl NvmlSource {
             });
         }
         Ok(NvmlSource { nvml, devices })
+    }
+}
+
+/// Why NVML could not be initialised, in words.
+fn init_problem(error: NvmlError) -> String {
+    match error {
+        NvmlError::LibloadingError(e) => format!("the driver's library cannot be loaded: {e}"),
+        NvmlError::DriverNotLoaded => "the NVIDIA driver is not loaded".to_owned(),
+        NvmlError::NoPermission => "no permission to talk to the NVIDIA driver".to_owned(),
+        other => other.to_string(),
     }
 }
 
@@ -141,6 +152,7 @@ mod tests {
         assert!(message.contains("NVML"), "{message}");
         assert!(message.contains("NVIDIA"), "{message}");
         assert!(message.contains("--energy none"), "{message}");
+        assert!(message.contains("libnvidia-ml.so"), "{message}");
         assert_eq!(e.exit_code(), 2);
     }
 }
