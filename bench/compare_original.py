@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Side-by-side throughput: the ORIGINAL Python rule loader vs llemc's interpreter, in one run.
+"""Side-by-side throughput: the ORIGINAL Python rule loader vs llemc (interpreter and JIT), in one run.
 
 Own code. The original loader is NOT part of this repository and must never be committed. Get it
 from the original project (GitHub `henrycgbaker/llenergymeasure`, file
@@ -27,11 +27,12 @@ For each v1 compat corpus (../shared/compat/{transformers,vllm,tensorrt}.yaml) t
    validator does, except that an `error` match or an exception does not stop the walk: every
    rule is evaluated on every config, as llemc does); configs/s, median of --runs runs;
 2. llemc in-process (runtime/examples/throughput.rs): bind + evaluate (messages rendered) over
-   the pre-parsed configs, and the same with JSON parsing of every line included; median of
+   the pre-parsed configs, and the same with JSON parsing of every line included; and which
+   rules fire on frames bound up front, with the interpreter and with the JIT; median of
    --runs runs, each at least 0.5 s;
-3. llemc end to end: `llemc eval --corpus C --compat --jsonl FILE > /dev/null` on the configs
-   repeated --repeat times (process start, corpus compilation, parsing, output included);
-   median of --runs runs.
+3. llemc end to end: `llemc eval --corpus C --compat --jsonl FILE --backend B > /dev/null` on
+   the configs repeated --repeat times (process start, corpus compilation, JIT compilation,
+   parsing, output included), for each backend B of --backends; median of --runs runs.
 
 llemc's own transformers seeds (schema mode) get llemc rows only: the original loader cannot read
 `when:` rules. Their configs are the transformers ones with `transformers.sampling.*` moved to
@@ -113,8 +114,8 @@ def time_throughput(binary: str, corpus: Path, configs_file: Path, schema: Path 
     return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
 
 
-def time_eval(binary: str, corpus: Path, big_file: Path, lines: int, schema: Path | None, runs: int) -> float:
-    cmd = [binary, "eval", "--corpus", str(corpus), "--jsonl", str(big_file)]
+def time_eval(binary: str, corpus: Path, big_file: Path, lines: int, schema: Path | None, runs: int, backend: str) -> float:
+    cmd = [binary, "eval", "--corpus", str(corpus), "--jsonl", str(big_file), "--backend", backend]
     cmd += ["--schema", str(schema)] if schema else ["--compat"]
     rates = []
     for _ in range(runs):
@@ -145,6 +146,7 @@ def main(argv=None) -> int:
     ap.add_argument("--n", type=int, default=1000, help="configs per corpus")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--repeat", type=int, default=200, help="copies of the configs in the end-to-end file")
+    ap.add_argument("--backends", default="interp,jit", help="backends of the end-to-end runs (comma-separated)")
     args = ap.parse_args(argv)
 
     digest = hashlib.sha256(args.original_loader.read_bytes()).hexdigest()
@@ -161,7 +163,7 @@ def main(argv=None) -> int:
                 "seeds transformers (schema mode)",
                 REPO / "engines" / "transformers" / "seeds.yaml",
                 [to_generation(c) for c in read_configs("transformers", args.n)],
-                REPO / "engines" / "transformers" / "schema.yaml",
+                REPO / "engines" / "transformers" / "reference" / "hand-written-schema.yaml",
             )
         )
         for label, corpus, configs, schema in cases:
@@ -176,7 +178,11 @@ def main(argv=None) -> int:
                 n_rules = len(rules)
                 original, original_fired = time_original(rules, configs, args.runs)
             tp = time_throughput(args.throughput, corpus, small, schema, max(args.runs, 5))
-            e2e = time_eval(args.llemc, corpus, big, len(configs) * args.repeat, schema, args.runs)
+            backends = [b for b in args.backends.split(",") if b]
+            e2e = {
+                b: time_eval(args.llemc, corpus, big, len(configs) * args.repeat, schema, args.runs, b)
+                for b in backends
+            }
             rows.append(
                 {
                     "corpus": label,
@@ -197,14 +203,18 @@ def main(argv=None) -> int:
             print(f"done: {label}", file=sys.stderr)
     print(f"load average after: {os.getloadavg()}", file=sys.stderr)
 
-    print("| corpus | rules | configs | original (configs/s) | llemc in-process bind+evaluate (configs/s) | ratio | llemc in-process with JSON parsing (configs/s) | ratio | `llemc eval --jsonl` end to end (configs/s) | ratio |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    backends = [b for b in args.backends.split(",") if b]
+    head = "| corpus | rules | configs | original (configs/s) | in-process bind+evaluate (configs/s) | ratio | in-process parse+bind+evaluate (configs/s) | ratio |"
+    head += "".join(f" `llemc eval --backend {b}` end to end (configs/s) | ratio |" for b in backends)
+    print(head)
+    print("|---" * (8 + 2 * len(backends)) + "|")
     for r in rows:
-        print(
+        line = (
             f"| {r['corpus']} | {r['rules']} | {r['configs']} | {fmt(r['original'])} | {fmt(r['inproc'])} | "
-            f"{ratio(r['inproc'], r['original'])} | {fmt(r['inproc_parse'])} | {ratio(r['inproc_parse'], r['original'])} | "
-            f"{fmt(r['e2e'])} | {ratio(r['e2e'], r['original'])} |"
+            f"{ratio(r['inproc'], r['original'])} | {fmt(r['inproc_parse'])} | {ratio(r['inproc_parse'], r['original'])} |"
         )
+        line += "".join(f" {fmt(r['e2e'][b])} | {ratio(r['e2e'][b], r['original'])} |" for b in backends)
+        print(line)
     print()
     print("Evaluation on a bound frame (which rules fire; every config bound once up front):")
     print()

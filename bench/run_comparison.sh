@@ -5,7 +5,7 @@
 #
 # The original loader is not in this repository: see bench/compare_original.py for how to get it
 # (default path: .cache/original/vendored_rules_loader.py). Python needs PyYAML (default
-# interpreter: .cache/venv/bin/python, else python3).
+# interpreter: $PYTHON, else .cache/venv/bin/python, else python3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 loader="${1:-.cache/original/vendored_rules_loader.py}"

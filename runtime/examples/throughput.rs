@@ -1,4 +1,5 @@
-//! In-process throughput of the interpreter: bind + evaluate over a file of configs.
+//! In-process throughput: bind + evaluate over a file of configs, and evaluation alone on bound
+//! frames with the interpreter and the JIT.
 //!
 //! ```text
 //! cargo run --release -p llemc-runtime --example throughput -- \
@@ -6,62 +7,136 @@
 //!     [--runs 7] [--min-seconds 0.5] [--no-parse-runs]
 //! ```
 //!
-//! `CONFIGS.jsonl` holds one config tree (a JSON object) per line. The configs are parsed once,
-//! up front; each run then binds and evaluates all of them, repeatedly, for at least
-//! `--min-seconds`, and its rate is configs evaluated / elapsed. Prints one JSON object: the rate
-//! of each run, their median, and the median rate when every line's JSON parsing is included
-//! (what `llemc eval` does per line, minus I/O; `--no-parse-runs` skips that, e.g. under
-//! `valgrind --tool=callgrind` with `--min-seconds 0`).
+//! `CONFIGS.jsonl` holds one config tree (a JSON object) per line. Each measurement runs `--runs`
+//! times; a run repeats its loop over all configs for at least `--min-seconds` of CPU time and its
+//! rate is configs / CPU seconds (this process's time on a CPU, from `/proc/self/schedstat`, so
+//! other work on a shared machine does not count; wall-clock time where that file is missing).
+//! Prints one JSON object with the median rate of each measurement:
 //!
-//! It also measures evaluation on bound frames (every config bound once, up front): deciding
-//! which rules fire, with the interpreter and with the JIT, without building findings.
+//! - `median_configs_per_s`: bind (the configs parsed up front) + evaluate with findings;
+//! - `median_with_parse_configs_per_s`: the same with every line parsed, as `llemc eval` binds a
+//!   line (the streaming binder; serde_json for a line it refuses); `--no-parse-runs` skips it
+//!   (e.g. under `valgrind --tool=callgrind` with `--min-seconds 0`);
+//! - `bound_interp_configs_per_s` / `bound_jit_configs_per_s`: which rules fire, as a set, on frames
+//!   bound once up front (`LoadedProgram::fire` and `JitProgram::fire`), without findings.
+//!
+//! `--only NAME` (`bind_evaluate`, `with_parse`, `bound_interp`, `bound_jit`) runs one measurement
+//! (the others read 0), e.g. under `perf stat`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+use llemc_runtime::bind::stream::StreamBinder;
 use llemc_runtime::compile::{CorpusInput, compile_corpus};
-use llemc_runtime::interp::holds;
+use llemc_runtime::frame::Frame;
 use llemc_runtime::jit::JitProgram;
+use llemc_runtime::loaded::LoadedProgram;
+use llemc_runtime::ruleset::RuleSet;
 use std::hint::black_box;
 use std::time::Instant;
 
-fn main() {
+struct Options {
+    corpus: String,
+    schema: Option<String>,
+    configs: String,
+    compat: bool,
+    with_parse: bool,
+    only: Option<String>,
+    runs: usize,
+    min_seconds: f64,
+}
+
+fn options() -> Options {
     let mut args = std::env::args().skip(1);
-    let (mut corpus, mut schema, mut configs) = (None, None, None);
-    let mut compat = false;
-    let mut with_parse = true;
-    let mut runs = 7usize;
-    let mut min_seconds = 0.5f64;
+    let mut o = Options {
+        corpus: String::new(),
+        schema: None,
+        configs: String::new(),
+        compat: false,
+        with_parse: true,
+        only: None,
+        runs: 7,
+        min_seconds: 0.5,
+    };
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--corpus" => corpus = args.next(),
-            "--schema" => schema = args.next(),
-            "--configs" => configs = args.next(),
-            "--compat" => compat = true,
-            "--no-parse-runs" => with_parse = false,
-            "--runs" => runs = args.next().and_then(|v| v.parse().ok()).unwrap_or(runs),
+            "--corpus" => o.corpus = args.next().expect("--corpus FILE"),
+            "--schema" => o.schema = args.next(),
+            "--configs" => o.configs = args.next().expect("--configs FILE"),
+            "--compat" => o.compat = true,
+            "--no-parse-runs" => o.with_parse = false,
+            "--only" => o.only = args.next(),
+            "--runs" => o.runs = args.next().and_then(|v| v.parse().ok()).unwrap_or(o.runs),
             "--min-seconds" => {
-                min_seconds = args
+                o.min_seconds = args
                     .next()
                     .and_then(|v| v.parse().ok())
-                    .unwrap_or(min_seconds)
+                    .unwrap_or(o.min_seconds)
             }
             other => panic!("unknown argument {other}"),
         }
     }
-    let corpus = corpus.expect("--corpus");
-    let configs = configs.expect("--configs");
-    let text = std::fs::read_to_string(&corpus).unwrap();
-    let schema_text = schema.as_ref().map(|s| std::fs::read_to_string(s).unwrap());
+    assert!(
+        !o.corpus.is_empty() && !o.configs.is_empty(),
+        "--corpus and --configs"
+    );
+    o
+}
+
+fn program(o: &Options) -> LoadedProgram {
+    let text = std::fs::read_to_string(&o.corpus).unwrap();
+    let schema_text = o
+        .schema
+        .as_ref()
+        .map(|s| std::fs::read_to_string(s).unwrap());
     let input = CorpusInput {
-        name: &corpus,
+        name: &o.corpus,
         text: &text,
         schema: schema_text.as_deref().map(|t| ("schema.yaml", t)),
-        compat,
+        compat: o.compat,
         engine_version: None,
     };
-    let Ok((program, _)) = compile_corpus(&input) else {
-        panic!("{corpus} does not compile")
-    };
-    let lines: Vec<String> = std::fs::read_to_string(&configs)
+    match compile_corpus(&input) {
+        Ok((program, _)) => program,
+        Err(_) => panic!("{} does not compile", o.corpus),
+    }
+}
+
+/// Seconds this process has spent on a CPU (`/proc/self/schedstat`), else since `start`.
+fn cpu_seconds(start: Instant) -> f64 {
+    std::fs::read_to_string("/proc/self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .map_or_else(|| start.elapsed().as_secs_f64(), |ns| ns as f64 / 1e9)
+}
+
+/// The median rate of `o.runs` runs of `pass` (one pass over `n` configs), each at least
+/// `o.min_seconds` long; 0 when `--only` names another measurement.
+fn rate(o: &Options, name: &str, n: usize, mut pass: impl FnMut()) -> f64 {
+    if o.only.as_deref().is_some_and(|only| only != name) {
+        return 0.0;
+    }
+    let mut rates: Vec<f64> = (0..o.runs)
+        .map(|_| {
+            let origin = Instant::now();
+            let started = cpu_seconds(origin);
+            let mut done = 0usize;
+            loop {
+                pass();
+                done += n;
+                if cpu_seconds(origin) - started >= o.min_seconds {
+                    break;
+                }
+            }
+            done as f64 / (cpu_seconds(origin) - started)
+        })
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    rates.get(rates.len() / 2).copied().unwrap_or(0.0)
+}
+
+fn main() {
+    let o = options();
+    let program = program(&o);
+    let lines: Vec<String> = std::fs::read_to_string(&o.configs)
         .unwrap()
         .lines()
         .filter(|l| !l.trim().is_empty())
@@ -71,51 +146,43 @@ fn main() {
         .iter()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    let n = parsed.len();
     let mut frame = program.frame();
     let mut findings = Vec::new();
-    let mut fired = 0usize;
-    for cfg in &parsed {
-        program.bind(cfg, &mut frame);
-        findings.clear();
-        program.evaluate_into(&frame, &mut findings);
-        fired += findings.len();
-    }
+    let fired: usize = parsed
+        .iter()
+        .map(|cfg| {
+            program.bind(cfg, &mut frame);
+            findings.clear();
+            program.evaluate_into(&frame, &mut findings);
+            findings.len()
+        })
+        .sum();
 
-    let mut measure = |with_parse: bool| -> Vec<f64> {
-        (0..runs)
-            .map(|_| {
-                let started = Instant::now();
-                let mut done = 0usize;
-                loop {
-                    if with_parse {
-                        for line in &lines {
-                            let cfg: serde_json::Value = serde_json::from_str(line).unwrap();
-                            program.bind(&cfg, &mut frame);
-                            findings.clear();
-                            program.evaluate_into(&frame, &mut findings);
-                            black_box(findings.len());
-                        }
-                    } else {
-                        for cfg in &parsed {
-                            program.bind(black_box(cfg), &mut frame);
-                            findings.clear();
-                            program.evaluate_into(&frame, &mut findings);
-                            black_box(findings.len());
-                        }
-                    }
-                    done += parsed.len();
-                    if started.elapsed().as_secs_f64() >= min_seconds {
-                        break;
-                    }
+    let bind_evaluate = rate(&o, "bind_evaluate", n, || {
+        for cfg in &parsed {
+            program.bind(black_box(cfg), &mut frame);
+            findings.clear();
+            program.evaluate_into(&frame, &mut findings);
+            black_box(findings.len());
+        }
+    });
+    let with_parse = o.with_parse.then(|| {
+        let mut stream = StreamBinder::tree(&program);
+        rate(&o, "with_parse", n, || {
+            for line in &lines {
+                if stream.bind(line.as_bytes(), &mut frame).is_err() {
+                    let cfg: serde_json::Value = serde_json::from_str(line).unwrap();
+                    program.bind(&cfg, &mut frame);
                 }
-                done as f64 / started.elapsed().as_secs_f64()
-            })
-            .collect()
-    };
-    let rates = measure(false);
+                findings.clear();
+                program.evaluate_into(&frame, &mut findings);
+                black_box(findings.len());
+            }
+        })
+    });
 
-    // Evaluation on bound frames: which rules fire, interpreter vs JIT.
-    let frames: Vec<_> = parsed
+    let frames: Vec<Frame> = parsed
         .iter()
         .map(|cfg| {
             let mut f = program.frame();
@@ -124,63 +191,32 @@ fn main() {
         })
         .collect();
     let jit = JitProgram::compile(&program).unwrap();
-    let mut flags: Vec<bool> = Vec::new();
-    let mut bound = |use_jit: bool| -> Vec<f64> {
-        (0..runs)
-            .map(|_| {
-                let started = Instant::now();
-                let mut done = 0usize;
-                loop {
-                    for frame in &frames {
-                        if use_jit {
-                            jit.eval(black_box(frame), &mut flags);
-                        } else {
-                            flags.clear();
-                            for (i, rule) in program.rules().iter().enumerate() {
-                                flags.push(
-                                    program.rule_applies(i, frame) && holds(&rule.pred, frame),
-                                );
-                            }
-                        }
-                        black_box(flags.len());
-                    }
-                    done += frames.len();
-                    if started.elapsed().as_secs_f64() >= min_seconds {
-                        break;
-                    }
-                }
-                done as f64 / started.elapsed().as_secs_f64()
-            })
-            .collect()
-    };
-    let bound_interp = bound(false);
-    let bound_jit = bound(true);
-    let parse_rates = if with_parse {
-        measure(true)
-    } else {
-        Vec::new()
-    };
+    let mut set = RuleSet::new(program.rules().len());
+    let bound_interp = rate(&o, "bound_interp", n, || {
+        for frame in &frames {
+            program.fire(black_box(frame), &mut set);
+            black_box(set.words());
+        }
+    });
+    let bound_jit = rate(&o, "bound_jit", n, || {
+        for frame in &frames {
+            jit.fire(&program, black_box(frame), &mut set);
+            black_box(set.words());
+        }
+    });
     println!(
         "{}",
         serde_json::json!({
-            "corpus": corpus,
+            "corpus": o.corpus,
             "rules": program.program().rules.len(),
             "slots": program.program().slots.len(),
-            "configs": parsed.len(),
+            "configs": n,
             "findings": fired,
-            "runs": rates,
-            "median_configs_per_s": median(&rates),
-            "runs_with_parse": parse_rates,
-            "median_with_parse_configs_per_s": median(&parse_rates),
-            "bound_interp_configs_per_s": median(&bound_interp),
-            "bound_jit_configs_per_s": median(&bound_jit),
+            "median_configs_per_s": bind_evaluate,
+            "median_with_parse_configs_per_s": with_parse.unwrap_or(0.0),
+            "bound_interp_configs_per_s": bound_interp,
+            "bound_jit_configs_per_s": bound_jit,
             "jit_compile_ms": jit.compile_time().as_secs_f64() * 1e3,
         })
     );
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    s.get(s.len() / 2).copied().unwrap_or(0.0)
 }

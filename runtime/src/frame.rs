@@ -20,9 +20,7 @@ pub enum SlotState {
 /// The slots of one bound config. Reused across configs in batch mode.
 #[derive(Clone, Debug, Default)]
 pub struct Frame {
-    values: Vec<Value>,
-    states: Vec<SlotState>,
-    spans: Vec<Option<Span>>,
+    slots: Vec<SlotEntry>,
     /// The JIT's view of the values: one tagged cell per slot, kept in step by `set`/`reset`.
     cells: Vec<Cell>,
     /// The program's string interner (strings in cells are ids of it).
@@ -33,24 +31,61 @@ pub struct Frame {
     /// Every slot set since the last reset, once each (the others are absent): resetting and
     /// finding the declared slots cost what the config holds, not what the program reads.
     touched: Vec<SlotId>,
-    /// Per slot: whether it is in `touched`.
-    listed: Vec<bool>,
+    /// The program's slot -> rules index, when the frame is its program's.
+    slot_rules: Option<Arc<SlotRules>>,
+    /// The union of `slot_rules` over the declared slots, kept as slots become declared (valid
+    /// unless `stale`: a slot stopped being declared without a reset).
+    declared_rules: Vec<u64>,
+    stale: bool,
+    /// Emptied string buffers of reset slots, reused by [`Frame::set_str`].
+    spare: Vec<String>,
+}
+
+/// One slot: its value, where it came from, and whether it is in `touched`.
+#[derive(Clone, Debug, PartialEq)]
+struct SlotEntry {
+    value: Value,
+    state: SlotState,
+    span: Option<Span>,
+    listed: bool,
+}
+
+const ABSENT: SlotEntry = SlotEntry {
+    value: Value::Null,
+    state: SlotState::Absent,
+    span: None,
+    listed: false,
+};
+
+/// Per slot, the rules that can only fire when the config declares one of the slots they read
+/// and that read it, as the words of a [`crate::ruleset::RuleSet`]. Shared by the frames of a
+/// program, so that a frame knows these rules as soon as it is bound.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SlotRules {
+    /// Words per slot.
+    pub words: usize,
+    /// `words` words per slot, in slot order.
+    pub by_slot: Vec<u64>,
 }
 
 static NULL: Value = Value::Null;
+
+/// At most this many spare string buffers are kept.
+const MAX_SPARE: usize = 64;
 
 impl Frame {
     /// A frame of `slots` absent slots.
     pub fn new(slots: usize) -> Frame {
         Frame {
-            values: vec![Value::Null; slots],
-            states: vec![SlotState::Absent; slots],
-            spans: vec![None; slots],
+            slots: vec![ABSENT; slots],
             cells: vec![Cell::default(); slots],
             interner: None,
             objects: Vec::new(),
             touched: Vec::new(),
-            listed: vec![false; slots],
+            slot_rules: None,
+            declared_rules: Vec::new(),
+            stale: false,
+            spare: Vec::new(),
         }
     }
 
@@ -60,6 +95,28 @@ impl Frame {
             interner: Some(interner),
             ..Frame::new(slots)
         }
+    }
+
+    /// A frame of its program: strings interned with `interner`, rules of declared slots known
+    /// through `slot_rules`.
+    pub fn for_program(slots: usize, interner: Arc<Interner>, slot_rules: Arc<SlotRules>) -> Frame {
+        Frame {
+            interner: Some(interner),
+            declared_rules: vec![0; slot_rules.words],
+            slot_rules: Some(slot_rules),
+            ..Frame::new(slots)
+        }
+    }
+
+    /// The union of `slot_rules`' rules over the declared slots, when the frame keeps it for this
+    /// very index and it is up to date.
+    pub fn declared_rules(&self, slot_rules: &Arc<SlotRules>) -> Option<&[u64]> {
+        (!self.stale
+            && self
+                .slot_rules
+                .as_ref()
+                .is_some_and(|r| Arc::ptr_eq(r, slot_rules)))
+        .then_some(self.declared_rules.as_slice())
     }
 
     /// The JIT's flat view: one tagged cell per slot.
@@ -72,25 +129,26 @@ impl Frame {
         self.interner.as_ref()
     }
 
-    /// Makes every slot absent again (keeps the allocation); touches only the slots set since
+    /// Makes every slot absent again (keeps the allocations); touches only the slots set since
     /// the last reset.
     pub fn reset(&mut self) {
         for slot in self.touched.drain(..) {
             let i = slot as usize;
-            if let (Some(v), Some(s), Some(sp), Some(c), Some(l)) = (
-                self.values.get_mut(i),
-                self.states.get_mut(i),
-                self.spans.get_mut(i),
-                self.cells.get_mut(i),
-                self.listed.get_mut(i),
-            ) {
-                *v = Value::Null;
-                *s = SlotState::Absent;
-                *sp = None;
+            if let (Some(entry), Some(c)) = (self.slots.get_mut(i), self.cells.get_mut(i)) {
+                let old = std::mem::replace(entry, ABSENT);
+                if let Value::Str(mut s) = old.value
+                    && self.spare.len() < MAX_SPARE
+                {
+                    s.clear();
+                    self.spare.push(s);
+                }
                 *c = Cell::default();
-                *l = false;
             }
         }
+        for d in &mut self.declared_rules {
+            *d = 0;
+        }
+        self.stale = false;
     }
 
     /// The slots set since the last reset (each once, in the order they were first set); every
@@ -101,46 +159,58 @@ impl Frame {
 
     /// Number of slots.
     pub fn len(&self) -> usize {
-        self.values.len()
+        self.slots.len()
     }
 
     /// Whether the frame has no slots.
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
+        self.slots.is_empty()
+    }
+
+    /// Sets a slot to a string, reusing the buffer of a string the frame held before.
+    pub fn set_str(&mut self, slot: SlotId, text: &str, state: SlotState, span: Option<Span>) {
+        let mut s = self.spare.pop().unwrap_or_default();
+        s.push_str(text);
+        self.set(slot, Value::Str(s), state, span);
     }
 
     /// Sets a slot.
     pub fn set(&mut self, slot: SlotId, value: Value, state: SlotState, span: Option<Span>) {
         let i = slot as usize;
-        if let (Some(v), Some(s), Some(sp), Some(c), Some(l)) = (
-            self.values.get_mut(i),
-            self.states.get_mut(i),
-            self.spans.get_mut(i),
-            self.cells.get_mut(i),
-            self.listed.get_mut(i),
-        ) {
-            *c = Cell::of(&value, slot, self.interner.as_deref());
-            *v = value;
-            *s = state;
-            *sp = span;
-            if !*l {
-                *l = true;
-                self.touched.push(slot);
+        let (Some(entry), Some(c)) = (self.slots.get_mut(i), self.cells.get_mut(i)) else {
+            return;
+        };
+        *c = Cell::of(&value, slot, self.interner.as_deref());
+        entry.value = value;
+        let was = std::mem::replace(&mut entry.state, state);
+        entry.span = span;
+        if !entry.listed {
+            entry.listed = true;
+            self.touched.push(slot);
+        }
+        if state == SlotState::Declared && was != SlotState::Declared {
+            if let Some(rules) = &self.slot_rules {
+                let start = i * rules.words;
+                let words = rules.by_slot.get(start..start + rules.words).unwrap_or(&[]);
+                for (d, r) in self.declared_rules.iter_mut().zip(words) {
+                    *d |= *r;
+                }
             }
+        } else if was == SlotState::Declared && state != SlotState::Declared {
+            self.stale = true;
         }
     }
 
     /// The effective value the rules see (null when absent).
     pub fn value(&self, slot: SlotId) -> &Value {
-        self.values.get(slot as usize).unwrap_or(&NULL)
+        self.slots.get(slot as usize).map_or(&NULL, |e| &e.value)
     }
 
     /// Where the slot's value came from.
     pub fn state(&self, slot: SlotId) -> SlotState {
-        self.states
+        self.slots
             .get(slot as usize)
-            .copied()
-            .unwrap_or(SlotState::Absent)
+            .map_or(SlotState::Absent, |e| e.state)
     }
 
     /// The declared value, if the config wrote one.
@@ -166,6 +236,6 @@ impl Frame {
 
     /// Where the declared value was written (YAML configs only).
     pub fn span(&self, slot: SlotId) -> Option<Span> {
-        self.spans.get(slot as usize).copied().flatten()
+        self.slots.get(slot as usize).and_then(|e| e.span)
     }
 }

@@ -7,6 +7,7 @@ pub mod compile;
 pub mod experiment;
 pub mod findings;
 pub mod frame;
+pub mod hash;
 pub mod interp;
 pub mod jit;
 pub mod json;

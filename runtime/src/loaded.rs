@@ -4,7 +4,7 @@
 //! its fields is reached through the slot → rules index of the slots the frame declares, so rules
 //! whose fields are all absent cost nothing.
 
-use crate::frame::{Frame, SlotState};
+use crate::frame::{Frame, SlotRules, SlotState};
 use crate::interp::{EvalPred, holds, prepare_pred};
 use crate::jit::cell::Interner;
 use crate::ruleset::{RuleSet, words_for};
@@ -44,8 +44,9 @@ struct RuleIndex {
     words: usize,
     /// The rules that may fire whatever the config declares (not `needs_declared`).
     always: Vec<u64>,
-    /// Per slot (`words` words each): the `needs_declared` rules that read it.
-    by_slot: Vec<u64>,
+    /// Per slot: the `needs_declared` rules that read it (frames of the program keep their
+    /// union over the declared slots).
+    by_slot: Arc<SlotRules>,
     /// The rules about no object (they always apply).
     unbound: Vec<u64>,
     /// Per object (`words` words each): the rules about it.
@@ -208,7 +209,11 @@ impl LoadedProgram {
 
     /// A fresh frame for this program.
     pub fn frame(&self) -> Frame {
-        Frame::with_interner(self.program.slots.len(), Arc::clone(&self.interner))
+        Frame::for_program(
+            self.program.slots.len(),
+            Arc::clone(&self.interner),
+            Arc::clone(&self.index.by_slot),
+        )
     }
 
     /// The program's string interner (frames of this program intern strings with it).
@@ -226,17 +231,30 @@ impl LoadedProgram {
     /// is false on the frame (see [`EvalRule::needs_declared`]).
     pub fn candidates(&self, frame: &Frame, out: &mut RuleSet) {
         let index = &self.index;
-        out.clear(self.rules.len());
-        out.union_words(&index.always);
-        for &slot in frame.touched() {
-            if frame.state(slot) == SlotState::Declared {
-                let start = slot as usize * index.words;
-                out.union_words(index.by_slot.get(start..start + index.words).unwrap_or(&[]));
+        out.assign(&index.always, self.rules.len());
+        let words = out.words_mut();
+        if let Some(declared) = frame.declared_rules(&index.by_slot) {
+            for (a, d) in words.iter_mut().zip(declared) {
+                *a |= *d;
+            }
+        } else {
+            let by_slot = &index.by_slot;
+            for &slot in frame.touched() {
+                if frame.state(slot) == SlotState::Declared {
+                    let start = slot as usize * by_slot.words;
+                    let rules = by_slot
+                        .by_slot
+                        .get(start..start + by_slot.words)
+                        .unwrap_or(&[]);
+                    for (a, b) in words.iter_mut().zip(rules) {
+                        *a |= *b;
+                    }
+                }
             }
         }
         if !index.by_object.is_empty() {
             let objects = index.by_object.len() / index.words.max(1);
-            for (w, word) in out.words_mut().iter_mut().enumerate() {
+            for (w, word) in words.iter_mut().enumerate() {
                 let mut applies = index.unbound.get(w).copied().unwrap_or(0);
                 for object in (0..objects).filter(|o| frame.object_present(*o)) {
                     applies |= index
@@ -310,10 +328,11 @@ impl RuleIndex {
         let mut index = RuleIndex {
             words,
             always: vec![0; words],
-            by_slot: vec![0; words * loaded.program.slots.len()],
+            by_slot: Arc::default(),
             unbound: vec![0; words],
             by_object: Vec::new(),
         };
+        let mut by_slot = vec![0; words * loaded.program.slots.len()];
         let set = |v: &mut Vec<u64>, at: usize, rule: usize| {
             if let Some(w) = v.get_mut(at + rule / 64) {
                 *w |= 1 << (rule % 64);
@@ -325,7 +344,7 @@ impl RuleIndex {
         for (rule, (eval, ir)) in loaded.rules.iter().zip(&loaded.program.rules).enumerate() {
             if eval.needs_declared {
                 for slot in &ir.reads {
-                    set(&mut index.by_slot, *slot as usize * words, rule);
+                    set(&mut by_slot, *slot as usize * words, rule);
                 }
             } else {
                 set(&mut index.always, 0, rule);
@@ -335,6 +354,7 @@ impl RuleIndex {
                 None => set(&mut index.unbound, 0, rule),
             }
         }
+        index.by_slot = Arc::new(SlotRules { words, by_slot });
         index
     }
 }

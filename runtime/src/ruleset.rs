@@ -23,9 +23,22 @@ impl RuleSet {
 
     /// Makes this the empty set of `len` rules (keeps the allocation).
     pub fn clear(&mut self, len: usize) {
-        self.words.clear();
-        self.words.resize(words_for(len), 0);
+        let n = words_for(len);
+        if self.words.len() == n {
+            self.words.fill(0);
+        } else {
+            self.words.clear();
+            self.words.resize(n, 0);
+        }
         self.len = len;
+    }
+
+    /// Makes this the set of `len` rules whose words are `words` (keeps the allocation).
+    pub fn assign(&mut self, words: &[u64], len: usize) {
+        self.clear(len);
+        for (a, b) in self.words.iter_mut().zip(words) {
+            *a = *b;
+        }
     }
 
     /// The number of rules the set ranges over.

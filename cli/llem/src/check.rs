@@ -9,9 +9,11 @@ use llemc_compiler::diagnostic::{Color, Diagnostic, Level, SourceMap, render_hum
 use llemc_compiler::yaml::decode_utf8;
 use llemc_runtime::compile::{CorpusInput, compile_corpus};
 use llemc_runtime::experiment::{
-    CheckOutcome, ConfigFinding, SupportedVersion, check_experiment, read_experiment,
+    CheckOutcome, ConfigFinding, ExperimentConfig, SupportedVersion, check_experiment,
+    read_experiment,
 };
 use llemc_runtime::json::to_json;
+use llemc_runtime::loaded::LoadedProgram;
 use serde_json::json;
 use std::io::{Read, Write};
 
@@ -100,6 +102,31 @@ pub(super) fn run(
     let Some(shipped) = shipped::corpus(&config.engine, &config.engine_version) else {
         return finish(&report, args, &sources, color, out, err);
     };
+    let Some((corpus_name, program)) = program(args, shipped, &config, color, &sources, out, err)
+    else {
+        return exit::USAGE;
+    };
+    report.used = Some(Used {
+        engine: config.engine.clone(),
+        version: config.engine_version.clone(),
+        path: corpus_name,
+        rules: program.program().rules.len(),
+    });
+    report.outcome = check_experiment(&config, &program, args.backend.runtime());
+    finish(&report, args, &sources, color, out, err)
+}
+
+/// Reads `--corpus` (else takes the shipped corpus) and compiles it for the config's engine
+/// version; `None` once the problem is reported.
+fn program(
+    args: &CheckArgs,
+    shipped: &shipped::ShippedCorpus,
+    config: &ExperimentConfig,
+    color: Color,
+    sources: &SourceMap,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Option<(String, LoadedProgram)> {
     let (corpus_name, corpus_text) = match &args.corpus {
         Some(path) => match std::fs::read(path)
             .map_err(|e| e.to_string())
@@ -112,8 +139,8 @@ pub(super) fn run(
                     format!("cannot read corpus `{}`: {e}", path.display()),
                 )
                 .with_help("check the path and its permissions");
-                emit(&[d], &sources, args.format, color, out, err);
-                return exit::USAGE;
+                emit(&[d], sources, args.format, color, out, err);
+                return None;
             }
         },
         None => (shipped.path.to_owned(), shipped.text.to_owned()),
@@ -125,8 +152,8 @@ pub(super) fn run(
         compat: false,
         engine_version: Some(config.engine_version.clone()),
     });
-    let program = match compiled {
-        Ok((program, _warnings)) => program,
+    match compiled {
+        Ok((program, _warnings)) => Some((corpus_name, program)),
         Err(failure) => {
             let errors: Vec<Diagnostic> = failure
                 .diagnostics
@@ -139,17 +166,9 @@ pub(super) fn run(
                 "llem: the rules for {} {} ({corpus_name}) do not compile; nothing was checked",
                 config.engine, config.engine_version
             );
-            return exit::USAGE;
+            None
         }
-    };
-    report.used = Some(Used {
-        engine: config.engine.clone(),
-        version: config.engine_version.clone(),
-        path: corpus_name,
-        rules: program.program().rules.len(),
-    });
-    report.outcome = check_experiment(&config, &program, args.backend.runtime());
-    finish(&report, args, &sources, color, out, err)
+    }
 }
 
 impl Report {

@@ -48,13 +48,9 @@ struct MountPlan {
     defaults: Vec<SlotId>,
 }
 
-/// FNV-1a of a key.
+/// The hash of a key in a trie node's table.
 fn hash(key: &str) -> u32 {
-    let mut h: u32 = 0x811c_9dc5;
-    for b in key.bytes() {
-        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
-    }
-    h
+    (crate::hash::key_hash(key.as_bytes()) >> 32) as u32
 }
 
 impl BindPlan {
@@ -170,6 +166,13 @@ impl BindPlan {
     }
 
     fn child(&self, node: &TrieNode, key: &str) -> Option<u32> {
+        if node.children.len() <= LOOKUP_CHILDREN_MAX {
+            return node
+                .children
+                .iter()
+                .find(|(k, _)| k.as_ref() == key)
+                .map(|(_, n)| *n);
+        }
         let mask = node.table.len().checked_sub(1)?;
         let h = hash(key);
         let mut at = h as usize & mask;

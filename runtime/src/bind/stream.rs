@@ -9,6 +9,7 @@
 //! trie knows given twice (serde_json keeps the last), a `\u` escape of a surrogate, a number
 //! beyond `f64`, nesting deeper than [`MAX_DEPTH`].
 
+use super::BindPlan;
 use crate::frame::{Frame, SlotState};
 use crate::loaded::LoadedProgram;
 use llemc_compiler::ir::SlotId;
@@ -106,6 +107,7 @@ impl<'p> StreamBinder<'p> {
             bytes: line,
             at: 0,
             depth: 0,
+            plan: self.program.bind_plan(),
             binder: self,
             frame,
         };
@@ -114,7 +116,7 @@ impl<'p> StreamBinder<'p> {
             return Err(Refused);
         }
         let root = line.binder.root;
-        line.value(Some(root), false)?;
+        line.node(root, false)?;
         line.space();
         if line.at != line.bytes.len() {
             return Err(Refused);
@@ -144,6 +146,7 @@ struct Line<'l, 'p> {
     bytes: &'l [u8],
     at: usize,
     depth: u32,
+    plan: &'p BindPlan,
     binder: &'l mut StreamBinder<'p>,
     frame: &'l mut Frame,
 }
@@ -168,45 +171,63 @@ impl<'l> Line<'l, '_> {
         }
     }
 
-    /// Parses the value at the cursor, reached at trie node `node`. Returns the value when `build`
-    /// (an enclosing slot needs it) or when it is a slot's value; binds slots on the way.
-    fn value(&mut self, node: Option<u32>, build: bool) -> Step<Option<Value>> {
+    /// Parses the value at the cursor, reached at trie node `n`: binds the slot that ends there
+    /// and the slots below it. Returns the value when `build` (an enclosing slot needs it).
+    fn node(&mut self, n: u32, build: bool) -> Step<Option<Value>> {
         self.space();
-        let plan = self.binder.program.bind_plan();
-        let slot = node
-            .and_then(|n| plan.nodes.get(n as usize))
-            .and_then(|n| n.slot);
-        if let Some(n) = node {
-            let seen = self.binder.seen.get_mut(n as usize).ok_or(Refused)?;
-            if *seen == self.binder.stamp {
-                return Err(Refused);
-            }
-            *seen = self.binder.stamp;
+        let plan = self.plan;
+        let trie = plan.nodes.get(n as usize).ok_or(Refused)?;
+        let seen = self.binder.seen.get_mut(n as usize).ok_or(Refused)?;
+        if *seen == self.binder.stamp {
+            // A key given twice: serde_json keeps the last.
+            return Err(Refused);
         }
-        let want = build || slot.is_some();
-        let value = match self.peek().ok_or(Refused)? {
-            b'{' => self.object(node, want)?,
-            b'[' => self.array(want)?,
+        *seen = self.binder.stamp;
+        let Some(slot) = trie.slot else {
+            return if self.peek() == Some(b'{') {
+                self.object(n, build)
+            } else {
+                self.value(build)
+            };
+        };
+        if self.peek() == Some(b'"') && !build {
+            let s = self.string()?;
+            self.frame.set_str(slot, &s, SlotState::Declared, None);
+            return Ok(None);
+        }
+        let value = if self.peek() == Some(b'{') {
+            self.object(n, true)?
+        } else {
+            self.value(true)?
+        };
+        let Some(value) = value else {
+            return Err(Refused);
+        };
+        if build {
+            self.frame
+                .set(slot, value.clone(), SlotState::Declared, None);
+            Ok(Some(value))
+        } else {
+            self.frame.set(slot, value, SlotState::Declared, None);
+            Ok(None)
+        }
+    }
+
+    /// Parses a value outside the trie: built when `build`, else only checked.
+    fn value(&mut self, build: bool) -> Step<Option<Value>> {
+        self.space();
+        match self.peek().ok_or(Refused)? {
+            b'{' => self.plain_object(build),
+            b'[' => self.array(build),
             b'"' => {
                 let s = self.string()?;
-                want.then(|| Value::Str(s.into_owned()))
+                Ok(build.then(|| Value::Str(s.into_owned())))
             }
-            b't' => self.literal("true", Value::Bool(true), want)?,
-            b'f' => self.literal("false", Value::Bool(false), want)?,
-            b'n' => self.literal("null", Value::Null, want)?,
-            b'-' | b'0'..=b'9' => self.number(want)?,
-            _ => return Err(Refused),
-        };
-        match (slot, value) {
-            (Some(slot), Some(v)) if build => {
-                self.frame.set(slot, v.clone(), SlotState::Declared, None);
-                Ok(Some(v))
-            }
-            (Some(slot), Some(v)) => {
-                self.frame.set(slot, v, SlotState::Declared, None);
-                Ok(None)
-            }
-            (_, value) => Ok(value),
+            b't' => self.literal("true", Value::Bool(true), build),
+            b'f' => self.literal("false", Value::Bool(false), build),
+            b'n' => self.literal("null", Value::Null, build),
+            b'-' | b'0'..=b'9' => self.number(build),
+            _ => Err(Refused),
         }
     }
 
@@ -220,74 +241,100 @@ impl<'l> Line<'l, '_> {
         Ok(())
     }
 
-    fn object(&mut self, node: Option<u32>, want: bool) -> Step<Option<Value>> {
-        self.nest()?;
-        let mut entries: Vec<(String, Value)> = Vec::new();
-        if self.peek() == Some(b'}') {
-            self.at += 1;
-        } else {
-            loop {
-                self.space();
-                let key = self.string()?;
-                self.space();
-                self.eat(b':')?;
-                let plan = self.binder.program.bind_plan();
-                let child = node
-                    .and_then(|n| plan.nodes.get(n as usize))
-                    .and_then(|n| plan.child(n, &key));
-                let value = self.value(child, want)?;
-                if let (true, Some(v)) = (want, value) {
-                    entries.push((key.into_owned(), v));
-                }
-                self.space();
-                match self.peek() {
-                    Some(b',') => self.at += 1,
-                    Some(b'}') => {
-                        self.at += 1;
-                        break;
-                    }
-                    _ => return Err(Refused),
-                }
+    /// After an entry or item: `,` (more follow, `true`) or `close` (`false`).
+    fn next_entry(&mut self, close: u8) -> Step<bool> {
+        self.space();
+        match self.peek() {
+            Some(b',') => {
+                self.at += 1;
+                Ok(true)
             }
+            Some(c) if c == close => {
+                self.at += 1;
+                Ok(false)
+            }
+            _ => Err(Refused),
         }
-        self.depth -= 1;
-        if let Some(n) = node {
-            if let Some(m) = self.binder.mapped.get_mut(n as usize) {
-                *m = self.binder.stamp;
-            }
-            let program = self.binder.program;
-            if let Some(trie) = program.bind_plan().nodes.get(n as usize)
-                && !trie.defaults.is_empty()
-            {
-                program.apply_defaults(&trie.defaults, self.frame);
-            }
-        }
-        Ok(want.then(|| dict(entries)))
     }
 
-    fn array(&mut self, want: bool) -> Step<Option<Value>> {
+    /// A key and its colon.
+    fn key(&mut self) -> Step<Cow<'l, str>> {
+        self.space();
+        let key = self.string()?;
+        self.space();
+        self.eat(b':')?;
+        Ok(key)
+    }
+
+    /// An object at trie node `n`: its keys looked up among the node's children; afterwards the
+    /// node is marked a mapping and its defaults apply.
+    fn object(&mut self, n: u32, build: bool) -> Step<Option<Value>> {
         self.nest()?;
-        let mut items = Vec::new();
-        if self.peek() == Some(b']') {
+        let plan = self.plan;
+        let trie = plan.nodes.get(n as usize).ok_or(Refused)?;
+        let mut entries: Option<Vec<(String, Value)>> = build.then(Vec::new);
+        let mut more = self.peek() != Some(b'}');
+        if !more {
             self.at += 1;
-        } else {
-            loop {
-                if let Some(v) = self.value(None, want)? {
-                    items.push(v);
-                }
-                self.space();
-                match self.peek() {
-                    Some(b',') => self.at += 1,
-                    Some(b']') => {
-                        self.at += 1;
-                        break;
-                    }
-                    _ => return Err(Refused),
-                }
+        }
+        while more {
+            let key = self.key()?;
+            let value = match plan.child(trie, &key) {
+                Some(child) => self.node(child, build)?,
+                None => self.value(build)?,
+            };
+            if let (Some(entries), Some(v)) = (entries.as_mut(), value) {
+                entries.push((key.into_owned(), v));
             }
+            more = self.next_entry(b'}')?;
         }
         self.depth -= 1;
-        Ok(want.then_some(Value::List(items)))
+        if let Some(m) = self.binder.mapped.get_mut(n as usize) {
+            *m = self.binder.stamp;
+        }
+        if !trie.defaults.is_empty() {
+            self.binder
+                .program
+                .apply_defaults(&trie.defaults, self.frame);
+        }
+        Ok(entries.map(dict))
+    }
+
+    /// An object outside the trie.
+    fn plain_object(&mut self, build: bool) -> Step<Option<Value>> {
+        self.nest()?;
+        let mut entries: Option<Vec<(String, Value)>> = build.then(Vec::new);
+        let mut more = self.peek() != Some(b'}');
+        if !more {
+            self.at += 1;
+        }
+        while more {
+            let key = self.key()?;
+            let value = self.value(build)?;
+            if let (Some(entries), Some(v)) = (entries.as_mut(), value) {
+                entries.push((key.into_owned(), v));
+            }
+            more = self.next_entry(b'}')?;
+        }
+        self.depth -= 1;
+        Ok(entries.map(dict))
+    }
+
+    fn array(&mut self, build: bool) -> Step<Option<Value>> {
+        self.nest()?;
+        let mut items = Vec::new();
+        let mut more = self.peek() != Some(b']');
+        if !more {
+            self.at += 1;
+        }
+        while more {
+            if let Some(v) = self.value(build)? {
+                items.push(v);
+            }
+            more = self.next_entry(b']')?;
+        }
+        self.depth -= 1;
+        Ok(build.then_some(Value::List(items)))
     }
 
     fn literal(&mut self, word: &str, value: Value, want: bool) -> Step<Option<Value>> {
@@ -301,22 +348,20 @@ impl<'l> Line<'l, '_> {
 
     /// A string literal: borrowed when it has no escapes.
     fn string(&mut self) -> Step<Cow<'l, str>> {
-        let text = self.text;
+        let (text, bytes) = (self.text, self.bytes);
         self.eat(b'"')?;
         let start = self.at;
-        loop {
-            match self.peek().ok_or(Refused)? {
-                b'"' => {
-                    let s = text.get(start..self.at).ok_or(Refused)?;
-                    self.at += 1;
-                    return Ok(Cow::Borrowed(s));
-                }
-                b'\\' => break,
-                0..=0x1f => return Err(Refused),
-                _ => self.at += 1,
-            }
+        let end = bytes
+            .get(start..)
+            .and_then(string_end)
+            .map(|n| start + n)
+            .ok_or(Refused)?;
+        self.at = end;
+        if bytes.get(end) == Some(&b'"') {
+            self.at += 1;
+            return text.get(start..end).map(Cow::Borrowed).ok_or(Refused);
         }
-        let mut out = self.text.get(start..self.at).ok_or(Refused)?.to_owned();
+        let mut out = text.get(start..end).ok_or(Refused)?.to_owned();
         loop {
             match self.peek().ok_or(Refused)? {
                 b'"' => {
@@ -329,7 +374,7 @@ impl<'l> Line<'l, '_> {
                 }
                 0..=0x1f => return Err(Refused),
                 _ => {
-                    let rest = self.text.get(self.at..).ok_or(Refused)?;
+                    let rest = text.get(self.at..).ok_or(Refused)?;
                     let c = rest.chars().next().ok_or(Refused)?;
                     out.push(c);
                     self.at += c.len_utf8();
@@ -424,6 +469,36 @@ impl<'l> Line<'l, '_> {
     }
 }
 
+/// The offset of the first `"`, `\\` or control character in `bytes`: eight bytes at a time
+/// (a byte is flagged by the usual "has a zero byte" trick on the word XOR-ed with each
+/// delimiter, and by "less than 0x20"; the lowest flag is exact), then byte by byte.
+fn string_end(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let special = |b: u8| b == b'"' || b == b'\\' || b < 0x20;
+    let mut at = 0;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let quote = x ^ (ONES * u64::from(b'"'));
+        let slash = x ^ (ONES * u64::from(b'\\'));
+        let flags = (quote.wrapping_sub(ONES) & !quote
+            | slash.wrapping_sub(ONES) & !slash
+            | x.wrapping_sub(ONES * 0x20) & !x)
+            & HIGH;
+        if flags != 0 {
+            return Some(at + (flags.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    bytes
+        .get(at..)?
+        .iter()
+        .position(|&b| special(b))
+        .map(|n| at + n)
+}
+
 /// The value serde_json gives a number token (valid JSON): an integer within `i64` is an int; a
 /// larger one, `-0`, and any token with a fraction or exponent is a float (correctly rounded).
 fn number_value(token: &str, float: bool) -> Step<Value> {
@@ -467,4 +542,21 @@ fn dict(mut entries: Vec<(String, Value)>) -> Value {
             .map(|(k, v)| (Value::Str(k), v))
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn string_end_finds_the_first_delimiter(bytes in prop::collection::vec(
+            prop_oneof![Just(b'"'), Just(b'\\'), 0u8..0x20, 0x20u8..=0xff, b'a'..=b'z', b'a'..=b'z'],
+            0..40,
+        )) {
+            let naive = bytes.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+            prop_assert_eq!(string_end(&bytes), naive);
+        }
+    }
 }

@@ -10,7 +10,7 @@ use crate::jit::{Backend, Evaluator};
 use crate::loaded::LoadedProgram;
 use llemc_compiler::corpus::RuleSeverity;
 use llemc_compiler::diagnostic::Diagnostic;
-use llemc_compiler::ir::SlotId;
+use llemc_compiler::ir::{RuleIr, SlotId};
 use llemc_compiler::value::{Value, python_float};
 use llemc_compiler::yaml::Node;
 use llemc_grammar::ast::Span;
@@ -164,7 +164,7 @@ pub fn check_experiment(
         }
         outcome
             .findings
-            .push(type_finding(config, field, &mismatch));
+            .push(type_finding(config, program, field, &mismatch));
     }
 
     for finding in &fired {
@@ -187,6 +187,7 @@ pub fn check_experiment(
 
 fn type_finding(
     config: &ExperimentConfig,
+    program: &LoadedProgram,
     field: &super::DeclaredField,
     mismatch: &Mismatch,
 ) -> ConfigFinding {
@@ -205,7 +206,8 @@ fn type_finding(
             mismatch.expected, mismatch.found
         )
     };
-    let mut diagnostic = Diagnostic::error("E810", message.clone())
+    let severity = severity(&FindingKind::WrongType, program);
+    let mut diagnostic = diagnostic(severity, "E810", message.clone())
         .with_primary(
             config.file,
             mismatch.span,
@@ -242,7 +244,7 @@ fn type_finding(
     ConfigFinding {
         kind: FindingKind::WrongType,
         id: "wrong_type".to_owned(),
-        severity: RuleSeverity::Error,
+        severity,
         field: field.dotted(),
         declared: true,
         declared_value: value.clone(),
@@ -254,151 +256,234 @@ fn type_finding(
     }
 }
 
+/// The diagnostic code of a rule finding of each severity.
+pub fn rule_code(severity: RuleSeverity) -> &'static str {
+    match severity {
+        RuleSeverity::Error => "E800",
+        RuleSeverity::Warn => "W801",
+        RuleSeverity::Dormant => "D802",
+    }
+}
+
+/// The one place where a finding's severity is decided: a rule's finding has the rule's
+/// severity; a value whose type the schema does not admit (`E810`) is an error.
+fn severity(kind: &FindingKind, program: &LoadedProgram) -> RuleSeverity {
+    match kind {
+        FindingKind::Rule(index) => program
+            .program()
+            .rules
+            .get(*index)
+            .map_or(RuleSeverity::Error, |r| r.severity),
+        FindingKind::WrongType => RuleSeverity::Error,
+    }
+}
+
+/// A diagnostic of the level that goes with `severity`.
+fn diagnostic(severity: RuleSeverity, code: &'static str, message: String) -> Diagnostic {
+    match severity {
+        RuleSeverity::Error => Diagnostic::error(code, message),
+        RuleSeverity::Warn => Diagnostic::warning(code, message),
+        RuleSeverity::Dormant => Diagnostic::note(code, message),
+    }
+}
+
+/// What a rule finding is about, gathered once for its diagnostic.
+struct Subject<'a> {
+    config: &'a ExperimentConfig,
+    program: &'a LoadedProgram,
+    frame: &'a Frame,
+    finding: &'a Finding,
+    rule: Option<&'a RuleIr>,
+    slot: Option<SlotId>,
+    name: String,
+    declared: bool,
+}
+
 fn rule_finding(
     config: &ExperimentConfig,
     program: &LoadedProgram,
     frame: &Frame,
     finding: &Finding,
 ) -> ConfigFinding {
-    let file = config.file;
-    let rule = program.program().rules.get(finding.rule);
     let subject = finding.subject;
-    let subject_slot = subject.and_then(|s| program.program().slots.get(s as usize));
-    let subject_name = subject.map(|s| field_name(program, s)).unwrap_or_default();
-    let field = subject_slot.map(|s| s.path.join(".")).unwrap_or_default();
-    let declared = subject.is_some_and(|s| frame.state(s) == SlotState::Declared);
-    let reads: Vec<SlotId> = rule.map(|r| r.reads.clone()).unwrap_or_default();
-
-    let mut diagnostic = match finding.severity {
-        RuleSeverity::Error => Diagnostic::error("E800", finding.message.clone()),
-        RuleSeverity::Warn => Diagnostic::warning("W801", finding.message.clone()),
-        RuleSeverity::Dormant => {
-            let normalised = rule.and_then(|r| {
-                r.normalises
-                    .iter()
-                    .find(|(f, _)| *f == subject_name)
-                    .map(|(_, c)| show_value(&crate::loaded::const_value(program.program(), c)))
-            });
-            let what = if declared {
-                format!("`{subject_name}: {}`", show_value(&finding.declared_value))
-            } else {
-                format!("`{subject_name}`")
-            };
-            let message = match normalised {
-                Some(to) => format!("{what} will be normalised to {to} by {}", config.engine),
-                None => format!("{what} will be ignored by {}", config.engine),
-            };
-            Diagnostic::note("D802", message)
-        }
+    let s = Subject {
+        config,
+        program,
+        frame,
+        finding,
+        rule: program.program().rules.get(finding.rule),
+        slot: subject,
+        name: subject.map(|s| field_name(program, s)).unwrap_or_default(),
+        declared: subject.is_some_and(|s| frame.state(s) == SlotState::Declared),
     };
-
-    // Primary label: the subject's value; else, when its value is a default, the key of the
-    // object the default applies in; else the first declared field the rule read.
-    let subject_span = subject.and_then(|s| frame.span(s));
-    let primary_label = match finding.severity {
-        RuleSeverity::Error => format!("rejected by {}", config.engine),
-        RuleSeverity::Warn => format!("{} warns about this value", config.engine),
-        RuleSeverity::Dormant => "this value has no effect".to_owned(),
+    let severity = severity(&FindingKind::Rule(finding.rule), program);
+    let message = match severity {
+        RuleSeverity::Dormant => s.dormant_message(),
+        _ => finding.message.clone(),
     };
-    let mut primary: Option<Span> = None;
-    if let (true, Some(span)) = (declared, subject_span) {
-        diagnostic = diagnostic.with_primary(file, span, primary_label);
-        primary = Some(span);
-    } else if finding.from_default {
-        let parent = subject_slot.and_then(|slot| {
-            let len = slot
-                .native
-                .as_ref()
-                .map(|n| n.parent_len as usize)
-                .unwrap_or(slot.path.len().saturating_sub(1));
-            key_span(&config.root, slot.path.get(..len).unwrap_or(&[]))
-        });
-        let effective = finding
-            .effective_value
-            .as_ref()
-            .map(show_value)
-            .unwrap_or_else(|| "null".to_owned());
-        if let Some(span) = parent {
-            diagnostic = diagnostic.with_primary(
-                file,
-                span,
-                format!("`{subject_name}` is not set here: default {effective}"),
-            );
-            primary = Some(span);
-        }
-    }
-    for slot in &reads {
-        if Some(*slot) == subject && primary.is_some() {
-            continue;
-        }
-        let (SlotState::Declared, Some(span)) = (frame.state(*slot), frame.span(*slot)) else {
-            continue;
-        };
-        let label = format!(
-            "`{}` is {}",
-            field_name(program, *slot),
-            show_value(frame.value(*slot))
-        );
-        if primary.is_none() {
-            diagnostic = diagnostic.with_primary(file, span, label);
-            primary = Some(span);
-        } else if Some(span) != primary {
-            diagnostic = diagnostic.with_secondary(file, span, label);
-        }
-    }
-    if primary.is_none() {
-        // Nothing the rule read is written: point at the engine section, else the whole file.
-        let span = key_span(&config.root, std::slice::from_ref(&config.engine))
-            .unwrap_or(config.root.span);
-        diagnostic = diagnostic.with_primary(
-            file,
-            span,
-            format!(
-                "the {} defaults in this section trigger this rule",
-                config.engine
-            ),
-        );
-        primary = Some(span);
-    }
-
-    if finding.severity == RuleSeverity::Dormant {
-        diagnostic = diagnostic.with_note(format!("{}: {}", config.engine, finding.message));
-    }
-    for slot in &reads {
-        if frame.state(*slot) == SlotState::Defaulted && Some(*slot) != subject {
-            diagnostic = diagnostic.with_note(format!(
-                "`{}` is not set: {} uses the default {}",
-                field_name(program, *slot),
-                config.engine,
-                show_value(frame.value(*slot))
-            ));
-        }
-    }
-    if let Some(rule) = rule {
-        let origin = rule
-            .origin
-            .as_ref()
-            .map(|o| format!(", from {o}"))
-            .unwrap_or_default();
-        diagnostic = diagnostic
-            .with_note(format!(
-                "rule `{}` ({}{origin})",
-                rule.id,
-                finding.severity.as_str()
-            ))
-            .with_help(rule_help(program, rule, frame, subject));
-    }
+    let mut diagnostic = diagnostic(severity, rule_code(severity), message);
+    let primary;
+    (diagnostic, primary) = s.labels(diagnostic, severity);
+    diagnostic = s.notes(diagnostic, severity);
     ConfigFinding {
         kind: FindingKind::Rule(finding.rule),
         id: finding.id.clone(),
-        severity: finding.severity,
-        field,
-        declared,
+        severity,
+        field: subject
+            .and_then(|s| program.program().slots.get(s as usize))
+            .map(|s| s.path.join("."))
+            .unwrap_or_default(),
+        declared: s.declared,
         declared_value: finding.declared_value.clone(),
         effective_value: finding.effective_value.clone(),
         from_default: finding.from_default,
         message: finding.message.clone(),
         span: primary,
         diagnostic,
+    }
+}
+
+impl Subject<'_> {
+    /// "`x: v` will be ignored / normalised to w by <engine>".
+    fn dormant_message(&self) -> String {
+        let normalised = self.rule.and_then(|r| {
+            r.normalises
+                .iter()
+                .find(|(f, _)| *f == self.name)
+                .map(|(_, c)| show_value(&crate::loaded::const_value(self.program.program(), c)))
+        });
+        let what = if self.declared {
+            format!(
+                "`{}: {}`",
+                self.name,
+                show_value(&self.finding.declared_value)
+            )
+        } else {
+            format!("`{}`", self.name)
+        };
+        match normalised {
+            Some(to) => format!(
+                "{what} will be normalised to {to} by {}",
+                self.config.engine
+            ),
+            None => format!("{what} will be ignored by {}", self.config.engine),
+        }
+    }
+
+    /// The primary label: the subject's value; else, when its value is a default, the key of the
+    /// object the default applies in; else the first declared field the rule read; else the
+    /// engine section. Every other declared field the rule read gets a secondary label.
+    fn labels(
+        &self,
+        mut diagnostic: Diagnostic,
+        severity: RuleSeverity,
+    ) -> (Diagnostic, Option<Span>) {
+        let (file, frame, engine) = (self.config.file, self.frame, &self.config.engine);
+        let subject_span = self.slot.and_then(|s| frame.span(s));
+        let mut primary: Option<Span> = None;
+        if let (true, Some(span)) = (self.declared, subject_span) {
+            let label = match severity {
+                RuleSeverity::Error => format!("rejected by {engine}"),
+                RuleSeverity::Warn => format!("{engine} warns about this value"),
+                RuleSeverity::Dormant => "this value has no effect".to_owned(),
+            };
+            diagnostic = diagnostic.with_primary(file, span, label);
+            primary = Some(span);
+        } else if self.finding.from_default
+            && let Some((span, label)) = self.default_label()
+        {
+            diagnostic = diagnostic.with_primary(file, span, label);
+            primary = Some(span);
+        }
+        for slot in self.reads() {
+            if Some(*slot) == self.slot && primary.is_some() {
+                continue;
+            }
+            let (SlotState::Declared, Some(span)) = (frame.state(*slot), frame.span(*slot)) else {
+                continue;
+            };
+            let label = format!(
+                "`{}` is {}",
+                field_name(self.program, *slot),
+                show_value(frame.value(*slot))
+            );
+            if primary.is_none() {
+                diagnostic = diagnostic.with_primary(file, span, label);
+                primary = Some(span);
+            } else if Some(span) != primary {
+                diagnostic = diagnostic.with_secondary(file, span, label);
+            }
+        }
+        if primary.is_none() {
+            // Nothing the rule read is written: point at the engine section, else the whole file.
+            let span = key_span(&self.config.root, std::slice::from_ref(engine))
+                .unwrap_or(self.config.root.span);
+            diagnostic = diagnostic.with_primary(
+                file,
+                span,
+                format!("the {engine} defaults in this section trigger this rule"),
+            );
+            primary = Some(span);
+        }
+        (diagnostic, primary)
+    }
+
+    /// Where a defaulted subject would be written, and the label saying its default.
+    fn default_label(&self) -> Option<(Span, String)> {
+        let slot = self
+            .slot
+            .and_then(|s| self.program.program().slots.get(s as usize))?;
+        let len = slot
+            .native
+            .as_ref()
+            .map(|n| n.parent_len as usize)
+            .unwrap_or(slot.path.len().saturating_sub(1));
+        let span = key_span(&self.config.root, slot.path.get(..len).unwrap_or(&[]))?;
+        let effective = self
+            .finding
+            .effective_value
+            .as_ref()
+            .map(show_value)
+            .unwrap_or_else(|| "null".to_owned());
+        Some((
+            span,
+            format!("`{}` is not set here: default {effective}", self.name),
+        ))
+    }
+
+    fn reads(&self) -> &[SlotId] {
+        self.rule.map(|r| r.reads.as_slice()).unwrap_or(&[])
+    }
+
+    /// The engine's own message (dormant rules), the defaults the rule read, the rule and the help.
+    fn notes(&self, mut diagnostic: Diagnostic, severity: RuleSeverity) -> Diagnostic {
+        let engine = &self.config.engine;
+        if severity == RuleSeverity::Dormant {
+            diagnostic = diagnostic.with_note(format!("{engine}: {}", self.finding.message));
+        }
+        for slot in self.reads() {
+            if self.frame.state(*slot) == SlotState::Defaulted && Some(*slot) != self.slot {
+                diagnostic = diagnostic.with_note(format!(
+                    "`{}` is not set: {engine} uses the default {}",
+                    field_name(self.program, *slot),
+                    show_value(self.frame.value(*slot))
+                ));
+            }
+        }
+        if let Some(rule) = self.rule {
+            let origin = rule
+                .origin
+                .as_ref()
+                .map(|o| format!(", from {o}"))
+                .unwrap_or_default();
+            diagnostic = diagnostic
+                .with_note(format!(
+                    "rule `{}` ({}{origin})",
+                    rule.id,
+                    severity.as_str()
+                ))
+                .with_help(rule_help(self.program, rule, self.frame, self.slot));
+        }
+        diagnostic
     }
 }

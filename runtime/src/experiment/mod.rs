@@ -21,7 +21,9 @@ mod read;
 #[cfg(test)]
 mod tests;
 
-pub use check::{CheckOutcome, ConfigFinding, FindingKind, Gap, check_experiment, show_value};
+pub use check::{
+    CheckOutcome, ConfigFinding, FindingKind, Gap, check_experiment, rule_code, show_value,
+};
 pub use conform::{Mismatch, conforms, expected_name};
 pub use read::{read_experiment, read_experiment_node};
 

@@ -84,30 +84,15 @@ pub(super) fn py_type(node: &Node) -> &'static str {
 }
 
 impl Reader<'_> {
+    /// Reads the header, checks the top-level keys, picks the engine version and reads the
+    /// engine's section.
     fn config(
         &mut self,
         root: Node,
         supported: &[SupportedVersion<'_>],
     ) -> Option<ExperimentConfig> {
         let Some(entries) = root.as_map() else {
-            self.diags.push(
-                Diagnostic::error(
-                    "E700",
-                    format!(
-                        "an experiment config must be a mapping, found {}",
-                        if root.is_null() {
-                            "an empty document"
-                        } else {
-                            root.kind_name()
-                        }
-                    ),
-                )
-                .with_primary(self.file, root.span, "expected `engine:`, `model:`, ...")
-                .with_help(
-                    "start from examples/transformers-valid.yaml: `engine: transformers`, \
-                     `model: <name>`, then a `transformers:` section",
-                ),
-            );
+            self.not_a_mapping(&root);
             return None;
         };
         let mut engines: Vec<&str> = Vec::new();
@@ -116,145 +101,13 @@ impl Reader<'_> {
                 engines.push(s.engine);
             }
         }
-
-        // engine
-        let engine = match root.get_entry("engine") {
-            None => {
-                self.diags.push(
-                    Diagnostic::error("E701", "the experiment config has no `engine`")
-                        .with_primary(self.file, root.span, "in this mapping")
-                        .with_help(format!(
-                            "add `engine: <name>`; known engines: {}",
-                            quoted_list(&engines)
-                        )),
-                );
-                None
-            }
-            Some((_, value)) => match value.as_str() {
-                Some(name) if engines.contains(&name) => Some(name.to_owned()),
-                Some(name) => {
-                    self.diags.push(
-                        Diagnostic::error("E703", format!("unknown engine `{name}`"))
-                            .with_primary(self.file, value.span, "not an engine llem knows")
-                            .with_note(format!("known engines: {}", quoted_list(&engines)))
-                            .with_help(did_you_mean(name, &engines)),
-                    );
-                    None
-                }
-                None => {
-                    self.wrong_header_type("engine", value, "the engine's name");
-                    None
-                }
-            },
-        };
-
-        // model
-        let model = match root.get_entry("model") {
-            None => {
-                self.diags.push(
-                    Diagnostic::error("E701", "the experiment config has no `model`")
-                        .with_primary(self.file, root.span, "in this mapping")
-                        .with_help("add `model: <Hugging Face model id or local path>`"),
-                );
-                None
-            }
-            Some((_, value)) => match value.as_str() {
-                Some(m) if !m.trim().is_empty() => Some(m.to_owned()),
-                Some(_) => {
-                    self.diags.push(
-                        Diagnostic::error("E707", "`model` is empty")
-                            .with_primary(self.file, value.span, "empty")
-                            .with_help("write a Hugging Face model id or a local path"),
-                    );
-                    None
-                }
-                None => {
-                    self.wrong_header_type("model", value, "a model id or path");
-                    None
-                }
-            },
-        };
-
-        // the keys allowed at the top level: the header keys and the engine's own section
+        let engine = self.engine(&root, &engines);
+        let model = self.model(&root);
         for (key, _) in entries {
-            match key.as_str() {
-                Some(name) if HEADER_KEYS.contains(&name) => {}
-                Some(name) if engine.as_deref() == Some(name) => {}
-                Some(name) if engine.is_none() && engines.contains(&name) => {}
-                Some(name) if engines.contains(&name) => {
-                    self.diags.push(
-                        Diagnostic::error(
-                            "E702",
-                            format!(
-                                "section `{name}` does not match `engine: {}`",
-                                engine.as_deref().unwrap_or("?")
-                            ),
-                        )
-                        .with_primary(self.file, key.span, "settings for another engine")
-                        .with_help(
-                            "a config configures one engine: rename this section or change `engine`",
-                        ),
-                    );
-                }
-                _ => {
-                    let mut known: Vec<&str> = HEADER_KEYS.to_vec();
-                    match engine.as_deref() {
-                        Some(e) => known.push(e),
-                        None => known.extend(engines.iter().copied()),
-                    }
-                    let shown = key
-                        .as_str()
-                        .map(str::to_owned)
-                        .unwrap_or_else(|| key.short_display());
-                    self.diags.push(
-                        Diagnostic::error(
-                            "E702",
-                            format!("unknown key `{shown}` in the experiment config"),
-                        )
-                        .with_primary(self.file, key.span, "not a top-level key")
-                        .with_help(did_you_mean(&shown, &known)),
-                    );
-                }
-            }
+            self.top_level_key(key, engine.as_deref(), &engines);
         }
-
         let engine = engine?;
-        let versions: Vec<&SupportedVersion<'_>> =
-            supported.iter().filter(|s| s.engine == engine).collect();
-        let (chosen, declared) = match root.get_entry("engine_version") {
-            None => (versions.first().copied(), false),
-            Some((_, value)) => {
-                let Some(wanted) = value.as_str() else {
-                    self.wrong_header_type("engine_version", value, "a version such as \"5.14.1\"");
-                    return None;
-                };
-                match versions.iter().find(|v| v.version == wanted) {
-                    Some(v) => (Some(*v), true),
-                    None => {
-                        let names: Vec<&str> = versions.iter().map(|v| v.version).collect();
-                        self.diags.push(
-                            Diagnostic::error(
-                                "E704",
-                                format!("{engine} {wanted} is not a supported engine version"),
-                            )
-                            .with_primary(self.file, value.span, "no rules for this version")
-                            .with_note(format!(
-                                "supported {engine} versions: {}",
-                                quoted_list(&names)
-                            ))
-                            .with_help(match names.first() {
-                                Some(first) => format!(
-                                    "use one of the supported versions, e.g. `engine_version: \"{first}\"`, or remove `engine_version` to use the default"
-                                ),
-                                None => "remove `engine_version`".to_owned(),
-                            }),
-                        );
-                        return None;
-                    }
-                }
-            }
-        };
-        let chosen = chosen?;
+        let (chosen, declared) = self.engine_version(&root, &engine, supported)?;
         let mut config = ExperimentConfig {
             file: self.file,
             engine: engine.clone(),
@@ -270,6 +123,169 @@ impl Reader<'_> {
         }
         config.root = root;
         Some(config)
+    }
+
+    fn not_a_mapping(&mut self, root: &Node) {
+        self.diags.push(
+            Diagnostic::error(
+                "E700",
+                format!(
+                    "an experiment config must be a mapping, found {}",
+                    if root.is_null() {
+                        "an empty document"
+                    } else {
+                        root.kind_name()
+                    }
+                ),
+            )
+            .with_primary(self.file, root.span, "expected `engine:`, `model:`, ...")
+            .with_help(
+                "start from examples/transformers-valid.yaml: `engine: transformers`, \
+                 `model: <name>`, then a `transformers:` section",
+            ),
+        );
+    }
+
+    /// `engine:`, when it names a known engine.
+    fn engine(&mut self, root: &Node, engines: &[&str]) -> Option<String> {
+        let Some((_, value)) = root.get_entry("engine") else {
+            self.diags.push(
+                Diagnostic::error("E701", "the experiment config has no `engine`")
+                    .with_primary(self.file, root.span, "in this mapping")
+                    .with_help(format!(
+                        "add `engine: <name>`; known engines: {}",
+                        quoted_list(engines)
+                    )),
+            );
+            return None;
+        };
+        match value.as_str() {
+            Some(name) if engines.contains(&name) => Some(name.to_owned()),
+            Some(name) => {
+                self.diags.push(
+                    Diagnostic::error("E703", format!("unknown engine `{name}`"))
+                        .with_primary(self.file, value.span, "not an engine llem knows")
+                        .with_note(format!("known engines: {}", quoted_list(engines)))
+                        .with_help(did_you_mean(name, engines)),
+                );
+                None
+            }
+            None => {
+                self.wrong_header_type("engine", value, "the engine's name");
+                None
+            }
+        }
+    }
+
+    /// `model:`, when it is a non-empty string.
+    fn model(&mut self, root: &Node) -> Option<String> {
+        let Some((_, value)) = root.get_entry("model") else {
+            self.diags.push(
+                Diagnostic::error("E701", "the experiment config has no `model`")
+                    .with_primary(self.file, root.span, "in this mapping")
+                    .with_help("add `model: <Hugging Face model id or local path>`"),
+            );
+            return None;
+        };
+        match value.as_str() {
+            Some(m) if !m.trim().is_empty() => Some(m.to_owned()),
+            Some(_) => {
+                self.diags.push(
+                    Diagnostic::error("E707", "`model` is empty")
+                        .with_primary(self.file, value.span, "empty")
+                        .with_help("write a Hugging Face model id or a local path"),
+                );
+                None
+            }
+            None => {
+                self.wrong_header_type("model", value, "a model id or path");
+                None
+            }
+        }
+    }
+
+    /// A top-level key must be a header key or the engine's own section.
+    fn top_level_key(&mut self, key: &Node, engine: Option<&str>, engines: &[&str]) {
+        match key.as_str() {
+            Some(name) if HEADER_KEYS.contains(&name) => {}
+            Some(name) if engine == Some(name) => {}
+            Some(name) if engine.is_none() && engines.contains(&name) => {}
+            Some(name) if engines.contains(&name) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        "E702",
+                        format!(
+                            "section `{name}` does not match `engine: {}`",
+                            engine.unwrap_or("?")
+                        ),
+                    )
+                    .with_primary(self.file, key.span, "settings for another engine")
+                    .with_help(
+                        "a config configures one engine: rename this section or change `engine`",
+                    ),
+                );
+            }
+            _ => {
+                let mut known: Vec<&str> = HEADER_KEYS.to_vec();
+                match engine {
+                    Some(e) => known.push(e),
+                    None => known.extend(engines.iter().copied()),
+                }
+                let shown = key
+                    .as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| key.short_display());
+                self.diags.push(
+                    Diagnostic::error(
+                        "E702",
+                        format!("unknown key `{shown}` in the experiment config"),
+                    )
+                    .with_primary(self.file, key.span, "not a top-level key")
+                    .with_help(did_you_mean(&shown, &known)),
+                );
+            }
+        }
+    }
+
+    /// The engine version whose rules apply (`engine_version:`, else the engine's default) and
+    /// whether it was written; `None` when it is unsupported or not a string.
+    fn engine_version<'s, 'v>(
+        &mut self,
+        root: &Node,
+        engine: &str,
+        supported: &'s [SupportedVersion<'v>],
+    ) -> Option<(&'s SupportedVersion<'v>, bool)> {
+        let versions: Vec<&SupportedVersion<'_>> =
+            supported.iter().filter(|s| s.engine == engine).collect();
+        let Some((_, value)) = root.get_entry("engine_version") else {
+            return versions.first().map(|v| (*v, false));
+        };
+        let Some(wanted) = value.as_str() else {
+            self.wrong_header_type("engine_version", value, "a version such as \"5.14.1\"");
+            return None;
+        };
+        if let Some(v) = versions.iter().find(|v| v.version == wanted) {
+            return Some((*v, true));
+        }
+        let names: Vec<&str> = versions.iter().map(|v| v.version).collect();
+        self.diags.push(
+            Diagnostic::error(
+                "E704",
+                format!("{engine} {wanted} is not a supported engine version"),
+            )
+            .with_primary(self.file, value.span, "no rules for this version")
+            .with_note(format!(
+                "supported {engine} versions: {}",
+                quoted_list(&names)
+            ))
+            .with_help(match names.first() {
+                Some(first) => format!(
+                    "use one of the supported versions, e.g. `engine_version: \"{first}\"`, or remove `engine_version` to use the default"
+                ),
+                None => "remove `engine_version`".to_owned(),
+            }),
+        );
+        None
     }
 
     fn wrong_header_type(&mut self, key: &str, value: &Node, what: &str) {

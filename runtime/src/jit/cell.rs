@@ -16,6 +16,7 @@
 //! Generated code also uses [`tag::CONST`] for a constant list or dict of the program (payload:
 //! its index in the JIT's constant table); it never appears in a frame.
 
+use crate::hash::KeyHash;
 use llemc_compiler::value::Value;
 use std::collections::HashMap;
 
@@ -65,7 +66,7 @@ const _: () = assert!(std::mem::offset_of!(Cell, payload) == 8);
 /// equal ids mean equal strings and id order is string order.
 #[derive(Clone, Debug, Default)]
 pub struct Interner {
-    ids: HashMap<String, u32>,
+    ids: HashMap<String, u32, KeyHash>,
     sorted: Vec<String>,
 }
 

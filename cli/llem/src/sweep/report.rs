@@ -3,7 +3,7 @@
 use super::Context;
 use llemc_cli_common::output::plural;
 use llemc_compiler::corpus::RuleSeverity;
-use llemc_runtime::experiment::show_value;
+use llemc_runtime::experiment::{rule_code, show_value};
 use llemc_runtime::json::to_json;
 use llemc_runtime::loaded::LoadedProgram;
 use llemc_runtime::sweep::Study;
@@ -11,14 +11,6 @@ use llemc_runtime::sweep::engine::{ShownPoint, Tally, node_json};
 use llemc_runtime::sweep::study::Axis;
 use serde_json::json;
 use std::io::Write;
-
-fn code(severity: RuleSeverity) -> &'static str {
-    match severity {
-        RuleSeverity::Error => "E800",
-        RuleSeverity::Warn => "W801",
-        RuleSeverity::Dormant => "D802",
-    }
-}
 
 fn header(severity: RuleSeverity) -> &'static str {
     match severity {
@@ -98,7 +90,7 @@ pub fn human(
                     err,
                     "  {:<7} {} {:>9}  {}",
                     rule.severity.as_str(),
-                    code(rule.severity),
+                    rule_code(rule.severity),
                     n,
                     rule.id
                 );
@@ -131,7 +123,7 @@ pub fn human(
                     err,
                     "    {}[{}] {}: {}",
                     header(f.severity),
-                    code(f.severity),
+                    rule_code(f.severity),
                     f.id,
                     f.message
                 );
@@ -173,7 +165,7 @@ pub fn json(
             program.program().rules.get(i).map(|r| {
                 json!({
                     "id": r.id,
-                    "code": code(r.severity),
+                    "code": rule_code(r.severity),
                     "severity": r.severity.as_str(),
                     "points": n,
                 })
@@ -200,7 +192,7 @@ pub fn json(
                         .unwrap_or_default();
                     json!({
                         "id": f.id,
-                        "code": code(f.severity),
+                        "code": rule_code(f.severity),
                         "severity": f.severity.as_str(),
                         "field": field,
                         "effective_value": f.effective_value.as_ref().map(to_json),

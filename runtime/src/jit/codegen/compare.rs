@@ -8,7 +8,177 @@ use cranelift_codegen::ir::{InstBuilder, Value as V, types};
 use llemc_compiler::value::Value;
 use llemc_grammar::ast::CompareOp;
 
+/// The operator with its operands swapped (`k < a` is `a > k`), for the comparisons where that
+/// is exact.
+pub(super) fn flipped(op: CompareOp) -> Option<CompareOp> {
+    Some(match op {
+        CompareOp::Lt => CompareOp::Gt,
+        CompareOp::Le => CompareOp::Ge,
+        CompareOp::Gt => CompareOp::Lt,
+        CompareOp::Ge => CompareOp::Le,
+        CompareOp::Eq => CompareOp::Eq,
+        CompareOp::Ne => CompareOp::Ne,
+        _ => return None,
+    })
+}
+
+/// The condition codes of an ordering: signed int, unsigned (string ranks), float.
+fn codes(op: CompareOp) -> (IntCC, IntCC, FloatCC) {
+    match op {
+        CompareOp::Lt => (
+            IntCC::SignedLessThan,
+            IntCC::UnsignedLessThan,
+            FloatCC::LessThan,
+        ),
+        CompareOp::Le => (
+            IntCC::SignedLessThanOrEqual,
+            IntCC::UnsignedLessThanOrEqual,
+            FloatCC::LessThanOrEqual,
+        ),
+        CompareOp::Gt => (
+            IntCC::SignedGreaterThan,
+            IntCC::UnsignedGreaterThan,
+            FloatCC::GreaterThan,
+        ),
+        _ => (
+            IntCC::SignedGreaterThanOrEqual,
+            IntCC::UnsignedGreaterThanOrEqual,
+            FloatCC::GreaterThanOrEqual,
+        ),
+    }
+}
+
+/// Whether `k` is within ±2^53 (an `f64` holds it exactly).
+fn exact_in_f64(k: i64) -> bool {
+    (-(1i64 << 53)..=(1 << 53)).contains(&k)
+}
+
 impl Gen<'_> {
+    /// `a <op> k` for a value `a` known only at run time and a constant scalar `k`: (fast answer,
+    /// whether the helper decides), computed for the kinds `a` may have against that one kind;
+    /// `None` where the general path decides.
+    pub(super) fn against_const(&mut self, op: CompareOp, a: JVal, k: &Value) -> Option<(C, C)> {
+        match op {
+            CompareOp::Eq => Some((self.eq_const(a, k)?, C::K(false))),
+            CompareOp::Ne => {
+                if k.is_null() {
+                    return Some((C::K(false), C::K(false)));
+                }
+                let eq = self.eq_const(a, k)?;
+                let null = self.tag_eq(a.t, tag::NULL);
+                let either = self.or(null, eq);
+                Some((self.not(either), C::K(false)))
+            }
+            CompareOp::Lt | CompareOp::Le | CompareOp::Gt | CompareOp::Ge => {
+                self.order_const(op, a, k)
+            }
+            _ => None,
+        }
+    }
+
+    /// Python `a == k` for a constant scalar `k`.
+    fn eq_const(&mut self, a: JVal, k: &Value) -> Option<C> {
+        Some(match k {
+            Value::Null => self.tag_eq(a.t, tag::NULL),
+            Value::Bool(_) | Value::Int(_) => {
+                let iv = match k {
+                    Value::Bool(b) => i64::from(*b),
+                    Value::Int(i) => *i,
+                    _ => return None,
+                };
+                if !exact_in_f64(iv) {
+                    return None;
+                }
+                let ints = self.is_intish(a.t);
+                let e = self.pcmp(IntCC::Equal, a.p, P::K(iv));
+                let r_int = self.and(ints, e);
+                let af = self.tag_eq(a.t, tag::FLOAT);
+                #[allow(clippy::cast_precision_loss)]
+                let fe = self.fcmp_const(FloatCC::Equal, a.p, iv as f64);
+                let r_float = self.and(af, fe);
+                self.or(r_int, r_float)
+            }
+            Value::Float(x) => {
+                let af = self.tag_eq(a.t, tag::FLOAT);
+                let fe = self.fcmp_const(FloatCC::Equal, a.p, *x);
+                let r_float = self.and(af, fe);
+                match exact_int(*x) {
+                    Some(kint) => {
+                        let ints = self.is_intish(a.t);
+                        let e = self.pcmp(IntCC::Equal, a.p, P::K(kint));
+                        let r_int = self.and(ints, e);
+                        self.or(r_float, r_int)
+                    }
+                    None => r_float,
+                }
+            }
+            Value::Str(s) => {
+                let id = self.interner.id(s)?;
+                let strs = self.tag_eq(a.t, tag::STR);
+                let e = self.pcmp(IntCC::Equal, a.p, P::K(i64::from(id)));
+                self.and(strs, e)
+            }
+            Value::List(_) | Value::Dict(_) => return None,
+        })
+    }
+
+    /// Python `a <op> k` (an ordering) for a constant scalar `k`: numbers against numbers,
+    /// program strings by rank, a foreign string against a string by the helper.
+    fn order_const(&mut self, op: CompareOp, a: JVal, k: &Value) -> Option<(C, C)> {
+        let (icc, ucc, fcc) = codes(op);
+        Some(match k {
+            Value::Null => (C::K(false), C::K(false)),
+            Value::Bool(_) | Value::Int(_) => {
+                let iv = match k {
+                    Value::Bool(b) => i64::from(*b),
+                    Value::Int(i) => *i,
+                    _ => return None,
+                };
+                if !exact_in_f64(iv) {
+                    return None;
+                }
+                let ints = self.is_intish(a.t);
+                let c = self.pcmp(icc, a.p, P::K(iv));
+                let r_int = self.and(ints, c);
+                let af = self.tag_eq(a.t, tag::FLOAT);
+                #[allow(clippy::cast_precision_loss)]
+                let fc = self.fcmp_const(fcc, a.p, iv as f64);
+                let r_float = self.and(af, fc);
+                (self.or(r_int, r_float), C::K(false))
+            }
+            Value::Float(x) => {
+                let af = self.tag_eq(a.t, tag::FLOAT);
+                let fc = self.fcmp_const(fcc, a.p, *x);
+                let r_float = self.and(af, fc);
+                // An int against the float: exact as floats within ±2^53, else the helper.
+                let ints = self.is_intish(a.t);
+                let small = self.within_2_53(a.p);
+                let pv = self.pay_val(a.p);
+                let conv = self.b.ins().fcvt_from_sint(types::F64, pv);
+                let y = self.b.ins().f64const(*x);
+                let ic = C::D(self.b.ins().fcmp(fcc, conv, y));
+                let exact = self.and(ints, small);
+                let r_int = self.and(exact, ic);
+                let big = self.not(small);
+                (self.or(r_float, r_int), self.and(ints, big))
+            }
+            Value::Str(s) => {
+                let id = self.interner.id(s)?;
+                let strs = self.tag_eq(a.t, tag::STR);
+                let c = self.pcmp(ucc, a.p, P::K(i64::from(id)));
+                (self.and(strs, c), self.tag_eq(a.t, tag::FSTR))
+            }
+            Value::List(_) | Value::Dict(_) => return None,
+        })
+    }
+
+    /// `float(bits p) <cc> x`.
+    fn fcmp_const(&mut self, cc: FloatCC, p: P, x: f64) -> C {
+        let v = self.fval(p);
+        let y = self.b.ins().f64const(x);
+        C::D(self.b.ins().fcmp(cc, v, y))
+    }
+
     /// `==` / `!=`: (fast answer, whether the helper decides).
     pub(super) fn equality(&mut self, op: CompareOp, a: JVal, b: JVal) -> (C, C) {
         let (an, bn) = (self.tag_eq(a.t, tag::NULL), self.tag_eq(b.t, tag::NULL));
@@ -95,12 +265,27 @@ impl Gen<'_> {
             let c = self.pcmp(ucc, a.p, b.p);
             self.and(strs, c)
         };
-        let fast = self.or(r_int, r_float);
-        let fast = self.or(fast, r_str);
-        // Helper: int vs float, any foreign string against a string, two containers.
+        // An int against a float: a float compare is exact when the int is within ±2^53
+        // (converting it is exact); a larger int goes to the helper.
         let aif = self.and(ai, bf);
         let fai = self.and(af, bi);
         let mixed = self.or(aif, fai);
+        let (r_mixed, big) = if let C::K(false) = mixed {
+            (C::K(false), C::K(false))
+        } else {
+            let (x, y) = (self.num_f64(a), self.num_f64(b));
+            let c = C::D(self.b.ins().fcmp(fcc, x, y));
+            let (sa, sb) = (self.within_2_53(a.p), self.within_2_53(b.p));
+            let ea = self.and(aif, sa);
+            let eb = self.and(fai, sb);
+            let exact = self.or(ea, eb);
+            let inexact = self.not(exact);
+            (self.and(exact, c), self.and(mixed, inexact))
+        };
+        let fast = self.or(r_int, r_float);
+        let fast = self.or(fast, r_str);
+        let fast = self.or(fast, r_mixed);
+        // Helper: a large int vs a float, any foreign string against a string, two containers.
         let (ast, bst) = (
             self.tag_range(a.t, tag::STR, tag::FSTR),
             self.tag_range(b.t, tag::STR, tag::FSTR),
@@ -111,9 +296,25 @@ impl Gen<'_> {
         let foreign = self.and(both_str, any_foreign);
         let (ac, bc) = (self.tag_ge(a.t, tag::LIST), self.tag_ge(b.t, tag::LIST));
         let cs = self.and(ac, bc);
-        let helper = self.or(mixed, foreign);
+        let helper = self.or(big, foreign);
         let helper = self.or(helper, cs);
         (fast, helper)
+    }
+
+    /// Whether an int payload is within ±2^53 (an `f64` holds it exactly).
+    fn within_2_53(&mut self, p: P) -> C {
+        const TWO_53: i64 = 1 << 53;
+        match p {
+            P::K(k) => C::K((-TWO_53..=TWO_53).contains(&k)),
+            P::D(v) => {
+                let shifted = self.b.ins().iadd_imm_s(v, TWO_53);
+                C::D(
+                    self.b
+                        .ins()
+                        .icmp_imm_s(IntCC::UnsignedLessThanOrEqual, shifted, 2 * TWO_53),
+                )
+            }
+        }
     }
 
     /// `in` / `not_in`: a constant list of scalars becomes a chain of comparisons; anything

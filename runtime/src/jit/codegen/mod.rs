@@ -14,20 +14,18 @@
 mod compare;
 mod cond;
 mod operand;
+mod pred;
 
-use super::abi::{self, Shared};
-use super::cell::{Interner, tag};
-use cranelift_codegen::ir::condcodes::IntCC;
+use super::abi::Shared;
+use super::cell::Interner;
 use cranelift_codegen::ir::{
-    AbiParam, Block, BlockArg, InstBuilder, MemFlagsData, SigRef, Signature, Type, UserFuncName,
+    AbiParam, BlockArg, InstBuilder, MemFlagsData, SigRef, Signature, Type, UserFuncName,
     Value as V, types,
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::JITModule;
 use cranelift_module::{Linkage, Module};
-use llemc_compiler::ir::{Const, Operand, Pred, Program};
-use llemc_compiler::value;
-use llemc_grammar::ast::{CompareOp, IsTarget};
+use llemc_compiler::ir::{Const, Operand, Pred, Program, RuleIr};
 
 /// A tag: known at compile time or an `i32` SSA value.
 #[derive(Clone, Copy, Debug)]
@@ -165,16 +163,16 @@ pub(super) fn build(
             interner,
             shared,
         };
-        let rules: Vec<(usize, &Pred)> = program
+        let rules: Vec<(usize, &RuleIr)> = program
             .rules
             .iter()
             .zip(compile)
             .enumerate()
             .filter(|(_, (_, yes))| **yes)
-            .map(|(i, (r, _))| (i, &r.pred))
+            .map(|(i, (r, _))| (i, r))
             .collect();
         for word in 0..program.rules.len().div_ceil(64) {
-            let group: Vec<(usize, &Pred)> = rules
+            let group: Vec<(usize, &RuleIr)> = rules
                 .iter()
                 .filter(|(i, _)| i / 64 == word)
                 .copied()
@@ -245,12 +243,17 @@ impl Gen<'_> {
     // ---- rule groups ------------------------------------------------------------------------
 
     /// Evaluates the candidates among `rules` (all in word `word` of the sets) and stores which
-    /// hold: the result bits accumulate in a block parameter, stored once. The candidate bits in
-    /// `left` (rules left to the interpreter) are kept.
+    /// hold. Rules that read the same slots (so are candidates together, save applicability)
+    /// share one test of their candidate bits; inside, a rule whose predicate is decided inline is
+    /// computed without branches (its bit masked by the candidates at the end), any other is
+    /// control flow behind a test of its own bit. Measured faster than branching on every test
+    /// and than computing every rule branch-free regardless of the candidates. The result bits
+    /// accumulate in SSA values and are stored once; the candidate bits in `left` (rules left
+    /// to the interpreter) are kept.
     fn rule_group(
         &mut self,
         word: usize,
-        rules: &[(usize, &Pred)],
+        rules: &[(usize, &RuleIr)],
         left: u64,
         sets: V,
     ) -> Result<(), String> {
@@ -258,148 +261,90 @@ impl Gen<'_> {
         let flags = MemFlagsData::trusted();
         let candidates = self.b.ins().load(types::I64, flags, sets, offset);
         let mut acc = self.b.ins().band_imm_s(candidates, left.cast_signed());
-        for (index, pred) in rules {
-            let bit = 1i64 << (index % 64);
-            let (eval, fire, skip, next) = (
-                self.b.create_block(),
-                self.b.create_block(),
-                self.b.create_block(),
-                self.b.create_block(),
+        let mut free = self.b.ins().iconst(types::I64, 0);
+        for group in same_reads(rules) {
+            let mask = group
+                .iter()
+                .fold(0i64, |m, (index, _)| m | (1i64 << (index % 64)));
+            let (body, next) = (self.b.create_block(), self.b.create_block());
+            let acc_out = self.b.append_block_param(next, types::I64);
+            let free_out = self.b.append_block_param(next, types::I64);
+            let chosen = self.b.ins().band_imm_s(candidates, mask);
+            self.b.ins().brif(
+                chosen,
+                body,
+                &[],
+                next,
+                &[BlockArg::Value(acc), BlockArg::Value(free)],
             );
-            let result = self.b.append_block_param(next, types::I64);
-            let chosen = self.b.ins().band_imm_s(candidates, bit);
+            self.b.switch_to_block(body);
+            let single = group.len() == 1;
+            for (index, rule) in group {
+                let shift = i64::try_from(index % 64).unwrap_or(0);
+                match self.pred_value(&rule.pred) {
+                    Some(c) => free = self.set_bit(free, c, shift),
+                    None => acc = self.branching_rule(&rule.pred, acc, candidates, shift, single),
+                }
+            }
             self.b
                 .ins()
-                .brif(chosen, eval, &[], next, &[BlockArg::Value(acc)]);
-            self.b.switch_to_block(eval);
-            self.pred(pred, fire, skip);
-            self.b.switch_to_block(fire);
-            let with = self.b.ins().bor_imm_s(acc, bit);
-            self.b.ins().jump(next, &[BlockArg::Value(with)]);
-            self.b.switch_to_block(skip);
-            self.b.ins().jump(next, &[BlockArg::Value(acc)]);
+                .jump(next, &[BlockArg::Value(acc), BlockArg::Value(free)]);
             self.b.switch_to_block(next);
-            acc = result;
+            (acc, free) = (acc_out, free_out);
         }
+        let free = self.b.ins().band(free, candidates);
+        let acc = self.b.ins().bor(acc, free);
         self.b.ins().store(flags, acc, sets, offset);
         Ok(())
     }
 
-    // ---- predicates -------------------------------------------------------------------------
-
-    fn pred(&mut self, p: &Pred, t: Block, f: Block) {
-        match p {
-            Pred::Const(true) => self.jump(t),
-            Pred::Const(false) => self.jump(f),
-            Pred::Not(inner) => self.pred(inner, f, t),
-            Pred::And(items) | Pred::Or(items) => {
-                let is_and = matches!(p, Pred::And(_));
-                let Some((last, init)) = items.split_last() else {
-                    self.jump(if is_and { t } else { f });
-                    return;
-                };
-                for item in init {
-                    let next = self.b.create_block();
-                    if is_and {
-                        self.pred(item, next, f);
-                    } else {
-                        self.pred(item, t, next);
-                    }
-                    self.b.switch_to_block(next);
-                }
-                self.pred(last, t, f);
-            }
-            Pred::Compare { op, lhs, rhs } => {
-                let a = self.operand(lhs, f);
-                let b = self.operand(rhs, f);
-                self.compare(*op, a, b, t, f);
-            }
-            Pred::Presence { operand, present } => {
-                let a = self.operand(operand, f);
-                let null = self.tag_eq(a.t, tag::NULL);
-                let c = if *present { self.not(null) } else { null };
-                self.branch(c, t, f);
-            }
-            Pred::Is {
-                operand,
-                negated,
-                target,
-            } => {
-                let a = self.operand(operand, f);
-                let c = match target {
-                    IsTarget::Null => self.tag_eq(a.t, tag::NULL),
-                    IsTarget::True | IsTarget::False => {
-                        let is_bool = self.tag_eq(a.t, tag::BOOL);
-                        let want = i64::from(matches!(target, IsTarget::True));
-                        let v = self.pcmp(IntCC::Equal, a.p, P::K(want));
-                        self.and(is_bool, v)
-                    }
-                };
-                let c = if *negated { self.not(c) } else { c };
-                self.branch(c, t, f);
-            }
+    /// A rule as control flow: `acc` with bit `shift` set when it holds (behind a test of that
+    /// candidate bit unless `tested` already). Leaves the builder in the block that follows.
+    fn branching_rule(
+        &mut self,
+        pred: &Pred,
+        acc: V,
+        candidates: V,
+        shift: i64,
+        tested: bool,
+    ) -> V {
+        let (eval, fire, skip, next) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        let result = self.b.append_block_param(next, types::I64);
+        if tested {
+            self.b.ins().jump(eval, &[]);
+        } else {
+            let chosen = self.b.ins().band_imm_s(candidates, 1i64 << shift);
+            self.b
+                .ins()
+                .brif(chosen, eval, &[], next, &[BlockArg::Value(acc)]);
         }
+        self.b.switch_to_block(eval);
+        self.pred(pred, fire, skip);
+        self.b.switch_to_block(fire);
+        let with = self.b.ins().bor_imm_s(acc, 1i64 << shift);
+        self.b.ins().jump(next, &[BlockArg::Value(with)]);
+        self.b.switch_to_block(skip);
+        self.b.ins().jump(next, &[BlockArg::Value(acc)]);
+        self.b.switch_to_block(next);
+        result
     }
 
-    fn compare(&mut self, op: CompareOp, a: JVal, b: JVal, t: Block, f: Block) {
-        if let (Some(x), Some(y)) = (self.as_const(a), self.as_const(b)) {
-            let holds = value::compare(op, &x, &y);
-            self.jump(if holds { t } else { f });
-            return;
-        }
-        let (fast, helper) = match op {
-            CompareOp::Eq | CompareOp::Ne => self.equality(op, a, b),
-            CompareOp::Lt | CompareOp::Le | CompareOp::Gt | CompareOp::Ge => {
-                self.ordering(op, a, b)
-            }
-            CompareOp::In | CompareOp::NotIn => self.membership(op, a, b),
-            CompareOp::TypeIs | CompareOp::TypeIsNot => self.type_test(op, a, b),
-            CompareOp::DivisibleBy | CompareOp::NotDivisibleBy => {
-                (self.divisibility(op, a, b), C::K(false))
-            }
-        };
-        self.test(op, a, b, fast, helper, t, f);
-    }
-
-    /// Branches on `fast`, or on the helper's answer where `helper` holds.
-    #[allow(clippy::too_many_arguments)]
-    fn test(&mut self, op: CompareOp, a: JVal, b: JVal, fast: C, helper: C, t: Block, f: Block) {
-        match helper {
-            C::K(false) => self.branch(fast, t, f),
-            C::K(true) => {
-                let r = self.call_compare(op, a, b);
-                self.b.ins().brif(r, t, &[], f, &[]);
-            }
-            C::D(h) => {
-                let (slow, quick) = (self.b.create_block(), self.b.create_block());
-                self.b.ins().brif(h, slow, &[], quick, &[]);
-                self.b.switch_to_block(slow);
-                let r = self.call_compare(op, a, b);
-                self.b.ins().brif(r, t, &[], f, &[]);
-                self.b.switch_to_block(quick);
-                self.branch(fast, t, f);
+    /// `acc` with bit `shift` set where `c` holds.
+    fn set_bit(&mut self, acc: V, c: C, shift: i64) -> V {
+        match c {
+            C::K(false) => acc,
+            C::K(true) => self.b.ins().bor_imm_s(acc, 1i64 << shift),
+            C::D(v) => {
+                let wide = self.b.ins().uextend(types::I64, v);
+                let bit = self.b.ins().ishl_imm_s(wide, shift);
+                self.b.ins().bor(acc, bit)
             }
         }
-    }
-
-    fn call_compare(&mut self, op: CompareOp, a: JVal, b: JVal) -> V {
-        let index = CompareOp::ALL.iter().position(|o| *o == op).unwrap_or(0);
-        let op_v = self
-            .b
-            .ins()
-            .iconst(types::I32, i64::try_from(index).unwrap_or(0));
-        let args = [
-            self.ctx,
-            op_v,
-            self.tag_val(a.t),
-            self.pay_val(a.p),
-            self.tag_val(b.t),
-            self.pay_val(b.p),
-        ];
-        let f = abi::h_compare as *const u8 as i64;
-        let callee = self.b.ins().iconst(self.ptr, f);
-        let call = self.b.ins().call_indirect(self.sig_cmp, callee, &args);
-        self.b.inst_results(call).first().copied().unwrap_or(callee)
     }
 }
 
@@ -411,4 +356,19 @@ fn exact_int(f: f64) -> Option<i64> {
     #[allow(clippy::cast_possible_truncation)]
     let k = f as i64;
     Some(k)
+}
+
+/// The rules grouped by the slots they read, groups in order of their first rule.
+fn same_reads<'r>(rules: &[(usize, &'r RuleIr)]) -> Vec<Vec<(usize, &'r RuleIr)>> {
+    let mut groups: Vec<Vec<(usize, &'r RuleIr)>> = Vec::new();
+    for (index, rule) in rules {
+        match groups
+            .iter_mut()
+            .find(|g| g.first().is_some_and(|(_, r)| r.reads == rule.reads))
+        {
+            Some(group) => group.push((*index, rule)),
+            None => groups.push(vec![(*index, rule)]),
+        }
+    }
+    groups
 }

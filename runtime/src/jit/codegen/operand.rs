@@ -14,154 +14,166 @@ use llemc_grammar::ast::ArithOp;
 impl Gen<'_> {
     pub(super) fn operand(&mut self, o: &Operand, invalid: Block) -> JVal {
         match o {
-            Operand::Slot(s) => {
-                let base = i64::from(*s) * CELL_SIZE;
-                let off = i32::try_from(base).unwrap_or(0);
-                let t = self.b.ins().uload8(
-                    types::I32,
-                    MemFlagsData::trusted(),
-                    self.cells,
-                    off + TAG_OFFSET,
-                );
-                let p = self.b.ins().load(
-                    types::I64,
-                    MemFlagsData::trusted(),
-                    self.cells,
-                    off + PAYLOAD_OFFSET,
-                );
-                JVal {
-                    t: T::D(t),
-                    p: P::D(p),
-                }
-            }
+            Operand::Slot(s) => self.slot(*s),
             Operand::Const(c) => {
                 let v = const_value(self.program, c);
                 self.constant(v)
             }
             // Rules with such operands are not compiled (see `unsupported`).
             Operand::List(_) => self.invalid(invalid),
-            Operand::Len(inner) => {
-                let a = self.operand(inner, invalid);
-                if let Some(x) = self.as_const(a) {
-                    return match value::len(&x) {
-                        Some(v) => self.constant(v),
-                        None => self.invalid(invalid),
-                    };
-                }
-                let args = [self.ctx, self.tag_val(a.t), self.pay_val(a.p)];
-                let callee = self
-                    .b
-                    .ins()
-                    .iconst(self.ptr, abi::h_len as *const u8 as i64);
-                let call = self.b.ins().call_indirect(self.sig_len, callee, &args);
-                let n = self.b.inst_results(call).first().copied().unwrap_or(callee);
-                let neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, n, 0);
-                self.fail_if(C::D(neg), invalid);
+            Operand::Len(inner) => self.len(inner, invalid),
+            Operand::Neg(inner) => self.neg(inner, invalid),
+            Operand::Arith { op, lhs, rhs } => self.arith(*op, lhs, rhs, invalid),
+        }
+    }
+
+    /// A slot's cell: its tag and payload.
+    pub(super) fn slot(&mut self, s: u32) -> JVal {
+        let base = i64::from(s) * CELL_SIZE;
+        let off = i32::try_from(base).unwrap_or(0);
+        let t = self.b.ins().uload8(
+            types::I32,
+            MemFlagsData::trusted(),
+            self.cells,
+            off + TAG_OFFSET,
+        );
+        let p = self.b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            self.cells,
+            off + PAYLOAD_OFFSET,
+        );
+        JVal {
+            t: T::D(t),
+            p: P::D(p),
+        }
+    }
+
+    /// `len(x)` through the helper (folded for a constant); -1 from the helper is invalid.
+    fn len(&mut self, inner: &Operand, invalid: Block) -> JVal {
+        let a = self.operand(inner, invalid);
+        if let Some(x) = self.as_const(a) {
+            return match value::len(&x) {
+                Some(v) => self.constant(v),
+                None => self.invalid(invalid),
+            };
+        }
+        let args = [self.ctx, self.tag_val(a.t), self.pay_val(a.p)];
+        let callee = self
+            .b
+            .ins()
+            .iconst(self.ptr, abi::h_len as *const u8 as i64);
+        let call = self.b.ins().call_indirect(self.sig_len, callee, &args);
+        let n = self.b.inst_results(call).first().copied().unwrap_or(callee);
+        let neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, n, 0);
+        self.fail_if(C::D(neg), invalid);
+        JVal {
+            t: T::K(tag::INT),
+            p: P::D(n),
+        }
+    }
+
+    /// `-x`: a float flips its sign bit; an int is negated, `i64::MIN` is invalid.
+    fn neg(&mut self, inner: &Operand, invalid: Block) -> JVal {
+        let a = self.operand(inner, invalid);
+        if let Some(x) = self.as_const(a) {
+            return match value::negate(&x) {
+                Some(v) => self.constant(v),
+                None => self.invalid(invalid),
+            };
+        }
+        let num = self.is_num(a.t);
+        let bad = self.not(num);
+        self.fail_if(bad, invalid);
+        let af = self.tag_eq(a.t, tag::FLOAT);
+        let x = self.pay_val(a.p);
+        match af {
+            C::K(true) => JVal {
+                t: T::K(tag::FLOAT),
+                p: P::D(self.b.ins().bxor_imm_s(x, i64::MIN)),
+            },
+            C::K(false) => {
+                let min = self.b.ins().icmp_imm_s(IntCC::Equal, x, i64::MIN);
+                self.fail_if(C::D(min), invalid);
                 JVal {
                     t: T::K(tag::INT),
-                    p: P::D(n),
+                    p: P::D(self.b.ins().ineg(x)),
                 }
             }
-            Operand::Neg(inner) => {
-                let a = self.operand(inner, invalid);
-                if let Some(x) = self.as_const(a) {
-                    return match value::negate(&x) {
-                        Some(v) => self.constant(v),
-                        None => self.invalid(invalid),
-                    };
-                }
-                let num = self.is_num(a.t);
-                let bad = self.not(num);
-                self.fail_if(bad, invalid);
-                let af = self.tag_eq(a.t, tag::FLOAT);
-                let x = self.pay_val(a.p);
-                match af {
-                    C::K(true) => JVal {
-                        t: T::K(tag::FLOAT),
-                        p: P::D(self.b.ins().bxor_imm_s(x, i64::MIN)),
-                    },
-                    C::K(false) => {
-                        let min = self.b.ins().icmp_imm_s(IntCC::Equal, x, i64::MIN);
-                        self.fail_if(C::D(min), invalid);
-                        JVal {
-                            t: T::K(tag::INT),
-                            p: P::D(self.b.ins().ineg(x)),
-                        }
-                    }
-                    C::D(f) => {
-                        let min = self.b.ins().icmp_imm_s(IntCC::Equal, x, i64::MIN);
-                        let nf = self.not(C::D(f));
-                        let overflow = self.and(nf, C::D(min));
-                        self.fail_if(overflow, invalid);
-                        let flipped = self.b.ins().bxor_imm_s(x, i64::MIN);
-                        let negated = self.b.ins().ineg(x);
-                        let p = self.b.ins().select(f, flipped, negated);
-                        let ft = self.b.ins().iconst(types::I32, i64::from(tag::FLOAT));
-                        let it = self.b.ins().iconst(types::I32, i64::from(tag::INT));
-                        let t = self.b.ins().select(f, ft, it);
-                        JVal {
-                            t: T::D(t),
-                            p: P::D(p),
-                        }
-                    }
+            C::D(f) => {
+                let min = self.b.ins().icmp_imm_s(IntCC::Equal, x, i64::MIN);
+                let nf = self.not(C::D(f));
+                let overflow = self.and(nf, C::D(min));
+                self.fail_if(overflow, invalid);
+                let flipped = self.b.ins().bxor_imm_s(x, i64::MIN);
+                let negated = self.b.ins().ineg(x);
+                let p = self.b.ins().select(f, flipped, negated);
+                let ft = self.b.ins().iconst(types::I32, i64::from(tag::FLOAT));
+                let it = self.b.ins().iconst(types::I32, i64::from(tag::INT));
+                let t = self.b.ins().select(f, ft, it);
+                JVal {
+                    t: T::D(t),
+                    p: P::D(p),
                 }
             }
-            Operand::Arith { op, lhs, rhs } => {
-                let a = self.operand(lhs, invalid);
-                let b = self.operand(rhs, invalid);
-                if let (Some(x), Some(y)) = (self.as_const(a), self.as_const(b)) {
-                    return match value::arith(*op, &x, &y) {
-                        Some(v) => self.constant(v),
-                        None => self.invalid(invalid),
-                    };
+        }
+    }
+
+    /// `x op y` on numbers: ints when both are ints (checked), else floats.
+    fn arith(&mut self, op: ArithOp, lhs: &Operand, rhs: &Operand, invalid: Block) -> JVal {
+        let a = self.operand(lhs, invalid);
+        let b = self.operand(rhs, invalid);
+        if let (Some(x), Some(y)) = (self.as_const(a), self.as_const(b)) {
+            return match value::arith(op, &x, &y) {
+                Some(v) => self.constant(v),
+                None => self.invalid(invalid),
+            };
+        }
+        let (an, bn) = (self.is_num(a.t), self.is_num(b.t));
+        let nums = self.and(an, bn);
+        let bad = self.not(nums);
+        self.fail_if(bad, invalid);
+        let (ai, bi) = (self.is_intish(a.t), self.is_intish(b.t));
+        match self.and(ai, bi) {
+            C::K(true) => {
+                let r = self.int_arith(op, a.p, b.p, invalid);
+                JVal {
+                    t: T::K(tag::INT),
+                    p: P::D(r),
                 }
-                let (an, bn) = (self.is_num(a.t), self.is_num(b.t));
-                let nums = self.and(an, bn);
-                let bad = self.not(nums);
-                self.fail_if(bad, invalid);
-                let (ai, bi) = (self.is_intish(a.t), self.is_intish(b.t));
-                match self.and(ai, bi) {
-                    C::K(true) => {
-                        let r = self.int_arith(*op, a.p, b.p, invalid);
-                        JVal {
-                            t: T::K(tag::INT),
-                            p: P::D(r),
-                        }
-                    }
-                    C::K(false) => {
-                        let r = self.float_arith(*op, a, b, invalid);
-                        JVal {
-                            t: T::K(tag::FLOAT),
-                            p: P::D(r),
-                        }
-                    }
-                    C::D(ints) => {
-                        let (ib, fb, merge) = (
-                            self.b.create_block(),
-                            self.b.create_block(),
-                            self.b.create_block(),
-                        );
-                        let t = self.b.append_block_param(merge, types::I32);
-                        let p = self.b.append_block_param(merge, types::I64);
-                        self.b.ins().brif(ints, ib, &[], fb, &[]);
-                        self.b.switch_to_block(ib);
-                        let r = self.int_arith(*op, a.p, b.p, invalid);
-                        let it = self.b.ins().iconst(types::I32, i64::from(tag::INT));
-                        self.b
-                            .ins()
-                            .jump(merge, &[BlockArg::Value(it), BlockArg::Value(r)]);
-                        self.b.switch_to_block(fb);
-                        let r = self.float_arith(*op, a, b, invalid);
-                        let ft = self.b.ins().iconst(types::I32, i64::from(tag::FLOAT));
-                        self.b
-                            .ins()
-                            .jump(merge, &[BlockArg::Value(ft), BlockArg::Value(r)]);
-                        self.b.switch_to_block(merge);
-                        JVal {
-                            t: T::D(t),
-                            p: P::D(p),
-                        }
-                    }
+            }
+            C::K(false) => {
+                let r = self.float_arith(op, a, b, invalid);
+                JVal {
+                    t: T::K(tag::FLOAT),
+                    p: P::D(r),
+                }
+            }
+            C::D(ints) => {
+                let (ib, fb, merge) = (
+                    self.b.create_block(),
+                    self.b.create_block(),
+                    self.b.create_block(),
+                );
+                let t = self.b.append_block_param(merge, types::I32);
+                let p = self.b.append_block_param(merge, types::I64);
+                self.b.ins().brif(ints, ib, &[], fb, &[]);
+                self.b.switch_to_block(ib);
+                let r = self.int_arith(op, a.p, b.p, invalid);
+                let it = self.b.ins().iconst(types::I32, i64::from(tag::INT));
+                self.b
+                    .ins()
+                    .jump(merge, &[BlockArg::Value(it), BlockArg::Value(r)]);
+                self.b.switch_to_block(fb);
+                let r = self.float_arith(op, a, b, invalid);
+                let ft = self.b.ins().iconst(types::I32, i64::from(tag::FLOAT));
+                self.b
+                    .ins()
+                    .jump(merge, &[BlockArg::Value(ft), BlockArg::Value(r)]);
+                self.b.switch_to_block(merge);
+                JVal {
+                    t: T::D(t),
+                    p: P::D(p),
                 }
             }
         }
