@@ -190,10 +190,14 @@ impl Frame {
         }
         if state == SlotState::Declared && was != SlotState::Declared {
             if let Some(rules) = &self.slot_rules {
-                let start = i * rules.words;
-                let words = rules.by_slot.get(start..start + rules.words).unwrap_or(&[]);
-                for (d, r) in self.declared_rules.iter_mut().zip(words) {
-                    *d |= *r;
+                if let ([d], 1) = (self.declared_rules.as_mut_slice(), rules.words) {
+                    *d |= rules.by_slot.get(i).copied().unwrap_or(0);
+                } else {
+                    let start = i * rules.words;
+                    let words = rules.by_slot.get(start..start + rules.words).unwrap_or(&[]);
+                    for (d, r) in self.declared_rules.iter_mut().zip(words) {
+                        *d |= *r;
+                    }
                 }
             }
         } else if was == SlotState::Declared && state != SlotState::Declared {

@@ -1,48 +1,54 @@
-//! A fast hash for short keys (field names, string values): the length and the first and last
-//! eight bytes, mixed by one multiplication. Tables that use it compare the whole key on a hash
-//! match, so keys that share their ends only cost a probe more.
+//! Short keys (field names, string values) as words: the length and the first and last eight
+//! bytes, which decide equality for keys of up to 16 bytes and, mixed by one multiplication, give
+//! the hash of the open-addressing tables of the trie and the interner (a longer key is compared
+//! whole on a match).
 
-use std::hash::{BuildHasherDefault, Hasher};
-
-/// The first and last (up to) eight bytes of `bytes` as little-endian words.
-fn ends(bytes: &[u8]) -> (u64, u64) {
-    let n = bytes.len();
-    let mut head = [0u8; 8];
-    let mut tail = [0u8; 8];
-    let k = n.min(8);
-    if let (Some(h), Some(src)) = (head.get_mut(..k), bytes.get(..k)) {
-        h.copy_from_slice(src);
+/// Up to eight bytes as a little-endian word (missing bytes zero), without a copy call.
+pub fn word(bytes: &[u8]) -> u64 {
+    if let Some(eight) = bytes.first_chunk::<8>() {
+        return u64::from_le_bytes(*eight);
     }
-    if let (Some(t), Some(src)) = (tail.get_mut(..k), bytes.get(n - k..)) {
-        t.copy_from_slice(src);
-    }
-    (u64::from_le_bytes(head), u64::from_le_bytes(tail))
+    bytes
+        .iter()
+        .enumerate()
+        .fold(0, |w, (i, b)| w | (u64::from(*b) << (8 * i)))
 }
 
-/// The hash of a key.
-pub fn key_hash(bytes: &[u8]) -> u64 {
-    let (head, tail) = ends(bytes);
-    let mixed = head ^ tail.rotate_left(29) ^ (bytes.len() as u64).rotate_left(55);
-    let h = mixed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    h ^ (h >> 29)
+/// A key's length and its first and last (up to) eight bytes as little-endian words: equal
+/// words mean equal keys for keys of at most 16 bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KeyWords {
+    len: usize,
+    head: u64,
+    tail: u64,
 }
 
-/// A [`Hasher`] of [`key_hash`] for `HashMap`s keyed by strings.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
+impl KeyWords {
+    /// The words of a key.
+    pub fn of(bytes: &[u8]) -> KeyWords {
+        let head = word(bytes);
+        let tail = bytes
+            .last_chunk::<8>()
+            .map_or(head, |t| u64::from_le_bytes(*t));
+        KeyWords {
+            len: bytes.len(),
+            head,
+            tail,
+        }
     }
 
-    fn write(&mut self, bytes: &[u8]) {
-        self.0 = (self.0.rotate_left(5) ^ key_hash(bytes)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    /// Whether equal words are enough to know two keys equal (at most 16 bytes).
+    pub fn decides(&self) -> bool {
+        self.len <= 16
+    }
+
+    /// The key's hash.
+    pub fn hash(&self) -> u64 {
+        let mixed = self.head ^ self.tail.rotate_left(29) ^ (self.len as u64).rotate_left(55);
+        let h = mixed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        h ^ (h >> 29)
     }
 }
-
-/// Builds [`KeyHasher`]s.
-pub type KeyHash = BuildHasherDefault<KeyHasher>;
 
 #[cfg(test)]
 mod tests {
@@ -64,9 +70,16 @@ mod tests {
             "abcdefghik",
             "xbcdefghij",
         ];
-        let mut hashes: Vec<u64> = keys.iter().map(|k| key_hash(k.as_bytes())).collect();
+        let mut hashes: Vec<u64> = keys
+            .iter()
+            .map(|k| KeyWords::of(k.as_bytes()).hash())
+            .collect();
         hashes.sort_unstable();
         hashes.dedup();
         assert_eq!(hashes.len(), keys.len());
+        let long = KeyWords::of(b"abcdefgh_middle_abcdefgh");
+        assert!(!long.decides());
+        assert!(KeyWords::of(b"sixteen_bytes_ok").decides());
+        assert_eq!(word(b"ab"), 0x6261);
     }
 }

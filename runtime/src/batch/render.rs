@@ -29,7 +29,20 @@ struct Prepared {
     /// `{"id":…,"severity":"…","declared_value":`.
     head: Vec<u8>,
     subject: Option<SlotId>,
+    /// `,"message":"…"}`: the escaped text with the values in between.
     message: Vec<Piece>,
+}
+
+/// Appends escaped text to the pieces, merged into the last piece when that is text.
+fn push_text(pieces: &mut Vec<Piece>, raw: &[u8], text: &str) {
+    if let Some(Piece::Text(prev)) = pieces.last_mut() {
+        prev.extend_from_slice(raw);
+        escape_into(prev, text);
+    } else {
+        let mut escaped = raw.to_vec();
+        escape_into(&mut escaped, text);
+        pieces.push(Piece::Text(escaped));
+    }
 }
 
 /// Writes `{"fired":[…]}` and `{"error":…}` lines for one program.
@@ -54,32 +67,17 @@ impl Renderer {
                 head.extend_from_slice(b",\"severity\":\"");
                 head.extend_from_slice(rule.severity.as_str().as_bytes());
                 head.extend_from_slice(b"\",\"declared_value\":");
-                let mut message: Vec<Piece> = Vec::new();
+                let mut message: Vec<Piece> = vec![Piece::Text(b",\"message\":\"".to_vec())];
                 for part in &rule.message.parts {
-                    let text = match part {
-                        TemplatePart::Text(t) => t.as_str(),
-                        TemplatePart::RuleId => rule.id.as_str(),
-                        TemplatePart::Field(slot) => {
-                            message.push(Piece::Field(*slot));
-                            continue;
-                        }
-                        TemplatePart::DeclaredValue => {
-                            message.push(Piece::Declared);
-                            continue;
-                        }
-                        TemplatePart::EffectiveValue => {
-                            message.push(Piece::Effective);
-                            continue;
-                        }
-                    };
-                    if let Some(Piece::Text(prev)) = message.last_mut() {
-                        escape_into(prev, text);
-                    } else {
-                        let mut escaped = Vec::new();
-                        escape_into(&mut escaped, text);
-                        message.push(Piece::Text(escaped));
+                    match part {
+                        TemplatePart::Text(t) => push_text(&mut message, b"", t),
+                        TemplatePart::RuleId => push_text(&mut message, b"", &rule.id),
+                        TemplatePart::Field(slot) => message.push(Piece::Field(*slot)),
+                        TemplatePart::DeclaredValue => message.push(Piece::Declared),
+                        TemplatePart::EffectiveValue => message.push(Piece::Effective),
                     }
                 }
+                push_text(&mut message, b"\"}", "");
                 Prepared {
                     head,
                     subject: rule.subject,
@@ -117,7 +115,6 @@ impl Renderer {
             };
             out.extend_from_slice(&rule.head);
             write_json(out, declared);
-            out.extend_from_slice(b",\"message\":\"");
             for piece in &rule.message {
                 match piece {
                     Piece::Text(t) => out.extend_from_slice(t),
@@ -126,7 +123,6 @@ impl Renderer {
                     Piece::Effective => show(out, effective),
                 }
             }
-            out.extend_from_slice(b"\"}");
         }
         out.extend_from_slice(b"]}\n");
         count

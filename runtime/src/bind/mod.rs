@@ -10,6 +10,7 @@
 pub mod stream;
 
 use crate::frame::{Frame, SlotState};
+use crate::hash::KeyWords;
 use crate::loaded::LoadedProgram;
 use crate::tree::ConfigTree;
 use llemc_compiler::ir::{Program, SlotId};
@@ -32,6 +33,8 @@ pub struct BindPlan {
 struct TrieNode {
     /// Children by key, sorted.
     children: Vec<(Box<str>, u32)>,
+    /// The words of each child's key, in `children` order.
+    words: Vec<KeyWords>,
     /// Open-addressing table over `children`: `(hash, index in children + 1)`, 0 = empty; its
     /// length is a power of two at least twice the number of children.
     table: Vec<(u32, u32)>,
@@ -49,8 +52,8 @@ struct MountPlan {
 }
 
 /// The hash of a key in a trie node's table.
-fn hash(key: &str) -> u32 {
-    (crate::hash::key_hash(key.as_bytes()) >> 32) as u32
+fn hash(key: &KeyWords) -> u32 {
+    (key.hash() >> 32) as u32
 }
 
 impl BindPlan {
@@ -86,11 +89,16 @@ impl BindPlan {
         }
         for node in &mut plan.nodes {
             node.children.sort_by(|a, b| a.0.cmp(&b.0));
+            node.words = node
+                .children
+                .iter()
+                .map(|(k, _)| KeyWords::of(k.as_bytes()))
+                .collect();
             let size = (node.children.len() * 2).next_power_of_two();
             node.table = vec![(0, 0); size];
             let mask = size - 1;
             for (i, (key, _)) in node.children.iter().enumerate() {
-                let h = hash(key);
+                let h = hash(&KeyWords::of(key.as_bytes()));
                 let mut at = h as usize & mask;
                 while node.table.get(at).is_some_and(|e| e.1 != 0) {
                     at = (at + 1) & mask;
@@ -166,26 +174,35 @@ impl BindPlan {
     }
 
     fn child(&self, node: &TrieNode, key: &str) -> Option<u32> {
+        self.child_bytes(node, key.as_bytes())
+    }
+
+    /// The child of `node` under the key spelled by `key`.
+    fn child_bytes(&self, node: &TrieNode, key: &[u8]) -> Option<u32> {
+        let words = KeyWords::of(key);
+        let is = |i: usize| {
+            node.words.get(i) == Some(&words)
+                && (words.decides()
+                    || node
+                        .children
+                        .get(i)
+                        .is_some_and(|(k, _)| k.as_bytes() == key))
+        };
         if node.children.len() <= LOOKUP_CHILDREN_MAX {
-            return node
-                .children
-                .iter()
-                .find(|(k, _)| k.as_ref() == key)
-                .map(|(_, n)| *n);
+            let i = (0..node.children.len()).find(|i| is(*i))?;
+            return node.children.get(i).map(|(_, n)| *n);
         }
         let mask = node.table.len().checked_sub(1)?;
-        let h = hash(key);
+        let h = hash(&words);
         let mut at = h as usize & mask;
         loop {
             let (eh, index) = *node.table.get(at)?;
             if index == 0 {
                 return None;
             }
-            if eh == h
-                && let Some((k, n)) = node.children.get(index as usize - 1)
-                && k.as_ref() == key
-            {
-                return Some(*n);
+            let i = index as usize - 1;
+            if eh == h && is(i) {
+                return node.children.get(i).map(|(_, n)| *n);
             }
             at = (at + 1) & mask;
         }

@@ -6,15 +6,17 @@
 //! (the same slots, values, states and built objects). Whenever that is not plain to see, the line
 //! is *refused* instead ([`Refused`]) and the caller takes the tree path, which also produces the
 //! error message for a malformed line: any syntax error, a value that is not an object, a key the
-//! trie knows given twice (serde_json keeps the last), a `\u` escape of a surrogate, a number
-//! beyond `f64`, nesting deeper than [`MAX_DEPTH`].
+//! trie knows given twice (serde_json keeps the last), a key with an escape, a `\u` escape of a
+//! surrogate, a number beyond `f64`, nesting deeper than [`MAX_DEPTH`].
+//!
+//! An ASCII line (checked in one vectorised pass) is valid UTF-8; any other line is validated
+//! once. Keys are compared as bytes, so a key costs a scan and a table probe.
 
 use super::BindPlan;
 use crate::frame::{Frame, SlotState};
 use crate::loaded::LoadedProgram;
 use llemc_compiler::ir::SlotId;
 use llemc_compiler::value::Value;
-use std::borrow::Cow;
 
 /// Deeper nesting is left to serde_json (its own limit is 128).
 const MAX_DEPTH: u32 = 100;
@@ -99,11 +101,12 @@ impl<'p> StreamBinder<'p> {
     /// Binds one line (without its line break) into `frame`, or refuses it; a refused line may
     /// leave the frame partly bound (binding the tree resets it).
     pub fn bind(&mut self, line: &[u8], frame: &mut Frame) -> Result<(), Refused> {
-        let text = std::str::from_utf8(line).map_err(|_| Refused)?;
+        if !line.is_ascii() && std::str::from_utf8(line).is_err() {
+            return Err(Refused);
+        }
         self.next_stamp();
         frame.reset();
         let mut line = Line {
-            text,
             bytes: line,
             at: 0,
             depth: 0,
@@ -140,15 +143,19 @@ impl<'p> StreamBinder<'p> {
     }
 }
 
-/// One line being bound.
+/// One line being bound (valid UTF-8).
 struct Line<'l, 'p> {
-    text: &'l str,
     bytes: &'l [u8],
     at: usize,
     depth: u32,
     plan: &'p BindPlan,
     binder: &'l mut StreamBinder<'p>,
     frame: &'l mut Frame,
+}
+
+/// A `&str` of part of a line (valid UTF-8 as a whole; slices end at ASCII delimiters).
+fn text(bytes: &[u8]) -> Step<&str> {
+    std::str::from_utf8(bytes).map_err(|_| Refused)
 }
 
 impl<'l> Line<'l, '_> {
@@ -171,37 +178,53 @@ impl<'l> Line<'l, '_> {
         }
     }
 
+    /// Marks trie node `n` reached in this line; a second time is a key given twice (serde_json
+    /// keeps the last), refused.
+    fn mark_seen(&mut self, n: u32) -> Step<()> {
+        let seen = self.binder.seen.get_mut(n as usize).ok_or(Refused)?;
+        if *seen == self.binder.stamp {
+            return Err(Refused);
+        }
+        *seen = self.binder.stamp;
+        Ok(())
+    }
+
     /// Parses the value at the cursor, reached at trie node `n`: binds the slot that ends there
     /// and the slots below it. Returns the value when `build` (an enclosing slot needs it).
     fn node(&mut self, n: u32, build: bool) -> Step<Option<Value>> {
         self.space();
         let plan = self.plan;
         let trie = plan.nodes.get(n as usize).ok_or(Refused)?;
-        let seen = self.binder.seen.get_mut(n as usize).ok_or(Refused)?;
-        if *seen == self.binder.stamp {
-            // A key given twice: serde_json keeps the last.
-            return Err(Refused);
-        }
-        *seen = self.binder.stamp;
+        self.mark_seen(n)?;
         let Some(slot) = trie.slot else {
             return if self.peek() == Some(b'{') {
                 self.object(n, build)
+            } else if build {
+                self.build().map(Some)
             } else {
-                self.value(build)
+                self.skip().map(|()| None)
             };
         };
-        if self.peek() == Some(b'"') && !build {
-            let s = self.string()?;
-            self.frame.set_str(slot, &s, SlotState::Declared, None);
-            return Ok(None);
+        if !build {
+            // A scalar is bound straight away.
+            match self.peek() {
+                Some(b'"') => {
+                    let s = self.plain_string()?;
+                    self.frame.set_str(slot, s, SlotState::Declared, None);
+                    return Ok(None);
+                }
+                Some(b'-' | b'0'..=b'9') => {
+                    let v = self.number(true)?.ok_or(Refused)?;
+                    self.frame.set(slot, v, SlotState::Declared, None);
+                    return Ok(None);
+                }
+                _ => {}
+            }
         }
         let value = if self.peek() == Some(b'{') {
-            self.object(n, true)?
+            self.object(n, true)?.ok_or(Refused)?
         } else {
-            self.value(true)?
-        };
-        let Some(value) = value else {
-            return Err(Refused);
+            self.build()?
         };
         if build {
             self.frame
@@ -210,24 +233,6 @@ impl<'l> Line<'l, '_> {
         } else {
             self.frame.set(slot, value, SlotState::Declared, None);
             Ok(None)
-        }
-    }
-
-    /// Parses a value outside the trie: built when `build`, else only checked.
-    fn value(&mut self, build: bool) -> Step<Option<Value>> {
-        self.space();
-        match self.peek().ok_or(Refused)? {
-            b'{' => self.plain_object(build),
-            b'[' => self.array(build),
-            b'"' => {
-                let s = self.string()?;
-                Ok(build.then(|| Value::Str(s.into_owned())))
-            }
-            b't' => self.literal("true", Value::Bool(true), build),
-            b'f' => self.literal("false", Value::Bool(false), build),
-            b'n' => self.literal("null", Value::Null, build),
-            b'-' | b'0'..=b'9' => self.number(build),
-            _ => Err(Refused),
         }
     }
 
@@ -247,6 +252,7 @@ impl<'l> Line<'l, '_> {
         match self.peek() {
             Some(b',') => {
                 self.at += 1;
+                self.space();
                 Ok(true)
             }
             Some(c) if c == close => {
@@ -257,10 +263,9 @@ impl<'l> Line<'l, '_> {
         }
     }
 
-    /// A key and its colon.
-    fn key(&mut self) -> Step<Cow<'l, str>> {
-        self.space();
-        let key = self.string()?;
+    /// A key (without escapes) and its colon; the cursor is at its opening quote.
+    fn key(&mut self) -> Step<&'l [u8]> {
+        let key = self.raw_string()?;
         self.space();
         self.eat(b':')?;
         Ok(key)
@@ -272,19 +277,25 @@ impl<'l> Line<'l, '_> {
         self.nest()?;
         let plan = self.plan;
         let trie = plan.nodes.get(n as usize).ok_or(Refused)?;
-        let mut entries: Option<Vec<(String, Value)>> = build.then(Vec::new);
+        let mut entries: Vec<(String, Value)> = Vec::new();
         let mut more = self.peek() != Some(b'}');
         if !more {
             self.at += 1;
         }
         while more {
             let key = self.key()?;
-            let value = match plan.child(trie, &key) {
-                Some(child) => self.node(child, build)?,
-                None => self.value(build)?,
-            };
-            if let (Some(entries), Some(v)) = (entries.as_mut(), value) {
-                entries.push((key.into_owned(), v));
+            match (plan.child_bytes(trie, key), build) {
+                (Some(child), false) => {
+                    self.node(child, false)?;
+                }
+                (None, false) => self.skip()?,
+                (child, true) => {
+                    let value = match child {
+                        Some(child) => self.node(child, true)?.ok_or(Refused)?,
+                        None => self.build()?,
+                    };
+                    entries.push((text(key)?.to_owned(), value));
+                }
             }
             more = self.next_entry(b'}')?;
         }
@@ -297,58 +308,111 @@ impl<'l> Line<'l, '_> {
                 .program
                 .apply_defaults(&trie.defaults, self.frame);
         }
-        Ok(entries.map(dict))
+        Ok(build.then(|| dict(entries)))
     }
 
-    /// An object outside the trie.
-    fn plain_object(&mut self, build: bool) -> Step<Option<Value>> {
-        self.nest()?;
-        let mut entries: Option<Vec<(String, Value)>> = build.then(Vec::new);
-        let mut more = self.peek() != Some(b'}');
-        if !more {
-            self.at += 1;
-        }
-        while more {
-            let key = self.key()?;
-            let value = self.value(build)?;
-            if let (Some(entries), Some(v)) = (entries.as_mut(), value) {
-                entries.push((key.into_owned(), v));
+    /// Checks the value at the cursor without building it.
+    fn skip(&mut self) -> Step<()> {
+        self.space();
+        match self.peek().ok_or(Refused)? {
+            b'{' => {
+                self.nest()?;
+                let mut more = self.peek() != Some(b'}');
+                if !more {
+                    self.at += 1;
+                }
+                while more {
+                    self.checked_string()?;
+                    self.space();
+                    self.eat(b':')?;
+                    self.skip()?;
+                    more = self.next_entry(b'}')?;
+                }
+                self.depth -= 1;
+                Ok(())
             }
-            more = self.next_entry(b'}')?;
-        }
-        self.depth -= 1;
-        Ok(entries.map(dict))
-    }
-
-    fn array(&mut self, build: bool) -> Step<Option<Value>> {
-        self.nest()?;
-        let mut items = Vec::new();
-        let mut more = self.peek() != Some(b']');
-        if !more {
-            self.at += 1;
-        }
-        while more {
-            if let Some(v) = self.value(build)? {
-                items.push(v);
+            b'[' => {
+                self.nest()?;
+                let mut more = self.peek() != Some(b']');
+                if !more {
+                    self.at += 1;
+                }
+                while more {
+                    self.skip()?;
+                    more = self.next_entry(b']')?;
+                }
+                self.depth -= 1;
+                Ok(())
             }
-            more = self.next_entry(b']')?;
+            b'"' => self.checked_string(),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            b'-' | b'0'..=b'9' => self.number(false).map(drop),
+            _ => Err(Refused),
         }
-        self.depth -= 1;
-        Ok(build.then_some(Value::List(items)))
     }
 
-    fn literal(&mut self, word: &str, value: Value, want: bool) -> Step<Option<Value>> {
+    /// Builds the value at the cursor (outside the trie).
+    fn build(&mut self) -> Step<Value> {
+        self.space();
+        match self.peek().ok_or(Refused)? {
+            b'{' => {
+                self.nest()?;
+                let mut entries = Vec::new();
+                let mut more = self.peek() != Some(b'}');
+                if !more {
+                    self.at += 1;
+                }
+                while more {
+                    let key = self.string()?;
+                    self.space();
+                    self.eat(b':')?;
+                    entries.push((key, self.build()?));
+                    more = self.next_entry(b'}')?;
+                }
+                self.depth -= 1;
+                Ok(dict(entries))
+            }
+            b'[' => {
+                self.nest()?;
+                let mut items = Vec::new();
+                let mut more = self.peek() != Some(b']');
+                if !more {
+                    self.at += 1;
+                }
+                while more {
+                    items.push(self.build()?);
+                    more = self.next_entry(b']')?;
+                }
+                self.depth -= 1;
+                Ok(Value::List(items))
+            }
+            b'"' => self.string().map(Value::Str),
+            b't' => self.literal(b"true").map(|()| Value::Bool(true)),
+            b'f' => self.literal(b"false").map(|()| Value::Bool(false)),
+            b'n' => self.literal(b"null").map(|()| Value::Null),
+            b'-' | b'0'..=b'9' => self.number(true)?.ok_or(Refused),
+            _ => Err(Refused),
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Step<()> {
         let end = self.at + word.len();
-        if self.bytes.get(self.at..end) != Some(word.as_bytes()) {
+        let same = self
+            .bytes
+            .get(self.at..end)
+            .is_some_and(|b| b.iter().zip(word).all(|(x, y)| x == y));
+        if !same {
             return Err(Refused);
         }
         self.at = end;
-        Ok(want.then_some(value))
+        Ok(())
     }
 
-    /// A string literal: borrowed when it has no escapes.
-    fn string(&mut self) -> Step<Cow<'l, str>> {
-        let (text, bytes) = (self.text, self.bytes);
+    /// The bytes of a string literal without escapes (a string with one is refused).
+    fn raw_string(&mut self) -> Step<&'l [u8]> {
+        let bytes = self.bytes;
         self.eat(b'"')?;
         let start = self.at;
         let end = bytes
@@ -356,34 +420,63 @@ impl<'l> Line<'l, '_> {
             .and_then(string_end)
             .map(|n| start + n)
             .ok_or(Refused)?;
-        self.at = end;
-        if bytes.get(end) == Some(&b'"') {
-            self.at += 1;
-            return text.get(start..end).map(Cow::Borrowed).ok_or(Refused);
+        if bytes.get(end) != Some(&b'"') {
+            return Err(Refused);
         }
-        let mut out = text.get(start..end).ok_or(Refused)?.to_owned();
+        self.at = end + 1;
+        bytes.get(start..end).ok_or(Refused)
+    }
+
+    /// A string literal without escapes, as text.
+    fn plain_string(&mut self) -> Step<&'l str> {
+        let raw = self.raw_string()?;
+        text(raw)
+    }
+
+    /// Checks a string literal (escapes included) without keeping it.
+    fn checked_string(&mut self) -> Step<()> {
+        let bytes = self.bytes;
+        self.eat(b'"')?;
         loop {
-            match self.peek().ok_or(Refused)? {
-                b'"' => {
-                    self.at += 1;
-                    return Ok(Cow::Owned(out));
+            let end = bytes
+                .get(self.at..)
+                .and_then(string_end)
+                .map(|n| self.at + n)
+                .ok_or(Refused)?;
+            self.at = end + 1;
+            match bytes.get(end) {
+                Some(b'"') => return Ok(()),
+                Some(b'\\') => {
+                    self.escape()?;
                 }
-                b'\\' => {
-                    self.at += 1;
-                    out.push(self.escape()?);
-                }
-                0..=0x1f => return Err(Refused),
-                _ => {
-                    let rest = text.get(self.at..).ok_or(Refused)?;
-                    let c = rest.chars().next().ok_or(Refused)?;
-                    out.push(c);
-                    self.at += c.len_utf8();
-                }
+                _ => return Err(Refused),
             }
         }
     }
 
-    /// The character of the escape after a `\`.
+    /// A string literal, escapes decoded.
+    fn string(&mut self) -> Step<String> {
+        let bytes = self.bytes;
+        self.eat(b'"')?;
+        let mut out = String::new();
+        loop {
+            let start = self.at;
+            let end = bytes
+                .get(start..)
+                .and_then(string_end)
+                .map(|n| start + n)
+                .ok_or(Refused)?;
+            out.push_str(text(bytes.get(start..end).ok_or(Refused)?)?);
+            self.at = end + 1;
+            match bytes.get(end) {
+                Some(b'"') => return Ok(out),
+                Some(b'\\') => out.push(self.escape()?),
+                _ => return Err(Refused),
+            }
+        }
+    }
+
+    /// The character of the escape after a `\\`.
     fn escape(&mut self) -> Step<char> {
         let c = self.peek().ok_or(Refused)?;
         self.at += 1;
@@ -397,7 +490,7 @@ impl<'l> Line<'l, '_> {
             b'r' => '\r',
             b't' => '\t',
             b'u' => {
-                let hex = self.text.get(self.at..self.at + 4).ok_or(Refused)?;
+                let hex = text(self.bytes.get(self.at..self.at + 4).ok_or(Refused)?)?;
                 if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
                     return Err(Refused);
                 }
@@ -414,9 +507,13 @@ impl<'l> Line<'l, '_> {
     /// number beyond `f64` is refused either way (serde_json rejects it).
     fn number(&mut self, want: bool) -> Step<Option<Value>> {
         let start = self.at;
-        if self.peek() == Some(b'-') {
+        let negative = self.peek() == Some(b'-');
+        if negative {
             self.at += 1;
         }
+        // The integer part, accumulated while it fits (a plain integer needs no second pass).
+        let mut magnitude: u64 = 0;
+        let mut fits = true;
         match self.peek() {
             Some(b'0') => {
                 self.at += 1;
@@ -424,7 +521,18 @@ impl<'l> Line<'l, '_> {
                     return Err(Refused);
                 }
             }
-            Some(b'1'..=b'9') => self.digits(),
+            Some(b'1'..=b'9') => {
+                while let Some(d @ b'0'..=b'9') = self.peek() {
+                    match magnitude
+                        .checked_mul(10)
+                        .and_then(|m| m.checked_add(u64::from(d - b'0')))
+                    {
+                        Some(m) => magnitude = m,
+                        None => fits = false,
+                    }
+                    self.at += 1;
+                }
+            }
             _ => return Err(Refused),
         }
         let int_digits = self.at - start;
@@ -444,7 +552,10 @@ impl<'l> Line<'l, '_> {
             float = true;
             exponent = true;
         }
-        let token = self.text.get(start..self.at).ok_or(Refused)?;
+        if want && !float && fits {
+            return Ok(Some(integer_value(negative, magnitude)));
+        }
+        let token = text(self.bytes.get(start..self.at).ok_or(Refused)?)?;
         if want {
             return number_value(token, float).map(Some);
         }
@@ -454,33 +565,33 @@ impl<'l> Line<'l, '_> {
         Ok(None)
     }
 
-    fn digits(&mut self) {
-        while let Some(b'0'..=b'9') = self.peek() {
-            self.at += 1;
-        }
-    }
-
     fn required_digits(&mut self) -> Step<()> {
         if !matches!(self.peek(), Some(b'0'..=b'9')) {
             return Err(Refused);
         }
-        self.digits();
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.at += 1;
+        }
         Ok(())
     }
 }
 
-/// The offset of the first `"`, `\\` or control character in `bytes`: eight bytes at a time
-/// (a byte is flagged by the usual "has a zero byte" trick on the word XOR-ed with each
-/// delimiter, and by "less than 0x20"; the lowest flag is exact), then byte by byte.
+/// The offset of the first `"`, `\\` or control character in `bytes`, eight bytes at a time: a
+/// byte is flagged by the usual "has a zero byte" trick on the word XOR-ed with each delimiter,
+/// and by "less than 0x20"; the lowest flag is exact.
 fn string_end(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    let special = |b: u8| b == b'"' || b == b'\\' || b < 0x20;
     let mut at = 0;
-    while let Some(chunk) = bytes.get(at..at + 8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
+    while let Some(rest) = bytes.get(at..).filter(|r| !r.is_empty()) {
+        // A last, partial word is padded with spaces (not a delimiter).
+        let x = match rest.first_chunk::<8>() {
+            Some(eight) => u64::from_le_bytes(*eight),
+            None => {
+                let filled = u64::MAX >> (64 - 8 * rest.len());
+                (crate::hash::word(rest) & filled) | (ONES * u64::from(b' ') & !filled)
+            }
+        };
         let quote = x ^ (ONES * u64::from(b'"'));
         let slash = x ^ (ONES * u64::from(b'\\'));
         let flags = (quote.wrapping_sub(ONES) & !quote
@@ -492,11 +603,7 @@ fn string_end(bytes: &[u8]) -> Option<usize> {
         }
         at += 8;
     }
-    bytes
-        .get(at..)?
-        .iter()
-        .position(|&b| special(b))
-        .map(|n| at + n)
+    None
 }
 
 /// The value serde_json gives a number token (valid JSON): an integer within `i64` is an int; a
@@ -518,9 +625,14 @@ fn number_value(token: &str, float: bool) -> Step<Value> {
     let Ok(magnitude) = digits.parse::<u64>() else {
         return finite(token);
     };
+    Ok(integer_value(negative, magnitude))
+}
+
+/// The value serde_json gives an integer token of this sign and magnitude (within `u64`).
+fn integer_value(negative: bool, magnitude: u64) -> Value {
     #[allow(clippy::cast_precision_loss)]
     let as_float = magnitude as f64;
-    Ok(match (negative, i64::try_from(magnitude)) {
+    match (negative, i64::try_from(magnitude)) {
         (false, Ok(i)) => Value::Int(i),
         (false, Err(_)) => Value::Float(as_float),
         (true, _) if magnitude == 0 => Value::Float(-0.0),
@@ -528,7 +640,7 @@ fn number_value(token: &str, float: bool) -> Step<Value> {
             Some(i) => Value::Int(i),
             None => Value::Float(-as_float),
         },
-    })
+    }
 }
 
 /// A JSON object as serde_json's map holds it: keys sorted, the last of equal keys kept.

@@ -16,9 +16,8 @@
 //! Generated code also uses [`tag::CONST`] for a constant list or dict of the program (payload:
 //! its index in the JIT's constant table); it never appears in a frame.
 
-use crate::hash::KeyHash;
+use crate::hash::KeyWords;
 use llemc_compiler::value::Value;
-use std::collections::HashMap;
 
 /// Cell tags.
 pub mod tag {
@@ -63,11 +62,15 @@ const _: () = assert!(std::mem::size_of::<Cell>() == 16);
 const _: () = assert!(std::mem::offset_of!(Cell, payload) == 8);
 
 /// The distinct strings of a program, each with its rank in sorted (code point) order, so that
-/// equal ids mean equal strings and id order is string order.
+/// equal ids mean equal strings and id order is string order. Looked up through an
+/// open-addressing table keyed by [`KeyWords`] (a string of at most 16 bytes is found without
+/// comparing its bytes).
 #[derive(Clone, Debug, Default)]
 pub struct Interner {
-    ids: HashMap<String, u32, KeyHash>,
     sorted: Vec<String>,
+    words: Vec<KeyWords>,
+    /// `(hash, rank + 1)`, 0 = empty; a power of two at least twice the number of strings.
+    table: Vec<(u32, u32)>,
 }
 
 impl Interner {
@@ -76,17 +79,47 @@ impl Interner {
         let mut sorted: Vec<String> = strings.to_vec();
         sorted.sort();
         sorted.dedup();
-        let ids = sorted
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.clone(), u32::try_from(i).unwrap_or(u32::MAX)))
-            .collect();
-        Interner { ids, sorted }
+        let words: Vec<KeyWords> = sorted.iter().map(|s| KeyWords::of(s.as_bytes())).collect();
+        let size = (sorted.len() * 2).next_power_of_two().max(2);
+        let mut table = vec![(0u32, 0u32); size];
+        let mask = size - 1;
+        for (rank, w) in words.iter().enumerate() {
+            let h = (w.hash() >> 32) as u32;
+            let mut at = h as usize & mask;
+            while table.get(at).is_some_and(|e| e.1 != 0) {
+                at = (at + 1) & mask;
+            }
+            if let Some(e) = table.get_mut(at) {
+                *e = (h, u32::try_from(rank + 1).unwrap_or(u32::MAX));
+            }
+        }
+        Interner {
+            sorted,
+            words,
+            table,
+        }
     }
 
     /// The rank of a string, if the program has it.
     pub fn id(&self, s: &str) -> Option<u32> {
-        self.ids.get(s).copied()
+        let words = KeyWords::of(s.as_bytes());
+        let h = (words.hash() >> 32) as u32;
+        let mask = self.table.len().checked_sub(1)?;
+        let mut at = h as usize & mask;
+        loop {
+            let (eh, index) = *self.table.get(at)?;
+            if index == 0 {
+                return None;
+            }
+            let rank = index as usize - 1;
+            if eh == h
+                && self.words.get(rank) == Some(&words)
+                && (words.decides() || self.sorted.get(rank).is_some_and(|t| t == s))
+            {
+                return u32::try_from(rank).ok();
+            }
+            at = (at + 1) & mask;
+        }
     }
 
     /// The string of a rank.
@@ -122,5 +155,42 @@ impl Cell {
             Value::Dict(_) => (tag::DICT, u64::from(slot)),
         };
         Cell { tag, payload }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interned_strings_are_found_by_rank_and_others_are_not() {
+        let strings: Vec<String> = [
+            "b",
+            "a",
+            "",
+            "a_rather_long_string_value",
+            "a_rather_long_string_valuf",
+            "sixteen_bytes_ok",
+            "b",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        let interner = Interner::new(&strings);
+        assert_eq!(interner.len(), 6);
+        let mut sorted = strings.clone();
+        sorted.sort();
+        sorted.dedup();
+        for (rank, s) in sorted.iter().enumerate() {
+            assert_eq!(interner.id(s), u32::try_from(rank).ok(), "{s}");
+            assert_eq!(
+                interner.string(u32::try_from(rank).unwrap_or(0)),
+                Some(s.as_str())
+            );
+        }
+        for other in ["c", "a_rather_long_string_valug", "sixteen_bytes_ol", "é"] {
+            assert_eq!(interner.id(other), None, "{other}");
+        }
+        assert_eq!(Interner::new(&[]).id("x"), None);
     }
 }
