@@ -1,8 +1,13 @@
-//! Criterion benchmarks of the interpreter: binding a config, evaluating a bound frame, and
-//! bind + evaluate over 1,000 configs, for the three v1 compat corpora (compatibility mode,
-//! configs from conformance/data) and llemc's own transformers seeds (schema mode, the
-//! transformers conformance configs with `transformers.sampling.*` moved to
-//! `transformers.generation.*`, where the seeds' GenerationConfig is mounted).
+//! Criterion benchmarks, for the three v1 compat corpora (compatibility mode, configs from
+//! conformance/data) and llemc's own transformers seeds (schema mode, the transformers
+//! conformance configs with `transformers.sampling.*` moved to `transformers.generation.*`,
+//! where the seeds' GenerationConfig is mounted):
+//!
+//! - `bind_one`, `evaluate_one`: binding the busiest config, evaluating it (findings built);
+//! - `bind_evaluate_1000`: bind + evaluate over 1,000 configs;
+//! - `fire_interp_1000`, `fire_jit_1000`: which rules fire on 1,000 frames bound up front;
+//! - `batch_jit_1000`: `llemc eval`'s batch over the 1,000 configs as JSON lines (parse, bind,
+//!   evaluate with the JIT, write every result line into a sink).
 //!
 //! `cargo bench -p llemc-runtime --bench evaluate` (add `-- <filter>` to pick one corpus).
 #![allow(
@@ -14,8 +19,12 @@
 )]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use llemc_runtime::batch::{Binding, batch_with};
 use llemc_runtime::compile::{CorpusInput, compile_corpus};
+use llemc_runtime::frame::Frame;
+use llemc_runtime::jit::{Backend, Evaluator, JitProgram};
 use llemc_runtime::loaded::LoadedProgram;
+use llemc_runtime::ruleset::RuleSet;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -120,7 +129,58 @@ fn bench_corpus(
             fired
         })
     });
+    bench_fire(&mut group, program, configs);
     group.finish();
+}
+
+fn bench_fire(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    program: &LoadedProgram,
+    configs: &[serde_json::Value],
+) {
+    let frames: Vec<Frame> = configs
+        .iter()
+        .map(|cfg| {
+            let mut f = program.frame();
+            program.bind(cfg, &mut f);
+            f
+        })
+        .collect();
+    let jit = JitProgram::compile(program).unwrap();
+    let mut set = RuleSet::default();
+    group.bench_function("fire_interp_1000", |b| {
+        b.iter(|| {
+            for frame in &frames {
+                program.fire(black_box(frame), &mut set);
+            }
+            set.count()
+        })
+    });
+    group.bench_function("fire_jit_1000", |b| {
+        b.iter(|| {
+            for frame in &frames {
+                jit.fire(program, black_box(frame), &mut set);
+            }
+            set.count()
+        })
+    });
+    let lines: String = configs.iter().map(|c| format!("{c}\n")).collect();
+    let mut evaluator = Evaluator::new(program, Backend::Jit);
+    group.bench_function("batch_jit_1000", |b| {
+        b.iter(|| {
+            let mut input = lines.as_bytes();
+            let mut sink = std::io::sink();
+            batch_with(
+                program,
+                &mut evaluator,
+                Binding::Tree,
+                &mut input,
+                &mut sink,
+                1 << 20,
+            )
+            .unwrap()
+        })
+    });
 }
 
 fn benches(c: &mut Criterion) {

@@ -136,11 +136,16 @@ impl Frame {
             let i = slot as usize;
             if let (Some(entry), Some(c)) = (self.slots.get_mut(i), self.cells.get_mut(i)) {
                 let old = std::mem::replace(entry, ABSENT);
-                if let Value::Str(mut s) = old.value
-                    && self.spare.len() < MAX_SPARE
-                {
-                    s.clear();
-                    self.spare.push(s);
+                match old.value {
+                    Value::Str(mut s) if self.spare.len() < MAX_SPARE => {
+                        s.clear();
+                        self.spare.push(s);
+                    }
+                    Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {
+                        // Nothing to free.
+                        std::mem::forget(old.value);
+                    }
+                    other => drop(other),
                 }
                 *c = Cell::default();
             }
@@ -181,7 +186,13 @@ impl Frame {
             return;
         };
         *c = Cell::of(&value, slot, self.interner.as_deref());
-        entry.value = value;
+        let old = std::mem::replace(&mut entry.value, value);
+        if old.is_null() {
+            // Nothing to free (and no call to the value's drop glue).
+            std::mem::forget(old);
+        } else {
+            drop(old);
+        }
         let was = std::mem::replace(&mut entry.state, state);
         entry.span = span;
         if !entry.listed {

@@ -4,6 +4,7 @@
 //! whole on a match).
 
 /// Up to eight bytes as a little-endian word (missing bytes zero), without a copy call.
+#[inline]
 pub fn word(bytes: &[u8]) -> u64 {
     if let Some(eight) = bytes.first_chunk::<8>() {
         return u64::from_le_bytes(*eight);
@@ -25,6 +26,7 @@ pub struct KeyWords {
 
 impl KeyWords {
     /// The words of a key.
+    #[inline]
     pub fn of(bytes: &[u8]) -> KeyWords {
         let head = word(bytes);
         let tail = bytes
@@ -43,6 +45,7 @@ impl KeyWords {
     }
 
     /// The key's hash.
+    #[inline]
     pub fn hash(&self) -> u64 {
         let mixed = self.head ^ self.tail.rotate_left(29) ^ (self.len as u64).rotate_left(55);
         let h = mixed.wrapping_mul(0x9e37_79b9_7f4a_7c15);

@@ -231,6 +231,16 @@ impl LoadedProgram {
     /// is false on the frame (see [`EvalRule::needs_declared`]).
     pub fn candidates(&self, frame: &Frame, out: &mut RuleSet) {
         let index = &self.index;
+        // At most 64 rules, no objects, the frame keeping its declared rules: one word.
+        if let ([always], Some([declared]), true) = (
+            index.always.as_slice(),
+            frame.declared_rules(&index.by_slot),
+            index.by_object.is_empty() && out.len() == self.rules.len(),
+        ) && let [word] = out.words_mut()
+        {
+            *word = always | declared;
+            return;
+        }
         out.assign(&index.always, self.rules.len());
         let words = out.words_mut();
         if let Some(declared) = frame.declared_rules(&index.by_slot) {

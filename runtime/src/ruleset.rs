@@ -35,6 +35,14 @@ impl RuleSet {
 
     /// Makes this the set of `len` rules whose words are `words` (keeps the allocation).
     pub fn assign(&mut self, words: &[u64], len: usize) {
+        if let ([a], [b]) = (self.words.as_mut_slice(), words) {
+            // One word (at most 64 rules, the common case): no copy loop.
+            *a = *b;
+            self.len = len;
+            if words_for(len) == 1 {
+                return;
+            }
+        }
         self.clear(len);
         for (a, b) in self.words.iter_mut().zip(words) {
             *a = *b;

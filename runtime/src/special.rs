@@ -64,6 +64,19 @@ enum Node {
     Not(Box<Node>),
     /// `a <op> b` between slots and scalar constants.
     Compare(CompareOp, Box<(Src, Src)>),
+    /// `slot <op> k` for an equality or ordering against a scalar constant: decided from the
+    /// cell alone (the constant's value is kept for the one case the reference decides: a
+    /// foreign string ordered against a program string).
+    Against {
+        /// The slot tested.
+        slot: SlotId,
+        /// `==`, `!=`, `<`, `<=`, `>`, `>=`.
+        op: CompareOp,
+        /// The constant.
+        k: Scalar,
+        /// The constant as a value.
+        value: Box<Value>,
+    },
     /// `slot in list` (`negated`: `not_in`) for a constant list of scalars.
     Member {
         /// The slot tested.
@@ -186,6 +199,58 @@ fn compare(op: CompareOp, a: Scalar, b: Scalar) -> bool {
         },
         // Prepared as `TypeIs` nodes or left to the reference path.
         CompareOp::TypeIs | CompareOp::TypeIsNot => false,
+    }
+}
+
+/// The operator with its operands swapped, for the comparisons where that is exact.
+fn flipped(op: CompareOp) -> Option<CompareOp> {
+    Some(match op {
+        CompareOp::Lt => CompareOp::Gt,
+        CompareOp::Le => CompareOp::Ge,
+        CompareOp::Gt => CompareOp::Lt,
+        CompareOp::Ge => CompareOp::Le,
+        CompareOp::Eq => CompareOp::Eq,
+        CompareOp::Ne => CompareOp::Ne,
+        _ => return None,
+    })
+}
+
+/// Python `a == k` for a cell and a scalar constant: a foreign string, a list or a dict equals
+/// no scalar of the program.
+#[inline]
+fn eq_cell(c: Cell, k: Scalar) -> bool {
+    match (c.tag, k) {
+        (tag::NULL, Scalar::Null) => true,
+        (tag::STR, Scalar::Str(id)) => c.payload == u64::from(id),
+        (tag::BOOL | tag::INT | tag::FLOAT, _) => scalar_of_cell(&c).is_some_and(|a| eq(a, k)),
+        _ => false,
+    }
+}
+
+/// Python `a <op> k` (`==`, `!=` or an ordering) for a cell and a scalar constant; `None` when
+/// the reference decides (a foreign string ordered against a string).
+#[inline]
+fn against(c: Cell, op: CompareOp, k: Scalar) -> Option<bool> {
+    let present = c.tag != tag::NULL;
+    let ordered = |want: fn(Ordering) -> bool| -> Option<bool> {
+        match (c.tag, k) {
+            (tag::FSTR, Scalar::Str(_)) => None,
+            (tag::BOOL | tag::INT | tag::FLOAT | tag::STR, _) => Some(
+                scalar_of_cell(&c)
+                    .and_then(|a| order(a, k))
+                    .is_some_and(want),
+            ),
+            _ => Some(false),
+        }
+    };
+    match op {
+        CompareOp::Eq => Some(eq_cell(c, k)),
+        CompareOp::Ne => Some(present && k != Scalar::Null && !eq_cell(c, k)),
+        CompareOp::Lt => ordered(|o| o == Ordering::Less),
+        CompareOp::Le => ordered(|o| o != Ordering::Greater),
+        CompareOp::Gt => ordered(|o| o == Ordering::Greater),
+        CompareOp::Ge => ordered(|o| o != Ordering::Less),
+        _ => None,
     }
 }
 
@@ -346,7 +411,33 @@ impl Node {
                 _ => None,
             }
         };
-        Some(Node::Compare(op, Box::new((src(lhs)?, src(rhs)?))))
+        let (a, b) = (src(lhs)?, src(rhs)?);
+        let against = match (&a, &b, flipped(op)) {
+            (Src::Slot(slot), Src::Const(k, value), _) => Some((*slot, op, *k, value)),
+            (Src::Const(k, value), Src::Slot(slot), Some(flipped)) => {
+                Some((*slot, flipped, *k, value))
+            }
+            _ => None,
+        };
+        if let Some((slot, op, k, value)) = against
+            && matches!(
+                op,
+                CompareOp::Eq
+                    | CompareOp::Ne
+                    | CompareOp::Lt
+                    | CompareOp::Le
+                    | CompareOp::Gt
+                    | CompareOp::Ge
+            )
+        {
+            return Some(Node::Against {
+                slot,
+                op,
+                k,
+                value: Box::new(value.clone()),
+            });
+        }
+        Some(Node::Compare(op, Box::new((a, b))))
     }
 
     fn holds(&self, frame: &Frame) -> bool {
@@ -362,6 +453,8 @@ impl Node {
                     _ => value::compare(*op, operand_value(frame, a), operand_value(frame, b)),
                 }
             }
+            Node::Against { slot, op, k, value } => against(cell(frame, *slot), *op, *k)
+                .unwrap_or_else(|| value::compare(*op, frame.value(*slot), value)),
             Node::Member { slot, negated, set } => {
                 let (items, list) = set.as_ref();
                 match scalar_of_cell(&cell(frame, *slot)) {

@@ -52,8 +52,9 @@ pub struct EvalArgs {
     /// The configs, one JSON object per line (`-`: standard input).
     #[arg(long, value_name = "FILE|-")]
     jsonl: PathBuf,
-    /// Which evaluator runs the rules.
-    #[arg(long, value_enum, default_value_t = Backend::Interp)]
+    /// Which evaluator runs the rules (identical results; `auto`: the interpreter for the first
+    /// 4,000 lines, then the JIT).
+    #[arg(long, value_enum, default_value_t = Backend::Auto)]
     backend: Backend,
     /// Report on standard error which backend ran (JIT compile time, rules left to the
     /// interpreter and why).

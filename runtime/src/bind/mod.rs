@@ -178,6 +178,7 @@ impl BindPlan {
     }
 
     /// The child of `node` under the key spelled by `key`.
+    #[inline]
     fn child_bytes(&self, node: &TrieNode, key: &[u8]) -> Option<u32> {
         let words = KeyWords::of(key);
         let is = |i: usize| {

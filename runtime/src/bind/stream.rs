@@ -9,8 +9,8 @@
 //! trie knows given twice (serde_json keeps the last), a key with an escape, a `\u` escape of a
 //! surrogate, a number beyond `f64`, nesting deeper than [`MAX_DEPTH`].
 //!
-//! An ASCII line (checked in one vectorised pass) is valid UTF-8; any other line is validated
-//! once. Keys are compared as bytes, so a key costs a scan and a table probe.
+//! The line is validated as UTF-8 once; keys are compared as bytes, so a key costs a scan and a
+//! table probe.
 
 use super::BindPlan;
 use crate::frame::{Frame, SlotState};
@@ -101,12 +101,11 @@ impl<'p> StreamBinder<'p> {
     /// Binds one line (without its line break) into `frame`, or refuses it; a refused line may
     /// leave the frame partly bound (binding the tree resets it).
     pub fn bind(&mut self, line: &[u8], frame: &mut Frame) -> Result<(), Refused> {
-        if !line.is_ascii() && std::str::from_utf8(line).is_err() {
-            return Err(Refused);
-        }
+        let text = std::str::from_utf8(line).map_err(|_| Refused)?;
         self.next_stamp();
         frame.reset();
         let mut line = Line {
+            text,
             bytes: line,
             at: 0,
             depth: 0,
@@ -143,8 +142,10 @@ impl<'p> StreamBinder<'p> {
     }
 }
 
-/// One line being bound (valid UTF-8).
+/// One line being bound.
 struct Line<'l, 'p> {
+    /// The line as text, and its bytes.
+    text: &'l str,
     bytes: &'l [u8],
     at: usize,
     depth: u32,
@@ -153,22 +154,26 @@ struct Line<'l, 'p> {
     frame: &'l mut Frame,
 }
 
-/// A `&str` of part of a line (valid UTF-8 as a whole; slices end at ASCII delimiters).
-fn text(bytes: &[u8]) -> Step<&str> {
-    std::str::from_utf8(bytes).map_err(|_| Refused)
-}
-
 impl<'l> Line<'l, '_> {
+    /// The text of bytes `start..end` (they end at ASCII delimiters).
+    #[inline]
+    fn slice(&self, start: usize, end: usize) -> Step<&'l str> {
+        self.text.get(start..end).ok_or(Refused)
+    }
+
+    #[inline]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.at).copied()
     }
 
+    #[inline]
     fn space(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.at += 1;
         }
     }
 
+    #[inline]
     fn eat(&mut self, byte: u8) -> Step<()> {
         if self.peek() == Some(byte) {
             self.at += 1;
@@ -180,6 +185,7 @@ impl<'l> Line<'l, '_> {
 
     /// Marks trie node `n` reached in this line; a second time is a key given twice (serde_json
     /// keeps the last), refused.
+    #[inline]
     fn mark_seen(&mut self, n: u32) -> Step<()> {
         let seen = self.binder.seen.get_mut(n as usize).ok_or(Refused)?;
         if *seen == self.binder.stamp {
@@ -247,6 +253,7 @@ impl<'l> Line<'l, '_> {
     }
 
     /// After an entry or item: `,` (more follow, `true`) or `close` (`false`).
+    #[inline]
     fn next_entry(&mut self, close: u8) -> Step<bool> {
         self.space();
         match self.peek() {
@@ -263,8 +270,10 @@ impl<'l> Line<'l, '_> {
         }
     }
 
-    /// A key (without escapes) and its colon; the cursor is at its opening quote.
-    fn key(&mut self) -> Step<&'l [u8]> {
+    /// A key (without escapes) and its colon, as the range of its bytes; the cursor is at its
+    /// opening quote.
+    #[inline]
+    fn key(&mut self) -> Step<(usize, usize)> {
         let key = self.raw_string()?;
         self.space();
         self.eat(b':')?;
@@ -283,7 +292,8 @@ impl<'l> Line<'l, '_> {
             self.at += 1;
         }
         while more {
-            let key = self.key()?;
+            let (start, end) = self.key()?;
+            let key = self.bytes.get(start..end).ok_or(Refused)?;
             match (plan.child_bytes(trie, key), build) {
                 (Some(child), false) => {
                     self.node(child, false)?;
@@ -294,7 +304,7 @@ impl<'l> Line<'l, '_> {
                         Some(child) => self.node(child, true)?.ok_or(Refused)?,
                         None => self.build()?,
                     };
-                    entries.push((text(key)?.to_owned(), value));
+                    entries.push((self.slice(start, end)?.to_owned(), value));
                 }
             }
             more = self.next_entry(b'}')?;
@@ -410,8 +420,10 @@ impl<'l> Line<'l, '_> {
         Ok(())
     }
 
-    /// The bytes of a string literal without escapes (a string with one is refused).
-    fn raw_string(&mut self) -> Step<&'l [u8]> {
+    /// The range of the bytes of a string literal without escapes (a string with one is
+    /// refused).
+    #[inline]
+    fn raw_string(&mut self) -> Step<(usize, usize)> {
         let bytes = self.bytes;
         self.eat(b'"')?;
         let start = self.at;
@@ -424,13 +436,14 @@ impl<'l> Line<'l, '_> {
             return Err(Refused);
         }
         self.at = end + 1;
-        bytes.get(start..end).ok_or(Refused)
+        Ok((start, end))
     }
 
     /// A string literal without escapes, as text.
+    #[inline]
     fn plain_string(&mut self) -> Step<&'l str> {
-        let raw = self.raw_string()?;
-        text(raw)
+        let (start, end) = self.raw_string()?;
+        self.slice(start, end)
     }
 
     /// Checks a string literal (escapes included) without keeping it.
@@ -466,7 +479,7 @@ impl<'l> Line<'l, '_> {
                 .and_then(string_end)
                 .map(|n| start + n)
                 .ok_or(Refused)?;
-            out.push_str(text(bytes.get(start..end).ok_or(Refused)?)?);
+            out.push_str(self.slice(start, end)?);
             self.at = end + 1;
             match bytes.get(end) {
                 Some(b'"') => return Ok(out),
@@ -490,7 +503,7 @@ impl<'l> Line<'l, '_> {
             b'r' => '\r',
             b't' => '\t',
             b'u' => {
-                let hex = text(self.bytes.get(self.at..self.at + 4).ok_or(Refused)?)?;
+                let hex = self.slice(self.at, self.at + 4)?;
                 if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
                     return Err(Refused);
                 }
@@ -555,7 +568,7 @@ impl<'l> Line<'l, '_> {
         if want && !float && fits {
             return Ok(Some(integer_value(negative, magnitude)));
         }
-        let token = text(self.bytes.get(start..self.at).ok_or(Refused)?)?;
+        let token = self.slice(start, self.at)?;
         if want {
             return number_value(token, float).map(Some);
         }
@@ -579,6 +592,7 @@ impl<'l> Line<'l, '_> {
 /// The offset of the first `"`, `\\` or control character in `bytes`, eight bytes at a time: a
 /// byte is flagged by the usual "has a zero byte" trick on the word XOR-ed with each delimiter,
 /// and by "less than 0x20"; the lowest flag is exact.
+#[inline]
 fn string_end(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -589,7 +603,7 @@ fn string_end(bytes: &[u8]) -> Option<usize> {
             Some(eight) => u64::from_le_bytes(*eight),
             None => {
                 let filled = u64::MAX >> (64 - 8 * rest.len());
-                (crate::hash::word(rest) & filled) | (ONES * u64::from(b' ') & !filled)
+                (crate::hash::word(rest) & filled) | ((ONES * u64::from(b' ')) & !filled)
             }
         };
         let quote = x ^ (ONES * u64::from(b'"'));
