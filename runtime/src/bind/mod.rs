@@ -7,6 +7,7 @@
 //! keys and looks each up among the children, so binding costs about what the config holds,
 //! not (number of slots × path depth) lookups.
 
+mod lex;
 pub mod stream;
 
 use crate::frame::{Frame, SlotState};
