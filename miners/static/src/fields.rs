@@ -629,17 +629,17 @@ pub fn returned_dict(
     body: &[Stmt],
 ) -> Option<BTreeMap<String, Lit>> {
     for stmt in body {
-        if let StmtKind::Return(Some(e)) = &stmt.kind {
-            if let ExprKind::Dict(items) = &e.kind {
-                let mut out = BTreeMap::new();
-                for (k, v) in items {
-                    let key = k.as_ref()?.as_str()?.to_owned();
-                    if let Some(l) = modules.const_expr(module_name, v, 0) {
-                        out.insert(key, l);
-                    }
+        if let StmtKind::Return(Some(e)) = &stmt.kind
+            && let ExprKind::Dict(items) = &e.kind
+        {
+            let mut out = BTreeMap::new();
+            for (k, v) in items {
+                let key = k.as_ref()?.as_str()?.to_owned();
+                if let Some(l) = modules.const_expr(module_name, v, 0) {
+                    out.insert(key, l);
                 }
-                return Some(out);
             }
+            return Some(out);
         }
     }
     None

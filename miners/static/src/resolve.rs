@@ -111,10 +111,10 @@ impl Modules {
         let mut found: Option<Expr> = None;
         let mut import: Option<(String, String)> = None;
         scan_top(&module.body, &mut |stmt| match &stmt.kind {
-            StmtKind::Assign { targets, value } => {
-                if targets.iter().any(|t| t.as_name() == Some(name)) && found.is_none() {
-                    found = Some(value.clone());
-                }
+            StmtKind::Assign { targets, value }
+                if targets.iter().any(|t| t.as_name() == Some(name)) && found.is_none() =>
+            {
+                found = Some(value.clone());
             }
             StmtKind::AnnAssign {
                 target,

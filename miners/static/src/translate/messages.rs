@@ -71,14 +71,13 @@ impl Walker<'_> {
                 args,
                 keywords,
             } => {
-                if let ExprKind::Attribute { value, attr } = &func.kind {
-                    if attr == "format" {
-                        if let V::Lit(Lit::Str(template)) = self.val(value) {
-                            let (t, ok) = self.brace_format(&template, args, keywords, subject);
-                            out.push_str(&t);
-                            return ok;
-                        }
-                    }
+                if let ExprKind::Attribute { value, attr } = &func.kind
+                    && attr == "format"
+                    && let V::Lit(Lit::Str(template)) = self.val(value)
+                {
+                    let (t, ok) = self.brace_format(&template, args, keywords, subject);
+                    out.push_str(&t);
+                    return ok;
                 }
                 self.render_value(e, subject, false, out)
             }
@@ -105,12 +104,11 @@ impl Walker<'_> {
         out: &mut String,
     ) -> bool {
         // str(x) / repr(x)
-        if let ExprKind::Call { func, args, .. } = &e.kind {
-            if let (Some(f), [x]) = (func.as_name(), args.as_slice()) {
-                if f == "str" || f == "repr" {
-                    return self.render_value(x, subject, f == "repr", out);
-                }
-            }
+        if let ExprKind::Call { func, args, .. } = &e.kind
+            && let (Some(f), [x]) = (func.as_name(), args.as_slice())
+            && (f == "str" || f == "repr")
+        {
+            return self.render_value(x, subject, f == "repr", out);
         }
         match self.val(e) {
             V::Field(f) => {

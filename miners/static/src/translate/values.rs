@@ -110,10 +110,10 @@ impl Walker<'_> {
             ExprKind::BinOp { left, op, right } => {
                 let l = self.val(left);
                 let r = self.val(right);
-                if let (V::Lit(a), V::Lit(b)) = (&l, &r) {
-                    if let Some(v) = fold(a, *op, b) {
-                        return V::Lit(v);
-                    }
+                if let (V::Lit(a), V::Lit(b)) = (&l, &r)
+                    && let Some(v) = fold(a, *op, b)
+                {
+                    return V::Lit(v);
                 }
                 let sym = match op {
                     BinOp::Add => '+',

@@ -263,28 +263,26 @@ impl Walker<'_> {
             ExprKind::Subscript {
                 value: container,
                 index,
-            } => {
-                if container.as_name().is_some() && container.as_name() == self.minor_issues {
-                    let subject = match self.val(index) {
-                        V::Lit(Lit::Str(s)) => Some(s),
-                        _ => None,
-                    };
-                    let subject_field = subject.as_ref().and_then(|s| self.field_for_attr(s));
-                    let extra = match (&subject, &subject_field) {
-                        (Some(_), Some(_)) => Pred::True,
-                        _ => Pred::opaque(self.text(index), "minor-issue key is not a field name"),
-                    };
-                    let message = Some(self.message(value, subject_field.as_deref()));
-                    self.push_site(
-                        stmt,
-                        Detector::MinorIssue,
-                        path,
-                        extra,
-                        message,
-                        subject_field,
-                        None,
-                    );
-                }
+            } if container.as_name().is_some() && container.as_name() == self.minor_issues => {
+                let subject = match self.val(index) {
+                    V::Lit(Lit::Str(s)) => Some(s),
+                    _ => None,
+                };
+                let subject_field = subject.as_ref().and_then(|s| self.field_for_attr(s));
+                let extra = match (&subject, &subject_field) {
+                    (Some(_), Some(_)) => Pred::True,
+                    _ => Pred::opaque(self.text(index), "minor-issue key is not a field name"),
+                };
+                let message = Some(self.message(value, subject_field.as_deref()));
+                self.push_site(
+                    stmt,
+                    Detector::MinorIssue,
+                    path,
+                    extra,
+                    message,
+                    subject_field,
+                    None,
+                );
             }
             ExprKind::Attribute { value: obj, attr } if obj.as_name() == Some("self") => {
                 if path.is_empty() {
