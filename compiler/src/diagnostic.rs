@@ -298,8 +298,11 @@ struct JsonLabel<'a> {
     primary: bool,
 }
 
-/// Renders diagnostics as a JSON array with file names, 1-based lines and columns.
-pub fn render_json(diagnostics: &[Diagnostic], sources: &SourceMap) -> String {
+/// The machine-readable form of diagnostics, each with its fields in a fixed order.
+fn json_items<'a>(
+    diagnostics: &'a [Diagnostic],
+    sources: &'a SourceMap,
+) -> Vec<JsonDiagnostic<'a>> {
     let label = |l: &'_ Label, primary: bool| {
         let (line, column) = sources.line_col(l.file, l.span.start);
         JsonLabel {
@@ -314,7 +317,7 @@ pub fn render_json(diagnostics: &[Diagnostic], sources: &SourceMap) -> String {
             primary,
         }
     };
-    let items: Vec<JsonDiagnostic<'_>> = diagnostics
+    diagnostics
         .iter()
         .map(|d| {
             let mut labels = Vec::new();
@@ -347,6 +350,18 @@ pub fn render_json(diagnostics: &[Diagnostic], sources: &SourceMap) -> String {
                 help: d.help.as_deref(),
             }
         })
-        .collect();
-    serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".to_owned())
+        .collect()
+}
+
+/// Renders diagnostics as a JSON array (a value) with file names, 1-based lines and columns.
+pub fn render_json(diagnostics: &[Diagnostic], sources: &SourceMap) -> serde_json::Value {
+    serde_json::to_value(json_items(diagnostics, sources))
+        .unwrap_or_else(|_| serde_json::Value::Array(Vec::new()))
+}
+
+/// [`render_json`] printed (pretty), each diagnostic's fields in a fixed order: `code`, `level`,
+/// `message`, `file`, `line`, `column`, `span`, `labels`, `notes`, `help`.
+pub fn render_json_text(diagnostics: &[Diagnostic], sources: &SourceMap) -> String {
+    serde_json::to_string_pretty(&json_items(diagnostics, sources))
+        .unwrap_or_else(|_| "[]".to_owned())
 }
