@@ -102,6 +102,7 @@ pub fn run(options: &LabelOptions) -> Result<LabelReport, HeldoutError> {
         distribution: ssot.distribution.clone(),
         version: options.version.clone(),
         extras: ssot.env_extras.clone(),
+        shared: ssot.shared_env.clone(),
     };
     let venv = ensure(
         &options.root.join(".cache").join("venvs"),
