@@ -151,7 +151,7 @@ fn run_label(args: &LabelArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     let _ = match args.format {
         Format::Human => writeln!(
             out,
-            "labelled {} cases with transformers {} -> {}\n  accepted {} (minor issues {}, warned {}, normalised {}), rejected {}, timeouts {}, unavailable {}",
+            "labelled {} cases with transformers {} -> {}\n  accepted {} (minor issues {}, warned {}, normalised {}), rejected {}, timeouts {}, unavailable {}\n  generate() on the accepted: failed {}, timeouts {}, unavailable {}",
             report.cases,
             report.version,
             report.output,
@@ -161,7 +161,10 @@ fn run_label(args: &LabelArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 
             report.normalised,
             report.rejected,
             report.timeouts,
-            report.unavailable
+            report.unavailable,
+            report.generate_failed,
+            report.generate_timeouts,
+            report.generate_unavailable
         ),
         Format::Json => writeln!(
             out,

@@ -12,6 +12,10 @@ use pyo3::types::{PyList, PyModule};
 /// JSON value and returns one.
 const EMBEDDED_MODULES: &[(&str, &str)] = &[
     ("llemc_live", include_str!("../../python/llemc_live.py")),
+    (
+        "llemc_generate",
+        include_str!("../../python/llemc_generate.py"),
+    ),
     ("llemc_gate", include_str!("../../python/llemc_gate.py")),
     ("llemc_lifts", include_str!("../../python/llemc_lifts.py")),
 ];
