@@ -12,8 +12,8 @@ Loaded by `miners/src/live/bridge.rs` as the module `llemc_generate` (beside `ll
 - generate: `model.generate(input_ids, attention_mask=..., generation_config=cfg)` on a tiny causal
   LM built in memory (one GPT-2 layer, 16 dimensions, 2 heads, the real 50,257-token vocabulary,
   weights from a fixed seed; nothing is downloaded, the Hub is off). The model is built once per
-  process and reused; the seed is reset before every case, so a case's result does not depend on
-  the cases before it.
+  process and reused; before every case the seed is reset and the static cache generate() leaves
+  on the model is dropped, so a case's result does not depend on the cases before it.
 
 Only the first `new_tokens` (default 8) new tokens are generated: a stopping criterion of llemc's
 own ends every sequence there, after which generate() finishes as it does at `max_length`
@@ -60,7 +60,7 @@ MODEL_CONFIG = {
 }
 PACKAGE = "transformers"
 # How much more address space one generate() run may take (a static cache sized for 2**31 tokens
-# must fail with a MemoryError, not take the machine down).
+# must fail with the allocator's error, not take the machine down).
 MEMORY_HEADROOM = 8 << 30
 MINOR_ISSUES_RAISE = "GenerationConfig is invalid"
 

@@ -53,7 +53,7 @@ struct LabelArgs {
     /// The labels file to write (default: eval/heldout/labels-<version>.jsonl).
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Seconds allowed per construction or validation.
+    /// Seconds allowed per stage (construction, validation, generate()).
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     timeout: f64,
     /// Output format of the summary.
