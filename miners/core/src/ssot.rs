@@ -96,6 +96,9 @@ pub struct EngineSsot {
     pub versions: Vec<VersionEntry>,
     /// Requirements installed beside the library in each version's venv (`llemc env ensure`).
     pub env_extras: Vec<String>,
+    /// Requirements installed once into a venv every version's venv shares (`torch==2.10.0`),
+    /// seen through a `.pth` file (`live::env`).
+    pub shared_env: Vec<String>,
 }
 
 impl EngineSsot {
@@ -226,6 +229,19 @@ impl Reader {
         }
         out
     }
+}
+
+/// The strings of the list at `key` (none when absent; non-string items are skipped).
+fn string_list(root: &Node, key: &str) -> Vec<String> {
+    root.get(key)
+        .and_then(Node::as_seq)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Reads an `engine_versions/{engine}.yaml` file; every problem found is returned.
@@ -392,15 +408,25 @@ pub fn read_ssot(file: FileId, text: &str) -> Result<EngineSsot, Vec<Diagnostic>
             .map(str::to_owned),
         assume,
         versions,
-        env_extras: root
-            .get("env_extras")
-            .and_then(Node::as_seq)
-            .map(|items| {
-                items
-                    .iter()
-                    .filter_map(|i| i.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default(),
+        env_extras: string_list(&root, "env_extras"),
+        shared_env: string_list(&root, "shared_env"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_transformers_ssot_pins_torch_once_for_every_version() {
+        let text = include_str!("../../../engine_versions/transformers.yaml");
+        let ssot = read_ssot(FileId(0), text).map_err(|d| format!("{d:?}"));
+        assert_eq!(
+            ssot.map(|s| (s.env_extras, s.shared_env)),
+            Ok((
+                vec!["pyyaml==6.0.4".to_owned()],
+                vec!["torch==2.10.0".to_owned()]
+            ))
+        );
+    }
 }

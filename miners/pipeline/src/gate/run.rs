@@ -145,6 +145,7 @@ pub fn validate(options: &ValidateOptions) -> Result<ValidateOutcome, String> {
                 distribution: ssot.distribution.clone(),
                 version: version.clone(),
                 extras: ssot.env_extras.clone(),
+                shared: ssot.shared_env.clone(),
             };
             let venv = ensure(&root.join(".cache").join("venvs"), &spec, &options.python).map_err(
                 |e| {
