@@ -6,7 +6,7 @@
 //! double-quoted, floats in Rust's shortest round-trip form). Deterministic: the same document
 //! gives the same bytes.
 
-use crate::yaml_out::Yaml;
+use crate::yaml_out::{Yaml, scalar_str};
 
 /// A whole engine schema.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,8 +28,8 @@ pub struct SchemaDoc {
 pub struct NativeTypeDoc {
     /// Fully qualified name.
     pub name: String,
-    /// `source`: the library file the class is defined in.
-    pub source: String,
+    /// `source`: the library file the class is defined in, when known.
+    pub source: Option<String>,
     /// `fields`, in the order written.
     pub fields: Vec<FieldDoc>,
 }
@@ -69,23 +69,37 @@ pub fn write_schema(comment: &str, doc: &SchemaDoc) -> String {
         }
     }
     out.push_str("schema_version: 1\n");
-    out.push_str(&format!("engine: {}\n", doc.engine));
-    out.push_str(&format!("library: {}\n", doc.library));
-    out.push_str(&format!("library_version: {}\n", doc.library_version));
+    out.push_str(&format!("engine: {}\n", plain(&doc.engine)));
+    out.push_str(&format!("library: {}\n", plain(&doc.library)));
+    out.push_str(&format!(
+        "library_version: {}\n",
+        plain(&doc.library_version)
+    ));
     out.push_str("sections:\n");
     for (section, native) in &doc.sections {
-        out.push_str(&format!("  {section}: {native}\n"));
+        out.push_str(&format!("  {}: {}\n", plain(section), plain(native)));
     }
     out.push_str("native_types:\n");
     for native in &doc.native_types {
-        out.push_str(&format!("  {}:\n", native.name));
-        out.push_str(&format!("    source: {}\n", native.source));
+        out.push_str(&format!("  {}:\n", plain(&native.name)));
+        if let Some(source) = &native.source {
+            out.push_str(&format!("    source: {}\n", plain(source)));
+        }
+        if native.fields.is_empty() {
+            out.push_str("    fields: {}\n");
+            continue;
+        }
         out.push_str("    fields:\n");
         for field in &native.fields {
             out.push_str(&field_line(field));
         }
     }
     out
+}
+
+/// A block-context scalar, quoted only when YAML would read it as something else.
+fn plain(text: &str) -> String {
+    scalar_str(text, false)
 }
 
 fn field_line(field: &FieldDoc) -> String {
@@ -96,8 +110,8 @@ fn field_line(field: &FieldDoc) -> String {
         FieldDefault::Unknown => format!("{{type: {ty}}}"),
     };
     match &field.note {
-        Some(note) => format!("      {}: {value}   # {note}\n", field.name),
-        None => format!("      {}: {value}\n", field.name),
+        Some(note) => format!("      {}: {value}   # {note}\n", plain(&field.name)),
+        None => format!("      {}: {value}\n", plain(&field.name)),
     }
 }
 
@@ -146,7 +160,7 @@ mod tests {
             sections: vec![("gen".into(), "e.T".into())],
             native_types: vec![NativeTypeDoc {
                 name: "e.T".into(),
-                source: "e/t.py".into(),
+                source: Some("e/t.py".into()),
                 fields: vec![
                     FieldDoc {
                         name: "n".into(),
@@ -184,7 +198,7 @@ mod tests {
         let text = write_schema("Generated.\n\nSecond.", &doc);
         assert_eq!(
             text,
-            "# Generated.\n#\n# Second.\nschema_version: 1\nengine: e\nlibrary: e-lib\nlibrary_version: 1.2.3\nsections:\n  gen: e.T\nnative_types:\n  e.T:\n    source: e/t.py\n    fields:\n      n: {type: \"Optional[int]\", default: 3}\n      r: {type: \"float\", default: 1e-5}\n      s: {type: \"list[str]\", default: [\"a\\\"b\"]}\n      m: {type: \"int\", required: true}\n      x: {type: \"any\"}   # an attribute\n"
+            "# Generated.\n#\n# Second.\nschema_version: 1\nengine: e\nlibrary: e-lib\nlibrary_version: 1.2.3\nsections:\n  gen: e.T\nnative_types:\n  e.T:\n    source: e/t.py\n    fields:\n      'n': {type: \"Optional[int]\", default: 3}\n      r: {type: \"float\", default: 1e-5}\n      s: {type: \"list[str]\", default: [\"a\\\"b\"]}\n      m: {type: \"int\", required: true}\n      x: {type: \"any\"}   # an attribute\n"
         );
         let (schema, diags) = crate::schema::read_schema(FileId(0), &text);
         assert!(diags.iter().all(|d| !d.is_error()), "{diags:?}");

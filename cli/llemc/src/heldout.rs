@@ -126,14 +126,8 @@ fn run_score(args: &ScoreArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 
 #[cfg(feature = "python")]
 fn run_label(args: &LabelArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     use llemc_pipeline::heldout::label::{LabelOptions, default_python, run};
-    let root = match &args.root {
-        Some(r) => r.clone(),
-        None => super::build_corpus::find_root(
-            &std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
-        ),
-    };
     let options = LabelOptions {
-        root,
+        root: super::build_corpus::find_root(args.root.as_deref()),
         engine: args.engine.clone(),
         version: args.version.clone(),
         python: default_python(),

@@ -3,6 +3,7 @@
 //! confirmed rules to `invariants.validated.yaml`, the others to `invariants.quarantine.yaml`.
 
 use crate::build_corpus::find_root;
+use crate::failure::fail;
 use clap::Args;
 use llemc_cli_common::exit;
 use llemc_cli_common::output::Format;
@@ -42,10 +43,7 @@ pub struct ValidateArgs {
 /// Runs the gate: exit 0 when every rule is confirmed (unverified rules allowed, and reported),
 /// 1 when any rule diverges, 2 on hard errors (nothing written).
 pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let root = match &args.root {
-        Some(r) => r.clone(),
-        None => find_root(&std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))),
-    };
+    let root = find_root(args.root.as_deref());
     if !(args.timeout.is_finite() && args.timeout > 0.0) {
         let _ = writeln!(err, "error: --timeout must be a positive number of seconds");
         return exit::USAGE;
@@ -60,10 +58,7 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32
     };
     let outcome = match validate(&options) {
         Ok(o) => o,
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            return exit::USAGE;
-        }
+        Err(e) => return fail(err, &e),
     };
     match args.format {
         Format::Human => {

@@ -4,7 +4,11 @@
 //! corpora; `docs_gen` writes the generated reference; `heldout` scores corpora against what the
 //! library does with held-out configs.
 
+// `Diagnostic` is the one error type of every stage and is returned by value on purpose.
+#![allow(clippy::result_large_err)]
+
 pub mod build_corpus;
+mod build_merge;
 pub mod diff;
 pub mod docs_gen;
 pub mod fixpoint;

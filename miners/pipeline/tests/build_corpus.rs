@@ -29,7 +29,7 @@ fn scratch(name: &str, seeds: Option<&Path>, staging: &[(&str, &str)], version: 
     let engine = root.join("engines/transformers");
     std::fs::create_dir_all(&engine).unwrap();
     std::fs::copy(
-        manifest().join("../engines/transformers/reference/hand-written-schema.yaml"),
+        manifest().join("../../engines/transformers/reference/hand-written-schema.yaml"),
         engine.join("schema.yaml"),
     )
     .unwrap();
@@ -125,7 +125,7 @@ fn merges_dedups_synthesizes_and_reports() {
 
 #[test]
 fn real_seeds_alone_build_a_clean_corpus_for_each_version() {
-    let seeds = manifest().join("../engines/transformers/seeds.yaml");
+    let seeds = manifest().join("../../engines/transformers/seeds.yaml");
     let empty = r#"{"engine": "transformers", "engine_version": "5.14.1", "miner": "static_miner", "rules": [], "opaque": [], "report": {}}"#;
     let root = scratch(
         "seeds",
@@ -177,7 +177,7 @@ fn hard_errors_write_nothing() {
         version: Some("5.14.1".into()),
     };
     let e = build_corpus(&options).unwrap_err();
-    assert!(e.0.contains("no staging files"), "{e}");
+    assert!(e.summary().contains("no staging files"), "{e}");
 
     std::fs::write(
         root.join(".cache/staging/transformers/5.14.1/static_miner.json"),
@@ -185,7 +185,7 @@ fn hard_errors_write_nothing() {
     )
     .unwrap();
     let e = build_corpus(&options).unwrap_err();
-    assert!(e.0.contains("not valid JSON"), "{e}");
+    assert!(e.summary().contains("not valid JSON"), "{e}");
 
     let other = r#"{"engine": "transformers", "engine_version": "4.57.6", "rules": []}"#;
     std::fs::write(
@@ -194,7 +194,7 @@ fn hard_errors_write_nothing() {
     )
     .unwrap();
     let e = build_corpus(&options).unwrap_err();
-    assert!(e.0.contains("4.57.6"), "{e}");
+    assert!(e.summary().contains("4.57.6"), "{e}");
     assert!(!root.join("engines/transformers/5.14.1").exists());
     let _ = std::fs::remove_dir_all(&root);
 }
