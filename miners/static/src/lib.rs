@@ -23,7 +23,7 @@ use llemc_compiler::types::Kinds;
 use llemc_compiler::yaml_out::Yaml;
 use llemc_mining::ssot::{EngineSsot, Role};
 use llemc_mining::staging::{
-    ExpectedOutcome, MinerSource, OpaqueRule, Report, StagedRule, Staging,
+    Counts, ExpectedOutcome, MinerSource, OpaqueRule, Report, StagedRule, Staging,
 };
 use pred::{Lit, Pred, simplify};
 use resolve::{Modules, find_class, find_method};
@@ -133,8 +133,44 @@ struct TypeCtx {
     usage_classes: HashMap<String, BTreeSet<String>>,
 }
 
+/// A landmark method to walk: native type, method name, role.
+type Method = (String, String, Role);
+
 /// Mines `version` of the SSOT's engine from the source tree at `root`.
 pub fn mine(ssot: &EngineSsot, version: &str, root: &Path) -> Result<MineOutput, MineError> {
+    let (entry, found) = check_source(ssot, version, root)?;
+    let landmarks = ssot.landmarks_for(entry);
+    let mut modules = Modules::new(root);
+    let mut missing = Vec::new();
+    let mut types = load_types(ssot, &landmarks, &mut modules, &mut missing)?;
+    let methods = find_methods(&landmarks, &types, &mut missing);
+    if !missing.is_empty() {
+        return Err(MineError::MissingLandmarks(missing));
+    }
+    read_defaults(&methods, &mut types, &mut modules);
+    // two passes: the first learns field types from their uses, the second translates with them
+    let mut kinds_by_type: HashMap<String, HashMap<String, Kinds>> = HashMap::new();
+    let mut all_sites = Vec::new();
+    for pass in 0..2 {
+        all_sites = walk_validators(ssot, &methods, &mut types, &mut modules, &kinds_by_type);
+        if pass == 0 {
+            kinds_by_type = field_kinds(&types);
+        }
+    }
+    let staging = build_staging(ssot, version, &types, all_sites);
+    let schema_yaml = schema_yaml(ssot, version, &found, &types);
+    Ok(MineOutput {
+        staging,
+        schema_yaml,
+    })
+}
+
+/// The version's SSOT entry and the version the source declares (inside the envelope).
+fn check_source<'s>(
+    ssot: &'s EngineSsot,
+    version: &str,
+    root: &Path,
+) -> Result<(&'s llemc_mining::ssot::VersionEntry, String), MineError> {
     let entry = ssot
         .version(version)
         .map_err(MineError::UnsupportedVersion)?;
@@ -154,12 +190,18 @@ pub fn mine(ssot: &EngineSsot, version: &str, root: &Path) -> Result<MineOutput,
             envelope: entry.envelope.clone(),
         });
     }
-    let landmarks = ssot.landmarks_for(entry);
-    let mut modules = Modules::new(root);
-    let mut missing = Vec::new();
-    // native types: the class of each one a landmark names
+    Ok((entry, found))
+}
+
+/// The class of each native type a landmark names (what is not found goes to `missing`).
+fn load_types(
+    ssot: &EngineSsot,
+    landmarks: &[llemc_mining::ssot::Landmark],
+    modules: &mut Modules,
+    missing: &mut Vec<String>,
+) -> Result<BTreeMap<String, TypeCtx>, MineError> {
     let mut types: BTreeMap<String, TypeCtx> = BTreeMap::new();
-    for l in &landmarks {
+    for l in landmarks {
         if types.contains_key(&l.native_type) {
             continue;
         }
@@ -178,7 +220,7 @@ pub fn mine(ssot: &EngineSsot, version: &str, root: &Path) -> Result<MineOutput,
             missing.push(format!("class {} in {}", decl.class, decl.module));
             continue;
         };
-        let info = fields::collect(&mut modules, &decl.module, &module, &decl.name, class);
+        let info = fields::collect(modules, &decl.module, &module, &decl.name, class);
         types.insert(
             l.native_type.clone(),
             TypeCtx {
@@ -192,9 +234,17 @@ pub fn mine(ssot: &EngineSsot, version: &str, root: &Path) -> Result<MineOutput,
             },
         );
     }
-    // methods
-    let mut methods: Vec<(String, String, Role)> = Vec::new();
-    for l in &landmarks {
+    Ok(types)
+}
+
+/// The landmark methods that exist (the others go to `missing`).
+fn find_methods(
+    landmarks: &[llemc_mining::ssot::Landmark],
+    types: &BTreeMap<String, TypeCtx>,
+    missing: &mut Vec<String>,
+) -> Vec<Method> {
+    let mut methods = Vec::new();
+    for l in landmarks {
         let Some(ctx) = types.get(&l.native_type) else {
             continue;
         };
@@ -210,11 +260,26 @@ pub fn mine(ssot: &EngineSsot, version: &str, root: &Path) -> Result<MineOutput,
         }
         methods.push((l.native_type.clone(), l.method.clone(), l.role));
     }
-    if !missing.is_empty() {
-        return Err(MineError::MissingLandmarks(missing));
+    methods
+}
+
+/// The body of a landmark method, if it is a function definition.
+fn method_body<'m>(
+    module: &'m crate::python::Module,
+    class: &str,
+    method: &str,
+) -> Option<&'m [crate::python::ast::Stmt]> {
+    let class = find_class(module, class)?;
+    let m = find_method(class, method)?;
+    match &m.kind {
+        crate::python::ast::StmtKind::FunctionDef { body, .. } => Some(body),
+        _ => None,
     }
-    // defaults landmarks
-    for (native, method, role) in &methods {
+}
+
+/// The generate()-time fallbacks the `defaults` landmarks return.
+fn read_defaults(methods: &[Method], types: &mut BTreeMap<String, TypeCtx>, modules: &mut Modules) {
+    for (native, method, role) in methods {
         if *role != Role::Defaults {
             continue;
         }
@@ -222,84 +287,77 @@ pub fn mine(ssot: &EngineSsot, version: &str, root: &Path) -> Result<MineOutput,
             continue;
         };
         let module = ctx.module.clone();
-        if let Some(class) = find_class(&module, &ctx.info.class) {
-            if let Some(m) = find_method(class, method) {
-                if let crate::python::ast::StmtKind::FunctionDef { body, .. } = &m.kind {
-                    ctx.info.generate_defaults =
-                        fields::returned_dict(&mut modules, &ctx.module_name, body);
-                }
-            }
+        if let Some(body) = method_body(&module, &ctx.info.class, method) {
+            ctx.info.generate_defaults = fields::returned_dict(modules, &ctx.module_name, body);
         }
     }
-    // two passes: the first learns field types from their uses, the second translates with them
-    let mut kinds_by_type: HashMap<String, HashMap<String, Kinds>> = HashMap::new();
-    let mut all_sites: Vec<(String, String, translate::Site)> = Vec::new();
-    for pass in 0..2 {
-        all_sites.clear();
-        for (native, method, role) in &methods {
-            if *role != Role::Validator {
-                continue;
-            }
-            let Some(ctx) = types.get_mut(native) else {
-                continue;
-            };
-            let module = ctx.module.clone();
-            let Some(class) = find_class(&module, &ctx.info.class) else {
-                continue;
-            };
-            let Some(m) = find_method(class, method) else {
-                continue;
-            };
-            let crate::python::ast::StmtKind::FunctionDef { body, .. } = &m.kind else {
-                continue;
-            };
-            let empty = HashMap::new();
-            let kinds = kinds_by_type.get(native).unwrap_or(&empty);
-            let mut walker = Walker::new(
-                &mut modules,
-                ctx.module_name.clone(),
-                &module,
-                &ctx.info,
-                method,
-                &ssot.assume,
-                ssot.minor_issues_variable.as_deref(),
-                kinds,
-                &mut ctx.usage,
-                &mut ctx.usage_classes,
-                &mut ctx.hasattr_fields,
+}
+
+/// Walks every validator landmark with the field kinds learnt so far: the sites found.
+fn walk_validators(
+    ssot: &EngineSsot,
+    methods: &[Method],
+    types: &mut BTreeMap<String, TypeCtx>,
+    modules: &mut Modules,
+    kinds_by_type: &HashMap<String, HashMap<String, Kinds>>,
+) -> Vec<(String, String, translate::Site)> {
+    let mut all_sites = Vec::new();
+    for (native, method, role) in methods {
+        if *role != Role::Validator {
+            continue;
+        }
+        let Some(ctx) = types.get_mut(native) else {
+            continue;
+        };
+        let module = ctx.module.clone();
+        let Some(body) = method_body(&module, &ctx.info.class, method) else {
+            continue;
+        };
+        let empty = HashMap::new();
+        let kinds = kinds_by_type.get(native).unwrap_or(&empty);
+        let mut walker = Walker::new(
+            modules,
+            ctx.module_name.clone(),
+            &module,
+            &ctx.info,
+            method,
+            &ssot.assume,
+            ssot.minor_issues_variable.as_deref(),
+            kinds,
+            &mut ctx.usage,
+            &mut ctx.usage_classes,
+            &mut ctx.hasattr_fields,
+        );
+        walker.walk_body(body);
+        for s in walker.sites {
+            all_sites.push((native.clone(), format!("{}.{method}", ctx.info.class), s));
+        }
+    }
+    all_sites
+}
+
+/// The kinds of every field of every native type, from its declaration and its uses.
+fn field_kinds(types: &BTreeMap<String, TypeCtx>) -> HashMap<String, HashMap<String, Kinds>> {
+    let mut kinds_by_type = HashMap::new();
+    for (native, ctx) in types {
+        let mut map = HashMap::new();
+        for f in &ctx.info.fields {
+            let fallback = ctx
+                .info
+                .generate_defaults
+                .as_ref()
+                .and_then(|d| d.get(&f.name));
+            let ty = fields::field_type(
+                f,
+                ctx.usage.get(&f.name).copied(),
+                ctx.usage_classes.get(&f.name),
+                fallback,
             );
-            walker.walk_body(body);
-            for s in walker.sites {
-                all_sites.push((native.clone(), format!("{}.{method}", ctx.info.class), s));
-            }
+            map.insert(f.name.clone(), ty.kinds());
         }
-        if pass == 0 {
-            for (native, ctx) in &types {
-                let mut map = HashMap::new();
-                for f in &ctx.info.fields {
-                    let fallback = ctx
-                        .info
-                        .generate_defaults
-                        .as_ref()
-                        .and_then(|d| d.get(&f.name));
-                    let ty = fields::field_type(
-                        f,
-                        ctx.usage.get(&f.name).copied(),
-                        ctx.usage_classes.get(&f.name),
-                        fallback,
-                    );
-                    map.insert(f.name.clone(), ty.kinds());
-                }
-                kinds_by_type.insert(native.clone(), map);
-            }
-        }
+        kinds_by_type.insert(native.clone(), map);
     }
-    let staging = build_staging(ssot, version, &types, all_sites);
-    let schema_yaml = schema_yaml(ssot, version, &found, &types);
-    Ok(MineOutput {
-        staging,
-        schema_yaml,
-    })
+    kinds_by_type
 }
 
 fn short_hash(parts: &[&str]) -> String {
@@ -345,111 +403,162 @@ fn build_staging(
     types: &BTreeMap<String, TypeCtx>,
     sites: Vec<(String, String, translate::Site)>,
 ) -> Staging {
-    let mut report = Report::default();
-    let mut rules: BTreeMap<String, StagedRule> = BTreeMap::new();
-    let mut opaque: BTreeMap<String, OpaqueRule> = BTreeMap::new();
+    let mut stager = Stager {
+        engine: &ssot.engine,
+        types,
+        report: Report::default(),
+        rules: BTreeMap::new(),
+        opaque: BTreeMap::new(),
+    };
     for (name, a) in &ssot.assume {
-        report.assumptions.insert(name.clone(), a.reason.clone());
+        stager
+            .report
+            .assumptions
+            .insert(name.clone(), a.reason.clone());
     }
     for (native, method, site) in sites {
-        let rel_path = types
-            .get(&native)
-            .map(|c| c.rel_path.clone())
-            .unwrap_or_default();
-        let (severity, outcome, channel) = site.detector.outcome();
-        let source = MinerSource::line(&rel_path, &method, site.line);
-        report.sites += 1;
-        let det = report
-            .by_detector
-            .entry(site.detector.name().to_owned())
-            .or_default();
-        det.sites += 1;
-        let lm = report.by_landmark.entry(method.clone()).or_default();
-        lm.sites += 1;
+        stager.site(&native, &method, &site);
+    }
+    Staging {
+        engine: ssot.engine.clone(),
+        engine_version: version.to_owned(),
+        miner: "static_miner".to_owned(),
+        rules: stager.rules.into_values().collect(),
+        opaque: stager.opaque.into_values().collect(),
+        report: stager.report,
+    }
+}
+
+/// The staging file while its sites are added: rules and opaque sites by id, and the counts.
+struct Stager<'a> {
+    engine: &'a str,
+    types: &'a BTreeMap<String, TypeCtx>,
+    report: Report,
+    rules: BTreeMap<String, StagedRule>,
+    opaque: BTreeMap<String, OpaqueRule>,
+}
+
+/// What kept a site from becoming a rule: the reasons and the untranslatable source texts.
+struct Untranslated {
+    reasons: Vec<String>,
+    texts: Vec<String>,
+}
+
+impl Stager<'_> {
+    /// Adds one site: unreachable (counted), opaque, or a rule (each once per id).
+    fn site(&mut self, native: &str, method: &str, site: &translate::Site) {
+        self.count(site.detector, method, |c| c.sites += 1);
+        self.report.sites += 1;
         let when = simplify(site.when.clone());
         if when == Pred::False {
-            report.unreachable += 1;
-            continue;
+            self.report.unreachable += 1;
+            return;
         }
-        let mut reasons: Vec<String> = Vec::new();
-        let mut texts: Vec<String> = Vec::new();
-        let mut parts = Vec::new();
-        when.opaque_parts(&mut parts);
-        for (src, reason) in parts {
-            if !reasons.contains(&reason) {
-                reasons.push(reason);
-            }
-            if !texts.contains(&src) {
-                texts.push(src);
-            }
-        }
-        if when == Pred::True {
-            reasons.push("the site is reached unconditionally (no condition to check)".into());
-        }
-        if let Some((_, Err(src))) = &site.normalised {
-            reasons.push("the normalised value is not a literal".into());
-            texts.push(src.clone());
-        }
-        let printed = if reasons.is_empty() {
+        let mut untranslated = untranslated(&when, site);
+        let printed = if untranslated.reasons.is_empty() {
             canonical(&when)
         } else {
             None
         };
-        let Some(when_text) = printed.filter(|_| reasons.is_empty()) else {
-            if reasons.is_empty() {
-                reasons.push("the translated condition does not print as a predicate".into());
-            }
-            texts.push(site.source.clone());
-            let partial = match &when {
-                Pred::And(items) => {
-                    let clean: Vec<Pred> =
-                        items.iter().filter(|i| !i.has_opaque()).cloned().collect();
-                    if clean.is_empty() {
-                        None
-                    } else {
-                        canonical(&simplify(Pred::And(clean)))
-                    }
+        match printed {
+            Some(when_text) => self.rule(native, method, site, when_text),
+            None => {
+                if untranslated.reasons.is_empty() {
+                    untranslated
+                        .reasons
+                        .push("the translated condition does not print as a predicate".into());
                 }
-                other if !other.has_opaque() => canonical(other),
-                _ => None,
-            };
-            let reason = reasons.join("; ");
-            let source_text = texts.join(" | ");
-            let id = format!(
-                "{}_opaque_{}",
-                id_prefix(&ssot.engine, &method),
-                short_hash(&[
-                    &native,
-                    severity,
-                    &reason,
-                    &source_text,
-                    partial.as_deref().unwrap_or("")
-                ])
-            );
-            for r in &reasons {
-                *report.opaque_reasons.entry(r.clone()).or_default() += 1;
+                untranslated.texts.push(site.source.clone());
+                self.opaque(native, method, site, &when, untranslated);
             }
-            if opaque.contains_key(&id) {
-                report.duplicates += 1;
-                continue;
+        }
+    }
+
+    /// Applies `bump` to the counts of the site's detector and landmark.
+    fn count(&mut self, detector: Detector, method: &str, bump: impl Fn(&mut Counts)) {
+        bump(
+            self.report
+                .by_detector
+                .entry(detector.name().to_owned())
+                .or_default(),
+        );
+        bump(
+            self.report
+                .by_landmark
+                .entry(method.to_owned())
+                .or_default(),
+        );
+    }
+
+    fn source(&self, native: &str, method: &str, site: &translate::Site) -> MinerSource {
+        let rel_path = self
+            .types
+            .get(native)
+            .map(|c| c.rel_path.clone())
+            .unwrap_or_default();
+        MinerSource::line(&rel_path, method, site.line)
+    }
+
+    fn opaque(
+        &mut self,
+        native: &str,
+        method: &str,
+        site: &translate::Site,
+        when: &Pred,
+        untranslated: Untranslated,
+    ) {
+        let (severity, _, _) = site.detector.outcome();
+        let partial = match when {
+            Pred::And(items) => {
+                let clean: Vec<Pred> = items.iter().filter(|i| !i.has_opaque()).cloned().collect();
+                if clean.is_empty() {
+                    None
+                } else {
+                    canonical(&simplify(Pred::And(clean)))
+                }
             }
-            report.opaque += 1;
-            det.opaque += 1;
-            lm.opaque += 1;
-            opaque.insert(
-                id.clone(),
-                OpaqueRule {
-                    id,
-                    native_type: native.clone(),
-                    severity: staged_severity(severity),
-                    miner_source: source,
-                    reason,
-                    source_text,
-                    partial_when: partial,
-                },
-            );
-            continue;
+            other if !other.has_opaque() => canonical(other),
+            _ => None,
         };
+        let reason = untranslated.reasons.join("; ");
+        let source_text = untranslated.texts.join(" | ");
+        let id = format!(
+            "{}_opaque_{}",
+            id_prefix(self.engine, method),
+            short_hash(&[
+                native,
+                severity,
+                &reason,
+                &source_text,
+                partial.as_deref().unwrap_or("")
+            ])
+        );
+        for r in &untranslated.reasons {
+            *self.report.opaque_reasons.entry(r.clone()).or_default() += 1;
+        }
+        if self.opaque.contains_key(&id) {
+            self.report.duplicates += 1;
+            return;
+        }
+        self.report.opaque += 1;
+        self.count(site.detector, method, |c| c.opaque += 1);
+        let source = self.source(native, method, site);
+        self.opaque.insert(
+            id.clone(),
+            OpaqueRule {
+                id,
+                native_type: native.to_owned(),
+                severity: staged_severity(severity),
+                miner_source: source,
+                reason,
+                source_text,
+                partial_when: partial,
+            },
+        );
+    }
+
+    fn rule(&mut self, native: &str, method: &str, site: &translate::Site, when_text: String) {
+        let (severity, outcome, channel) = site.detector.outcome();
         let subject_key = if site.detector == Detector::Normalise {
             site.subject.clone().unwrap_or_default()
         } else {
@@ -457,12 +566,12 @@ fn build_staging(
         };
         let id = format!(
             "{}_{}",
-            id_prefix(&ssot.engine, &method),
-            short_hash(&[&native, severity, &when_text, &subject_key])
+            id_prefix(self.engine, method),
+            short_hash(&[native, severity, &when_text, &subject_key])
         );
-        if rules.contains_key(&id) {
-            report.duplicates += 1;
-            continue;
+        if self.rules.contains_key(&id) {
+            self.report.duplicates += 1;
+            return;
         }
         let (message, complete) = site.message.clone().unwrap_or_else(|| {
             (
@@ -471,20 +580,20 @@ fn build_staging(
             )
         });
         if !complete {
-            report.partial_messages += 1;
+            self.report.partial_messages += 1;
         }
         let mut normalised = BTreeMap::new();
         if let Some((field, Ok(l))) = &site.normalised {
             normalised.insert(field.clone(), lit_json(l));
         }
-        report.translated += 1;
-        det.translated += 1;
-        lm.translated += 1;
-        rules.insert(
+        self.report.translated += 1;
+        self.count(site.detector, method, |c| c.translated += 1);
+        let source = self.source(native, method, site);
+        self.rules.insert(
             id.clone(),
             StagedRule {
                 id,
-                native_type: native.clone(),
+                native_type: native.to_owned(),
                 severity: staged_severity(severity),
                 when: when_text,
                 subject: site.subject.clone(),
@@ -498,14 +607,30 @@ fn build_staging(
             },
         );
     }
-    Staging {
-        engine: ssot.engine.clone(),
-        engine_version: version.to_owned(),
-        miner: "static_miner".to_owned(),
-        rules: rules.into_values().collect(),
-        opaque: opaque.into_values().collect(),
-        report,
+}
+
+/// Why a site's condition (or normalised value) cannot be a rule, if it cannot.
+fn untranslated(when: &Pred, site: &translate::Site) -> Untranslated {
+    let mut reasons: Vec<String> = Vec::new();
+    let mut texts: Vec<String> = Vec::new();
+    let mut parts = Vec::new();
+    when.opaque_parts(&mut parts);
+    for (src, reason) in parts {
+        if !reasons.contains(&reason) {
+            reasons.push(reason);
+        }
+        if !texts.contains(&src) {
+            texts.push(src);
+        }
     }
+    if *when == Pred::True {
+        reasons.push("the site is reached unconditionally (no condition to check)".into());
+    }
+    if let Some((_, Err(src))) = &site.normalised {
+        reasons.push("the normalised value is not a literal".into());
+        texts.push(src.clone());
+    }
+    Untranslated { reasons, texts }
 }
 
 /// A detector's severity as the staging type spells it.
