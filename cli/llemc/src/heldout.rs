@@ -102,10 +102,7 @@ fn run_score(args: &ScoreArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     };
     let score = match score_files(&options) {
         Ok(s) => s,
-        Err(e) => {
-            let _ = writeln!(err, "error: llemc heldout score: {e}");
-            return exit::USAGE;
-        }
+        Err(e) => return crate::failure::fail(err, &e),
     };
     let written = match args.format {
         Format::Human => out.write_all(render_human(&score).as_bytes()),
@@ -137,10 +134,7 @@ fn run_label(args: &LabelArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     };
     let report = match run(&options) {
         Ok(r) => r,
-        Err(e) => {
-            let _ = writeln!(err, "error: llemc heldout label: {e}");
-            return exit::USAGE;
-        }
+        Err(e) => return crate::failure::fail(err, &e),
     };
     let _ = match args.format {
         Format::Human => writeln!(

@@ -7,8 +7,9 @@ use crate::failure::fail;
 use clap::Args;
 use llemc_cli_common::exit;
 use llemc_cli_common::output::Format;
+use llemc_compiler::diagnostic::{Color, SourceMap, render_human as render};
 use llemc_pipeline::gate::model::Class;
-use llemc_pipeline::gate::output::{render_human, summary};
+use llemc_pipeline::gate::output::{divergences, render_human, summary};
 use llemc_pipeline::gate::run::{ValidateOptions, validate};
 use std::io::Write;
 use std::path::PathBuf;
@@ -63,6 +64,11 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32
     match args.format {
         Format::Human => {
             let _ = out.write_all(render_human(&outcome.report, &outcome.written).as_bytes());
+            let mut sources = SourceMap::new();
+            let (name, text) = &outcome.corpus;
+            let file = sources.add(name, text.as_str());
+            let found = divergences(&outcome.report, file);
+            let _ = err.write_all(render(&found, &sources, Color::Never).as_bytes());
         }
         Format::Json => {
             let text = serde_json::to_string_pretty(&summary(&outcome.report, &outcome.written))

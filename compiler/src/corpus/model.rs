@@ -363,20 +363,6 @@ impl ExpectedOutcome {
             _ => Vec::new(),
         }
     }
-
-    /// The values `normalised_fields` assigns, when it is a mapping `field: value`.
-    pub fn normalised_values(&self) -> Vec<(String, &Node)> {
-        self.normalised_fields
-            .as_ref()
-            .and_then(Node::as_map)
-            .map(|entries| {
-                entries
-                    .iter()
-                    .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v)))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
 }
 
 /// `miner_source`.

@@ -10,7 +10,7 @@
 //! field conflict directly. The configs checked are every normalisation's `kwargs_positive` and
 //! `kwargs_negative`, the empty config, and the union of every two positives of one native type.
 
-use llemc_compiler::corpus::Corpus;
+use llemc_compiler::corpus::{Corpus, RuleDoc};
 use llemc_compiler::diagnostic::Diagnostic;
 use llemc_compiler::yaml_out::Yaml;
 use llemc_runtime::loaded::LoadedProgram;
@@ -144,16 +144,18 @@ pub fn normalisations(
     let program = loaded.program();
     let mut out = Vec::new();
     for rule in &corpus.rules {
-        let assigns: BTreeMap<String, Json> = rule
+        let doc = RuleDoc::from_rule(rule);
+        let assigns: BTreeMap<String, Json> = match doc
             .expected_outcome
             .as_ref()
-            .map(|o| {
-                o.normalised_values()
-                    .into_iter()
-                    .map(|(field, value)| (field, Yaml::from_node(value).to_json()))
-                    .collect()
-            })
-            .unwrap_or_default();
+            .and_then(|o| o.normalised_fields.as_ref())
+        {
+            Some(Yaml::Map(entries)) => entries
+                .iter()
+                .map(|(field, value)| (field.clone(), value.to_json()))
+                .collect(),
+            _ => BTreeMap::new(),
+        };
         if assigns.is_empty() {
             continue;
         }
@@ -170,9 +172,9 @@ pub fn normalisations(
             .with_primary(corpus.file, rule.id.span, "this rule")
             .with_help("add `native_type:` (the class whose kwargs it rewrites)"));
         };
-        let examples = [&rule.kwargs_positive, &rule.kwargs_negative]
+        let examples = [&doc.kwargs_positive, &doc.kwargs_negative]
             .into_iter()
-            .filter_map(|kwargs| match Yaml::from_node(kwargs.as_ref()?).to_json() {
+            .filter_map(|kwargs| match kwargs.as_ref()?.to_json() {
                 Json::Object(m) => Some(m),
                 _ => None,
             })

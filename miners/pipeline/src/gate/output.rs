@@ -3,7 +3,7 @@
 //! with the reason) and the summaries (human and JSON). Everything is sorted and free of
 //! timestamps: a rerun writes the same bytes.
 
-use super::model::{CaseSummary, Check, Class, GateReport, RuleVerdict};
+use super::model::{CaseSummary, Check, Class, GateReport, RuleVerdict, Status};
 use llemc_compiler::corpus::{RuleDoc, read_corpus, write_corpus};
 use llemc_compiler::diagnostic::{Diagnostic, FileId};
 use llemc_compiler::yaml_out::{self, Yaml};
@@ -156,6 +156,36 @@ pub fn quarantine(report: &GateReport, command: &str) -> String {
          # cannot run here). Neither ships.\n{}",
         yaml_out::to_string(&doc)
     )
+}
+
+/// `E643` for every divergent rule, pointing at the rule in the gated corpus (`file`), with the
+/// evidence of each failed check.
+pub fn divergences(report: &GateReport, file: FileId) -> Vec<Diagnostic> {
+    report
+        .rules
+        .iter()
+        .filter(|r| r.class == Class::Divergent)
+        .map(|r| {
+            let failed: Vec<String> = r
+                .failed()
+                .iter()
+                .map(|c| format!("{} ({})", c.name(), c.title()))
+                .collect();
+            let mut d = Diagnostic::error(
+                "E643",
+                format!(
+                    "rule `{}` diverges from the library: {}",
+                    r.id,
+                    failed.join(", ")
+                ),
+            )
+            .with_primary(file, r.span, "quarantined, not shipped");
+            for c in r.checks.iter().filter(|c| c.status == Status::Fail) {
+                d = d.with_note(format!("{}: {}", c.check.name(), c.detail));
+            }
+            d.with_help("fix the rule (or its kwargs) and validate again; the evidence is in invariants.quarantine.yaml")
+        })
+        .collect()
 }
 
 /// The JSON summary.

@@ -41,6 +41,8 @@ pub struct ValidateOutcome {
     pub report: GateReport,
     /// Files written (paths relative to the root).
     pub written: Vec<String>,
+    /// The gated corpus: its name and text (what divergences point into).
+    pub corpus: (String, String),
 }
 
 /// The live library through `llemc_live.observe`.
@@ -153,6 +155,7 @@ pub fn validate(options: &ValidateOptions) -> Result<ValidateOutcome, Failure> {
     Ok(ValidateOutcome {
         report,
         written: vec![validated_name, layout.display(&quarantine_path)],
+        corpus: (files.proposed_name, files.proposed),
     })
 }
 

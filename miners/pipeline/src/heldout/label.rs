@@ -7,14 +7,17 @@
 //! tracebacks, memory addresses masked).
 
 use super::{
-    Case, Emission, HeldoutError, KWARGS_FILE, Label, Normalised, Outcome, Raised, check_unique,
+    Case, Emission, KWARGS_FILE, Label, Normalised, Outcome, Raised, check_unique, data_error,
     labels_file, labels_to_jsonl, read_jsonl,
 };
+use crate::gate::run::load_ssot;
 use llemc_compiler::atomic_write::write_atomically;
-use llemc_compiler::diagnostic::FileId;
-use llemc_live::bridge::Live;
+use llemc_compiler::diagnostic::Diagnostic;
+use llemc_live::bridge::{Live, start_library};
 use llemc_live::env::{EnvSpec, ensure};
-use llemc_mining::ssot::{EngineSsot, NativeTypeDecl, read_ssot};
+use llemc_mining::failure::{Failure, cannot_write};
+use llemc_mining::layout::Layout;
+use llemc_mining::ssot::NativeTypeDecl;
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -79,15 +82,20 @@ pub fn default_python() -> String {
 }
 
 /// Labels the held-out set with one library version and writes the labels file.
-pub fn run(options: &LabelOptions) -> Result<LabelReport, HeldoutError> {
-    let ssot = load_ssot(&options.root, &options.engine)?;
-    ssot.version(&options.version).map_err(HeldoutError)?;
+pub fn run(options: &LabelOptions) -> Result<LabelReport, Failure> {
+    let layout = Layout::new(&options.root);
+    let ssot = load_ssot(&layout, &options.engine)?;
+    ssot.supported(&options.version)?;
     let decl = ssot.native(super::NATIVE_TYPE).ok_or_else(|| {
-        HeldoutError(format!(
-            "engine_versions/{}.yaml declares no native type `{}`",
-            options.engine,
-            super::NATIVE_TYPE
-        ))
+        Diagnostic::error(
+            "E691",
+            format!(
+                "engine_versions/{}.yaml declares no native type `{}`",
+                options.engine,
+                super::NATIVE_TYPE
+            ),
+        )
+        .with_help("the held-out set holds GenerationConfig kwargs: label a transformers version")
     })?;
     let input = options
         .input
@@ -103,30 +111,20 @@ pub fn run(options: &LabelOptions) -> Result<LabelReport, HeldoutError> {
         version: options.version.clone(),
         extras: ssot.env_extras.clone(),
     };
-    let venv = ensure(
-        &options.root.join(".cache").join("venvs"),
-        &spec,
-        &options.python,
-    )
-    .map_err(|e| {
-        HeldoutError(format!(
-            "venv for {} {}: {e}",
-            spec.distribution, spec.version
-        ))
+    let venv = ensure(&layout.venvs(), &spec, &options.python).map_err(|e| {
+        Diagnostic::error(
+            "E670",
+            format!(
+                "the venv for {} {} is not ready: {e}",
+                spec.distribution, spec.version
+            ),
+        )
     })?;
-    let live = Live::start(std::slice::from_ref(&venv.site_packages))
-        .map_err(|e| HeldoutError(e.to_string()))?;
-    let installed = live
-        .distribution_version(&ssot.distribution)
-        .map_err(|e| HeldoutError(e.to_string()))?;
-    if installed.as_deref() != Some(options.version.as_str()) {
-        return Err(HeldoutError(format!(
-            "this process sees {} {} instead of {} (one process labels one version)",
-            ssot.distribution,
-            installed.as_deref().unwrap_or("(not installed)"),
-            options.version
-        )));
-    }
+    let live = start_library(
+        std::slice::from_ref(&venv.site_packages),
+        &ssot.distribution,
+        &options.version,
+    )?;
     let minor = ssot
         .minor_issues_variable
         .clone()
@@ -136,8 +134,8 @@ pub fn run(options: &LabelOptions) -> Result<LabelReport, HeldoutError> {
         .output
         .clone()
         .unwrap_or_else(|| options.root.join(labels_file(&options.version)));
-    write_atomically(&output, &labels_to_jsonl(&labels))
-        .map_err(|e| HeldoutError(format!("cannot write {}: {e}", output.display())))?;
+    write_atomically(&output, labels_to_jsonl(&labels))
+        .map_err(|e| cannot_write(&output.display().to_string(), &e))?;
     Ok(summarise(&options.version, &output, &labels))
 }
 
@@ -148,7 +146,7 @@ pub fn label_cases(
     minor_issues_variable: &str,
     cases: &[Case],
     timeout_s: f64,
-) -> Result<Vec<Label>, HeldoutError> {
+) -> Result<Vec<Label>, Diagnostic> {
     let observe = |kwargs: Json| {
         live.call(
             "llemc_live",
@@ -162,7 +160,7 @@ pub fn label_cases(
                 "minor_issues_variable": minor_issues_variable,
             }),
         )
-        .map_err(|e| HeldoutError(e.to_string()))
+        .map_err(|e| Diagnostic::error("E671", format!("the interpreter failed: {e}")))
     };
     // The first observation imports the library; what the import prints is not about a case.
     observe(json!({}))?;
@@ -175,7 +173,7 @@ pub fn label_cases(
 }
 
 /// Turns one `observe` result into a label.
-pub fn to_label(id: &str, observed: &Json) -> Result<Label, HeldoutError> {
+pub fn to_label(id: &str, observed: &Json) -> Result<Label, Diagnostic> {
     let text = |v: &Json| v.as_str().map(mask_addresses).unwrap_or_default();
     let outcome = observed.get("outcome").and_then(Json::as_str).unwrap_or("");
     let phase = text(observed.get("phase").unwrap_or(&Json::Null));
@@ -204,7 +202,7 @@ pub fn to_label(id: &str, observed: &Json) -> Result<Label, HeldoutError> {
         "timeout" => Outcome::Timeout,
         "unavailable" => Outcome::Unavailable,
         other => {
-            return Err(HeldoutError(format!(
+            return Err(data_error(format!(
                 "case `{id}`: observe returned an unknown outcome `{other}`"
             )));
         }
@@ -298,23 +296,6 @@ fn summarise(version: &str, output: &Path, labels: &[Label]) -> LabelReport {
         }
     }
     report
-}
-
-fn load_ssot(root: &Path, engine: &str) -> Result<EngineSsot, HeldoutError> {
-    let path = root.join("engine_versions").join(format!("{engine}.yaml"));
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| HeldoutError(format!("cannot read {}: {e}", path.display())))?;
-    read_ssot(FileId(0), &text).map_err(|diags| {
-        HeldoutError(format!(
-            "{}: {}",
-            path.display(),
-            diags
-                .iter()
-                .map(|d| d.message.clone())
-                .collect::<Vec<_>>()
-                .join("; ")
-        ))
-    })
 }
 
 #[cfg(test)]
