@@ -2,7 +2,8 @@
 //!
 //! Codes are grouped by the stage that reports them:
 //! `E0xx` predicate syntax, `E1xx` YAML reading, `E2xx` corpus structure, `E3xx` name resolution
-//! and types, `E5xx` engine schema files, `W4xx` lints, `E6xx` artifacts, `E9xx` I/O.
+//! and types, `E5xx` engine schema files and the engine SSOT, `W4xx` lints, `E60x` artifacts,
+//! `E62x`-`E69x` the mining pipeline's stages (see `llemc_mining::failure`), `E9xx` I/O.
 
 use codespan_reporting::diagnostic as cs;
 use codespan_reporting::files::SimpleFiles;

@@ -5,8 +5,7 @@
 //!
 //! | code | stage |
 //! |---|---|
-//! | `E901` | a file cannot be read |
-//! | `E902` | a file cannot be written |
+//! | `E513` | the engine SSOT does not list the version asked for |
 //! | `E62x` | one-rule compilation and staging files |
 //! | `E63x` | build-corpus |
 //! | `E64x` | the validation gate |
@@ -14,6 +13,9 @@
 //! | `E66x` | corpus diffs and the generated reference |
 //! | `E67x` | the live side: venvs, the embedded interpreter, the live miners |
 //! | `E68x` | `llemc refresh` |
+//! | `E69x` | the held-out evaluation |
+//! | `E901` | a file cannot be read |
+//! | `E902` | a file cannot be written |
 
 use llemc_compiler::diagnostic::{Color, Diagnostic, SourceMap, render_human};
 use std::path::Path;

@@ -449,6 +449,7 @@ impl<O: Observer> Judge<'_, O> {
 mod tests {
     use super::*;
     use crate::gate::model::{Ended, ExceptionInfo};
+    use llemc_compiler::diagnostic::{Color, SourceMap, render_human};
 
     const SCHEMA: &str = "schema_version: 1\nengine: e\nlibrary: e\nlibrary_version: 1.0.0\nsections:\n  s: e.T\nnative_types:\n  e.T:\n    fields:\n      size: {type: \"int\", default: 1}\n";
 
@@ -504,14 +505,16 @@ mod tests {
         )
     }
 
-    #[test]
-    fn confirms_right_rules_and_finds_the_wrong_threshold() {
-        let corpus = format!(
+    fn fixture_corpus() -> String {
+        format!(
             "schema_version: 1.1.0\nengine: e\nengine_version: 1.0.0\nrules:\n{}{}{}",
             rule("right", "size > 5", 6, 5),
             rule("off_by_one", "size >= 5", 6, 1),
             rule("needs_torch", "size > 5", 6, -1),
-        );
+        )
+    }
+
+    fn gate(corpus: &str) -> Result<GateReport, Failure> {
         let targets = BTreeMap::from([(
             "e.T".to_owned(),
             Target {
@@ -526,11 +529,36 @@ mod tests {
             engine: "e",
             version: "1.0.0",
             corpus_name: "c.yaml",
-            corpus_text: &corpus,
+            corpus_text: corpus,
             schema: ("schema.yaml", SCHEMA),
             targets: &targets,
         };
-        let report = gate_corpus(&input, &mut Fake).unwrap();
+        gate_corpus(&input, &mut Fake)
+    }
+
+    #[test]
+    fn divergences_point_at_the_rule_in_the_corpus() {
+        let corpus = fixture_corpus();
+        let report = gate(&corpus).unwrap();
+        let mut sources = SourceMap::new();
+        let file = sources.add("c.yaml", corpus.as_str());
+        let found = crate::gate::output::divergences(&report, file);
+        insta::assert_snapshot!(render_human(&found, &sources, Color::Never));
+    }
+
+    #[test]
+    fn a_corpus_that_does_not_compile_is_judged_not_at_all() {
+        let broken = fixture_corpus().replace("size >= 5", "sizes >= 5");
+        let failure = gate(&broken).unwrap_err();
+        let codes: Vec<&str> = failure.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes[..2], ["E640", "E302"]);
+        let shown = failure.render(Color::Never);
+        assert!(shown.contains("┌─ c.yaml:"), "{shown}");
+    }
+
+    #[test]
+    fn confirms_right_rules_and_finds_the_wrong_threshold() {
+        let report = gate(&fixture_corpus()).unwrap();
         let got: Vec<(&str, Class, Vec<Check>)> = report
             .rules
             .iter()
