@@ -118,11 +118,10 @@ fn fixture_rule(
     )
 }
 
-#[test]
-fn each_wrong_rule_is_caught_by_exactly_its_check() {
-    let live = live();
+/// Two right fixture rules and one wrong rule per check, each wrong in exactly one way.
+fn one_wrong_rule_per_check() -> Vec<String> {
     let too_large = "`size` is too large: {size}";
-    let rules = [
+    vec![
         fixture_rule(
             "right",
             "error",
@@ -191,7 +190,13 @@ fn each_wrong_rule_is_caught_by_exactly_its_check() {
             "{size: 6}",
             "{size: 1}",
         ),
-    ];
+    ]
+}
+
+#[test]
+fn each_wrong_rule_is_caught_by_exactly_its_check() {
+    let live = live();
+    let rules = one_wrong_rule_per_check();
     let corpus = format!(
         "schema_version: 1.1.0\nengine: gatefixture\nengine_version: 1.0.0\nrules:\n{}",
         rules.concat()
