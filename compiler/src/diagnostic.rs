@@ -2,8 +2,11 @@
 //!
 //! Codes are grouped by the stage that reports them:
 //! `E0xx` predicate syntax, `E1xx` YAML reading, `E2xx` corpus structure, `E3xx` name resolution
-//! and types, `E5xx` engine schema files and the engine SSOT, `W4xx` lints, `E60x` artifacts,
-//! `E62x`-`E69x` the mining pipeline's stages (see `llemc_mining::failure`), `E9xx` I/O.
+//! and types, `W4xx` lints, `E50x` engine schema files, `E51x` engine-version SSOT files, `E52x`
+//! the static miner, `E60x` artifacts, `E62x`-`E69x` the mining pipeline's stages (see
+//! `llemc_mining::failure`), `E70x` experiment configs, `E72x` sweep studies, `E8xx` / `W801` /
+//! `D802` findings, `E9xx` I/O. docs/errors.md explains each code, with an example and what to
+//! do; a test fails when a code is emitted that it does not list.
 
 use codespan_reporting::diagnostic as cs;
 use codespan_reporting::files::SimpleFiles;
@@ -296,8 +299,11 @@ struct JsonLabel<'a> {
     primary: bool,
 }
 
-/// Renders diagnostics as a JSON array with file names, 1-based lines and columns.
-pub fn render_json(diagnostics: &[Diagnostic], sources: &SourceMap) -> String {
+/// The machine-readable form of diagnostics, each with its fields in a fixed order.
+fn json_items<'a>(
+    diagnostics: &'a [Diagnostic],
+    sources: &'a SourceMap,
+) -> Vec<JsonDiagnostic<'a>> {
     let label = |l: &'_ Label, primary: bool| {
         let (line, column) = sources.line_col(l.file, l.span.start);
         JsonLabel {
@@ -312,7 +318,7 @@ pub fn render_json(diagnostics: &[Diagnostic], sources: &SourceMap) -> String {
             primary,
         }
     };
-    let items: Vec<JsonDiagnostic<'_>> = diagnostics
+    diagnostics
         .iter()
         .map(|d| {
             let mut labels = Vec::new();
@@ -345,6 +351,18 @@ pub fn render_json(diagnostics: &[Diagnostic], sources: &SourceMap) -> String {
                 help: d.help.as_deref(),
             }
         })
-        .collect();
-    serde_json::to_string_pretty(&items).unwrap_or_else(|_| "[]".to_owned())
+        .collect()
+}
+
+/// Renders diagnostics as a JSON array (a value) with file names, 1-based lines and columns.
+pub fn render_json(diagnostics: &[Diagnostic], sources: &SourceMap) -> serde_json::Value {
+    serde_json::to_value(json_items(diagnostics, sources))
+        .unwrap_or_else(|_| serde_json::Value::Array(Vec::new()))
+}
+
+/// [`render_json`] printed (pretty), each diagnostic's fields in a fixed order: `code`, `level`,
+/// `message`, `file`, `line`, `column`, `span`, `labels`, `notes`, `help`.
+pub fn render_json_text(diagnostics: &[Diagnostic], sources: &SourceMap) -> String {
+    serde_json::to_string_pretty(&json_items(diagnostics, sources))
+        .unwrap_or_else(|_| "[]".to_owned())
 }

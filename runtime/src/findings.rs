@@ -4,6 +4,7 @@ use crate::frame::{Frame, SlotState};
 use crate::interp::holds;
 use crate::loaded::LoadedProgram;
 use crate::message::render;
+use crate::ruleset::RuleSet;
 use llemc_compiler::corpus::RuleSeverity;
 use llemc_compiler::ir::{RuleIr, SlotId};
 use llemc_compiler::value::Value;
@@ -34,22 +35,18 @@ impl LoadedProgram {
     /// Evaluates every rule on a bound frame, appending findings to `out` in program order. A rule
     /// about a native type applies only when the config builds that object (schema mode).
     pub fn evaluate_into(&self, frame: &Frame, out: &mut Vec<Finding>) {
-        let declared = self.bind_plan().declared_mask(frame);
-        for (index, (eval, rule)) in self.rules().iter().zip(&self.program().rules).enumerate() {
-            if !self.rule_applies(index, frame) {
-                continue;
+        let mut fired = RuleSet::default();
+        self.fire(frame, &mut fired);
+        self.findings_from_set(frame, &fired, out);
+    }
+
+    /// Appends the findings of the rules in `fired` (rules that apply and hold, e.g. from
+    /// [`LoadedProgram::fire`]), in program order.
+    pub fn findings_from_set(&self, frame: &Frame, fired: &RuleSet, out: &mut Vec<Finding>) {
+        for index in fired.iter() {
+            if let Some(rule) = self.program().rules.get(index) {
+                out.push(self.finding(index, rule, frame));
             }
-            if eval.needs_declared
-                && !self
-                    .bind_plan()
-                    .reads_declared(index, &declared, &rule.reads, frame)
-            {
-                continue;
-            }
-            if !holds(&eval.pred, frame) {
-                continue;
-            }
-            out.push(self.finding(index, rule, frame));
         }
     }
 

@@ -30,6 +30,11 @@ pub struct Frame {
     /// Per native-type object of the program (see [`crate::loaded::LoadedProgram::objects`]):
     /// whether the config builds it. Empty when the frame was not bound by its program.
     objects: Vec<bool>,
+    /// Every slot set since the last reset, once each (the others are absent): resetting and
+    /// finding the declared slots cost what the config holds, not what the program reads.
+    touched: Vec<SlotId>,
+    /// Per slot: whether it is in `touched`.
+    listed: Vec<bool>,
 }
 
 static NULL: Value = Value::Null;
@@ -44,6 +49,8 @@ impl Frame {
             cells: vec![Cell::default(); slots],
             interner: None,
             objects: Vec::new(),
+            touched: Vec::new(),
+            listed: vec![false; slots],
         }
     }
 
@@ -65,20 +72,31 @@ impl Frame {
         self.interner.as_ref()
     }
 
-    /// Makes every slot absent again (keeps the allocation).
+    /// Makes every slot absent again (keeps the allocation); touches only the slots set since
+    /// the last reset.
     pub fn reset(&mut self) {
-        for v in &mut self.values {
-            *v = Value::Null;
+        for slot in self.touched.drain(..) {
+            let i = slot as usize;
+            if let (Some(v), Some(s), Some(sp), Some(c), Some(l)) = (
+                self.values.get_mut(i),
+                self.states.get_mut(i),
+                self.spans.get_mut(i),
+                self.cells.get_mut(i),
+                self.listed.get_mut(i),
+            ) {
+                *v = Value::Null;
+                *s = SlotState::Absent;
+                *sp = None;
+                *c = Cell::default();
+                *l = false;
+            }
         }
-        for s in &mut self.states {
-            *s = SlotState::Absent;
-        }
-        for s in &mut self.spans {
-            *s = None;
-        }
-        for c in &mut self.cells {
-            *c = Cell::default();
-        }
+    }
+
+    /// The slots set since the last reset (each once, in the order they were first set); every
+    /// other slot is absent.
+    pub fn touched(&self) -> &[SlotId] {
+        &self.touched
     }
 
     /// Number of slots.
@@ -94,16 +112,21 @@ impl Frame {
     /// Sets a slot.
     pub fn set(&mut self, slot: SlotId, value: Value, state: SlotState, span: Option<Span>) {
         let i = slot as usize;
-        if let (Some(v), Some(s), Some(sp), Some(c)) = (
+        if let (Some(v), Some(s), Some(sp), Some(c), Some(l)) = (
             self.values.get_mut(i),
             self.states.get_mut(i),
             self.spans.get_mut(i),
             self.cells.get_mut(i),
+            self.listed.get_mut(i),
         ) {
             *c = Cell::of(&value, slot, self.interner.as_deref());
             *v = value;
             *s = state;
             *sp = span;
+            if !*l {
+                *l = true;
+                self.touched.push(slot);
+            }
         }
     }
 

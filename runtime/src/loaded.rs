@@ -1,9 +1,14 @@
-//! A program prepared for evaluation: constants materialised as values, defaults resolved, and
-//! for each rule whether it can be skipped when the config declares none of its fields.
+//! A program prepared for evaluation: constants materialised as values, defaults resolved,
+//! predicates specialised for the interpreter, and the indexes that decide which rules can fire
+//! on a frame without looking at them: a rule that can only fire when the config declares one of
+//! its fields is reached through the slot → rules index of the slots the frame declares, so rules
+//! whose fields are all absent cost nothing.
 
 use crate::frame::{Frame, SlotState};
 use crate::interp::{EvalPred, holds, prepare_pred};
 use crate::jit::cell::Interner;
+use crate::ruleset::{RuleSet, words_for};
+use crate::special::Special;
 use llemc_compiler::artifact::{self, ArtifactError};
 use llemc_compiler::ir::{Const, Program, SlotId};
 use llemc_compiler::value::Value;
@@ -28,6 +33,23 @@ pub struct LoadedProgram {
     /// Per rule, the index in `mounts` of the object its native type describes (schema mode):
     /// the rule applies only when the config builds that object.
     rule_objects: Vec<Option<usize>>,
+    /// Which rules can fire on a frame, decided from its declared slots and built objects.
+    index: RuleIndex,
+}
+
+/// The rule sets [`LoadedProgram::candidates`] combines, each as words of a [`RuleSet`].
+#[derive(Clone, Debug, Default)]
+struct RuleIndex {
+    /// Words per rule set.
+    words: usize,
+    /// The rules that may fire whatever the config declares (not `needs_declared`).
+    always: Vec<u64>,
+    /// Per slot (`words` words each): the `needs_declared` rules that read it.
+    by_slot: Vec<u64>,
+    /// The rules about no object (they always apply).
+    unbound: Vec<u64>,
+    /// Per object (`words` words each): the rules about it.
+    by_object: Vec<u64>,
 }
 
 /// One rule prepared for evaluation.
@@ -37,6 +59,8 @@ pub struct EvalRule {
     pub pred: EvalPred,
     /// Whether the rule can only fire when the config declares one of the slots it reads.
     pub needs_declared: bool,
+    /// The predicate specialised for the interpreter (same results as `pred`).
+    pub special: Special,
 }
 
 /// Converts an IR constant to a value.
@@ -72,14 +96,14 @@ impl LoadedProgram {
             .collect();
         let mut mounts: Vec<(String, Vec<String>)> = Vec::new();
         for slot in &program.slots {
-            if let Some(native) = &slot.native {
-                if !mounts.iter().any(|(n, _)| *n == native.native_type) {
-                    let keep = slot.path.len().saturating_sub(native.field.len());
-                    mounts.push((
-                        native.native_type.clone(),
-                        slot.path.iter().take(keep).cloned().collect(),
-                    ));
-                }
+            if let Some(native) = &slot.native
+                && !mounts.iter().any(|(n, _)| *n == native.native_type)
+            {
+                let keep = slot.path.len().saturating_sub(native.field.len());
+                mounts.push((
+                    native.native_type.clone(),
+                    slot.path.iter().take(keep).cloned().collect(),
+                ));
             }
         }
         let mut loaded = LoadedProgram {
@@ -89,6 +113,7 @@ impl LoadedProgram {
             bind_plan: crate::bind::BindPlan::new(&program),
             interner: Arc::new(Interner::new(&program.strings)),
             rule_objects: Vec::new(),
+            index: RuleIndex::default(),
             program,
         };
         loaded.rule_objects = loaded
@@ -107,9 +132,13 @@ impl LoadedProgram {
             .program
             .rules
             .iter()
-            .map(|r| EvalRule {
-                pred: prepare_pred(&loaded.program, &r.pred),
-                needs_declared: false,
+            .map(|r| {
+                let pred = prepare_pred(&loaded.program, &r.pred);
+                EvalRule {
+                    special: Special::new(&pred, &loaded.interner),
+                    pred,
+                    needs_declared: false,
+                }
             })
             .collect();
         for index in 0..loaded.rules.len() {
@@ -118,6 +147,7 @@ impl LoadedProgram {
                 rule.needs_declared = needs;
             }
         }
+        loaded.index = RuleIndex::new(&loaded);
         loaded
     }
 
@@ -186,6 +216,59 @@ impl LoadedProgram {
         &self.interner
     }
 
+    /// The specialised predicate of rule `index`.
+    pub fn special(&self, index: usize) -> Option<&Special> {
+        self.rules.get(index).map(|r| &r.special)
+    }
+
+    /// The rules that may fire on `frame`: those that apply (their object is built) and either
+    /// may fire whatever the config declares or read a slot the frame declares. Every other rule
+    /// is false on the frame (see [`EvalRule::needs_declared`]).
+    pub fn candidates(&self, frame: &Frame, out: &mut RuleSet) {
+        let index = &self.index;
+        out.clear(self.rules.len());
+        out.union_words(&index.always);
+        for &slot in frame.touched() {
+            if frame.state(slot) == SlotState::Declared {
+                let start = slot as usize * index.words;
+                out.union_words(index.by_slot.get(start..start + index.words).unwrap_or(&[]));
+            }
+        }
+        if !index.by_object.is_empty() {
+            let objects = index.by_object.len() / index.words.max(1);
+            for (w, word) in out.words_mut().iter_mut().enumerate() {
+                let mut applies = index.unbound.get(w).copied().unwrap_or(0);
+                for object in (0..objects).filter(|o| frame.object_present(*o)) {
+                    applies |= index
+                        .by_object
+                        .get(object * index.words + w)
+                        .copied()
+                        .unwrap_or(0);
+                }
+                *word &= applies;
+            }
+        }
+    }
+
+    /// The rules that fire on a bound frame (as [`LoadedProgram::evaluate_into`] decides), as a
+    /// set: only [`LoadedProgram::candidates`] are evaluated, with the specialised predicates.
+    pub fn fire(&self, frame: &Frame, fired: &mut RuleSet) {
+        self.candidates(frame, fired);
+        let ours = frame
+            .interner()
+            .is_some_and(|i| Arc::ptr_eq(i, &self.interner))
+            && frame.cells().len() >= self.program.slots.len();
+        fired.retain(|r| {
+            self.rules.get(r).is_some_and(|rule| {
+                if ours {
+                    rule.special.holds(frame)
+                } else {
+                    holds(&rule.pred, frame)
+                }
+            })
+        });
+    }
+
     /// Whether rule `index` cannot hold unless the config declares one of its slots: it must be
     /// false for every combination of "absent" and "default" over the slots it reads.
     fn needs_declared(&self, index: usize) -> bool {
@@ -206,10 +289,10 @@ impl LoadedProgram {
         for mask in 0u32..(1u32 << with_default.len()) {
             frame.reset();
             for (bit, slot) in with_default.iter().enumerate() {
-                if mask & (1 << bit) != 0 {
-                    if let Some(d) = self.default(*slot) {
-                        frame.set(*slot, d.clone(), SlotState::Defaulted, None);
-                    }
+                if mask & (1 << bit) != 0
+                    && let Some(d) = self.default(*slot)
+                {
+                    frame.set(*slot, d.clone(), SlotState::Defaulted, None);
                 }
             }
             if holds(&eval.pred, &frame) {
@@ -217,5 +300,41 @@ impl LoadedProgram {
             }
         }
         true
+    }
+}
+
+impl RuleIndex {
+    fn new(loaded: &LoadedProgram) -> RuleIndex {
+        let rules = loaded.rules.len();
+        let words = words_for(rules);
+        let mut index = RuleIndex {
+            words,
+            always: vec![0; words],
+            by_slot: vec![0; words * loaded.program.slots.len()],
+            unbound: vec![0; words],
+            by_object: Vec::new(),
+        };
+        let set = |v: &mut Vec<u64>, at: usize, rule: usize| {
+            if let Some(w) = v.get_mut(at + rule / 64) {
+                *w |= 1 << (rule % 64);
+            }
+        };
+        if loaded.rule_objects.iter().any(Option::is_some) {
+            index.by_object = vec![0; words * loaded.mounts.len()];
+        }
+        for (rule, (eval, ir)) in loaded.rules.iter().zip(&loaded.program.rules).enumerate() {
+            if eval.needs_declared {
+                for slot in &ir.reads {
+                    set(&mut index.by_slot, *slot as usize * words, rule);
+                }
+            } else {
+                set(&mut index.always, 0, rule);
+            }
+            match loaded.rule_object(rule) {
+                Some(object) => set(&mut index.by_object, object * words, rule),
+                None => set(&mut index.unbound, 0, rule),
+            }
+        }
+        index
     }
 }

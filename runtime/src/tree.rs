@@ -34,7 +34,7 @@ impl ConfigTree for serde_json::Value {
     }
 
     fn to_value(&self) -> Value {
-        json_value(self)
+        crate::json::from_json(self)
     }
 
     fn span(&self) -> Option<Span> {
@@ -51,24 +51,9 @@ impl ConfigTree for serde_json::Value {
     }
 }
 
-/// Converts JSON to a [`Value`]: integers beyond 64 bits become floats.
-pub fn json_value(v: &serde_json::Value) -> Value {
-    match v {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => match n.as_i64() {
-            Some(i) => Value::Int(i),
-            None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
-        },
-        serde_json::Value::String(s) => Value::Str(s.clone()),
-        serde_json::Value::Array(items) => Value::List(items.iter().map(json_value).collect()),
-        serde_json::Value::Object(map) => Value::Dict(
-            map.iter()
-                .map(|(k, v)| (Value::Str(k.clone()), json_value(v)))
-                .collect(),
-        ),
-    }
-}
+/// JSON → [`Value`] ([`crate::json::from_json`], the one conversion), under the name the
+/// binders' callers know.
+pub use crate::json::from_json as json_value;
 
 impl ConfigTree for Node {
     fn child(&self, key: &str) -> Option<&Self> {
@@ -91,21 +76,5 @@ impl ConfigTree for Node {
 
     fn span(&self) -> Option<Span> {
         Some(self.span)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_floats_are_read_exactly() {
-        // Correct rounding matters: `x >= 1.0` must not hold on 0.9999999999999999.
-        let v: serde_json::Value = serde_json::from_str("0.9999999999999999").unwrap_or_default();
-        assert_eq!(json_value(&v), Value::Float(0.999_999_999_999_999_9));
-        assert_ne!(json_value(&v), Value::Float(1.0));
-        let big: serde_json::Value =
-            serde_json::from_str("18446744073709551616").unwrap_or_default();
-        assert_eq!(json_value(&big), Value::Float(18_446_744_073_709_551_616.0));
     }
 }

@@ -1,7 +1,7 @@
 //! Output format and colour choices common to every command.
 
 use clap::ValueEnum;
-use llemc_compiler::diagnostic::{Color, Diagnostic, SourceMap, render_human, render_json};
+use llemc_compiler::diagnostic::{Color, Diagnostic, SourceMap, render_human, render_json_text};
 use std::io::{IsTerminal, Write};
 
 /// `--format`.
@@ -55,7 +55,7 @@ pub fn emit(
             let _ = err.write_all(render_human(diagnostics, sources, color).as_bytes());
         }
         Format::Json => {
-            let _ = writeln!(out, "{}", render_json(diagnostics, sources));
+            let _ = writeln!(out, "{}", render_json_text(diagnostics, sources));
         }
     }
 }

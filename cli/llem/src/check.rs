@@ -6,12 +6,12 @@ use super::shipped;
 use llemc_cli_common::exit;
 use llemc_cli_common::output::{Format, plural};
 use llemc_compiler::diagnostic::{Color, Diagnostic, Level, SourceMap, render_human, render_json};
-use llemc_compiler::value::Value;
 use llemc_compiler::yaml::decode_utf8;
 use llemc_runtime::compile::{CorpusInput, compile_corpus};
 use llemc_runtime::experiment::{
     CheckOutcome, ConfigFinding, SupportedVersion, check_experiment, read_experiment,
 };
+use llemc_runtime::json::to_json;
 use serde_json::json;
 use std::io::{Read, Write};
 
@@ -186,8 +186,7 @@ fn emit(
             let _ = err.write_all(render_human(diagnostics, sources, color).as_bytes());
         }
         Format::Json => {
-            let diags: serde_json::Value =
-                serde_json::from_str(&render_json(diagnostics, sources)).unwrap_or(json!([]));
+            let diags = render_json(diagnostics, sources);
             let _ = writeln!(
                 out,
                 "{}",
@@ -280,32 +279,6 @@ fn line_col(sources: &SourceMap, offset: u32) -> (usize, usize) {
     sources.line_col(llemc_compiler::diagnostic::FileId(0), offset)
 }
 
-/// A value as JSON (non-finite floats as the strings `nan`, `inf`, `-inf`).
-fn value_json(value: &Value) -> serde_json::Value {
-    match value {
-        Value::Null => serde_json::Value::Null,
-        Value::Bool(b) => json!(b),
-        Value::Int(i) => json!(i),
-        Value::Float(f) => serde_json::Number::from_f64(*f)
-            .map(serde_json::Value::Number)
-            .unwrap_or_else(|| json!(llemc_compiler::value::python_float(*f))),
-        Value::Str(s) => json!(s),
-        Value::List(items) => serde_json::Value::Array(items.iter().map(value_json).collect()),
-        Value::Dict(entries) => serde_json::Value::Object(
-            entries
-                .iter()
-                .map(|(k, v)| {
-                    let key = match k {
-                        Value::Str(s) => s.clone(),
-                        other => other.to_string(),
-                    };
-                    (key, value_json(v))
-                })
-                .collect(),
-        ),
-    }
-}
-
 fn finding_json(f: &ConfigFinding, sources: &SourceMap) -> serde_json::Value {
     let (line, column) = match f.span {
         Some(span) => {
@@ -320,8 +293,8 @@ fn finding_json(f: &ConfigFinding, sources: &SourceMap) -> serde_json::Value {
         "severity": f.severity.as_str(),
         "field": f.field,
         "declared": f.declared,
-        "declared_value": value_json(&f.declared_value),
-        "effective_value": f.effective_value.as_ref().map(value_json),
+        "declared_value": to_json(&f.declared_value),
+        "effective_value": f.effective_value.as_ref().map(to_json),
         "from_default": f.from_default,
         "message": f.message,
         "line": line,
@@ -331,8 +304,7 @@ fn finding_json(f: &ConfigFinding, sources: &SourceMap) -> serde_json::Value {
 }
 
 fn json_report(report: &Report, gaps: bool, sources: &SourceMap) -> serde_json::Value {
-    let diagnostics: serde_json::Value =
-        serde_json::from_str(&render_json(&report.diagnostics, sources)).unwrap_or(json!([]));
+    let diagnostics = render_json(&report.diagnostics, sources);
     let findings: Vec<serde_json::Value> = report
         .outcome
         .findings

@@ -39,7 +39,7 @@ fn check(path: &str) -> Run {
 
 #[test]
 fn valid_example_is_clean() {
-    let r = check("../examples/transformers-valid.yaml");
+    let r = check("../../examples/transformers-valid.yaml");
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout, "");
     assert_snapshot!(r.stderr);
@@ -47,7 +47,7 @@ fn valid_example_is_clean() {
 
 #[test]
 fn mistakes_example_shows_every_severity() {
-    let r = check("../examples/transformers-mistakes.yaml");
+    let r = check("../../examples/transformers-mistakes.yaml");
     assert_eq!(r.code, 1);
     for code in ["error[E810]", "error[E800]", "warning[W801]", "note[D802]"] {
         assert!(r.stderr.contains(code), "missing {code}:\n{}", r.stderr);
@@ -64,7 +64,7 @@ fn mistakes_example_as_json() {
     let r = llem(&[
         "config",
         "check",
-        "../examples/transformers-mistakes.yaml",
+        "../../examples/transformers-mistakes.yaml",
         "--format",
         "json",
     ]);
@@ -88,7 +88,7 @@ fn valid_example_as_json_is_accepted() {
     let r = llem(&[
         "config",
         "check",
-        "../examples/transformers-valid.yaml",
+        "../../examples/transformers-valid.yaml",
         "--format",
         "json",
     ]);
@@ -142,7 +142,7 @@ fn valid_example_gaps_are_only_the_unverified_quantization_fields() {
     let r = llem(&[
         "config",
         "check",
-        "../examples/transformers-valid.yaml",
+        "../../examples/transformers-valid.yaml",
         "--gaps",
         "--color",
         "never",
@@ -409,7 +409,7 @@ fn every_backend_gives_the_same_report() {
         "check",
         "--color",
         "never",
-        "../examples/transformers-mistakes.yaml",
+        "../../examples/transformers-mistakes.yaml",
     ];
     let runs: Vec<Run> = ["interp", "jit", "auto"]
         .iter()
@@ -432,7 +432,7 @@ fn every_backend_gives_the_same_report() {
             "check",
             "--backend",
             "fast",
-            "../examples/transformers-valid.yaml"
+            "../../examples/transformers-valid.yaml"
         ])
         .code,
         2

@@ -44,7 +44,7 @@ fn temp(name: &str) -> PathBuf {
 
 #[test]
 fn small_example_human() {
-    let r = sweep("../examples/sweep-small.yaml", &[]);
+    let r = sweep("../../examples/sweep-small.yaml", &[]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(r.stdout, "");
     assert!(r.stderr.contains("38 points"), "{}", r.stderr);
@@ -54,7 +54,7 @@ fn small_example_human() {
 #[test]
 fn small_example_json() {
     let r = sweep(
-        "../examples/sweep-small.yaml",
+        "../../examples/sweep-small.yaml",
         &["--format", "json", "--show", "3"],
     );
     assert_eq!(r.code, 1, "{}", r.stderr);
@@ -72,7 +72,7 @@ fn small_example_json() {
 fn emit_valid_writes_full_configs_that_config_check_accepts() {
     let path = temp("valid.jsonl");
     let r = sweep(
-        "../examples/sweep-small.yaml",
+        "../../examples/sweep-small.yaml",
         &["--format", "json", "--emit-valid", path.to_str().unwrap()],
     );
     let report: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
@@ -100,11 +100,11 @@ fn invalid_points_are_rejected_by_config_check_too() {
     // Every invalid point listed, rebuilt on the base as a full config, is rejected by
     // `llem config check` with the same rule ids.
     let r = sweep(
-        "../examples/sweep-small.yaml",
+        "../../examples/sweep-small.yaml",
         &["--format", "json", "--show", "1000"],
     );
     let report: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    let base = std::fs::read_to_string("../examples/transformers-valid.yaml").unwrap();
+    let base = std::fs::read_to_string("../../examples/transformers-valid.yaml").unwrap();
     let points = report["invalid_points"].as_array().unwrap();
     assert_eq!(points.len() as u64, report["invalid"].as_u64().unwrap());
     for point in points {
@@ -283,7 +283,7 @@ fn streaming_count_is_the_product_and_backends_agree() {
     let tokens: Vec<String> = (1..=100).map(|i| (i * 8).to_string()).collect();
     let study = format!(
         "base: {}\ngrid:\n  transformers.generation.do_sample: [false, true]\n  transformers.generation.num_beams: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n  transformers.generation.num_return_sequences: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n  transformers.generation.max_new_tokens: [0, {}]\n",
-        std::fs::canonicalize("../examples/transformers-valid.yaml")
+        std::fs::canonicalize("../../examples/transformers-valid.yaml")
             .unwrap()
             .display(),
         tokens[1..].join(", ")

@@ -69,6 +69,7 @@ fn run_ensure(a: &EnsureArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             distribution: ssot.distribution.clone(),
             version: version.clone(),
             extras: ssot.env_extras.clone(),
+            shared: ssot.shared_env.clone(),
         };
         match ensure(&venvs, &spec, &a.python) {
             Ok(venv) => {

@@ -53,7 +53,7 @@ struct LabelArgs {
     /// The labels file to write (default: eval/heldout/labels-<version>.jsonl).
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Seconds allowed per construction or validation.
+    /// Seconds allowed per stage (construction, validation, generate()).
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     timeout: f64,
     /// Output format of the summary.
@@ -139,7 +139,7 @@ fn run_label(args: &LabelArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     let _ = match args.format {
         Format::Human => writeln!(
             out,
-            "labelled {} cases with transformers {} -> {}\n  accepted {} (minor issues {}, warned {}, normalised {}), rejected {}, timeouts {}, unavailable {}",
+            "labelled {} cases with transformers {} -> {}\n  accepted {} (minor issues {}, warned {}, normalised {}), rejected {}, timeouts {}, unavailable {}\n  generate() on the accepted: failed {}, timeouts {}, unavailable {}",
             report.cases,
             report.version,
             report.output,
@@ -149,7 +149,10 @@ fn run_label(args: &LabelArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 
             report.normalised,
             report.rejected,
             report.timeouts,
-            report.unavailable
+            report.unavailable,
+            report.generate_failed,
+            report.generate_timeouts,
+            report.generate_unavailable
         ),
         Format::Json => writeln!(
             out,

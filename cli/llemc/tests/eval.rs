@@ -11,7 +11,7 @@ mod support;
 
 use support::llemc;
 
-use llemc::eval::{Binding, batch, buffered};
+use llemc_runtime::batch::{Binding, batch, buffered};
 use llemc_runtime::compile::{CorpusInput, compile_corpus};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

@@ -50,6 +50,7 @@ fn lifts_fixture_classes_through_the_cli() {
         distribution: "pydantic".to_owned(),
         version: "2.14.4".to_owned(),
         extras: vec!["msgspec==0.19.0".to_owned()],
+        shared: Vec::new(),
     };
     let venv = ensure(&repo().join(".cache/venvs"), &spec, "python3").expect("fixture venv");
     let fixtures = repo().join("miners/live/tests/fixtures/lifts");

@@ -96,6 +96,9 @@ pub struct EngineSsot {
     pub versions: Vec<VersionEntry>,
     /// Requirements installed beside the library in each version's venv (`llemc env ensure`).
     pub env_extras: Vec<String>,
+    /// Requirements installed once into a venv every version's venv shares (`torch==2.10.0`),
+    /// seen through a `.pth` file (`live::env`).
+    pub shared_env: Vec<String>,
 }
 
 impl EngineSsot {
@@ -282,6 +285,7 @@ pub fn read_ssot(file: FileId, text: &str) -> Result<EngineSsot, Vec<Diagnostic>
         assume,
         versions,
         env_extras: strings(root.get("env_extras")),
+        shared_env: strings(root.get("shared_env")),
     })
 }
 

@@ -24,6 +24,7 @@ use llemc_compiler::types::{Kinds, Ty};
 use llemc_compiler::value::Value;
 use llemc_grammar::ast::{CompareOp, IsTarget};
 use llemc_runtime::compile::{CorpusInput, compile_corpus};
+use llemc_runtime::json::to_json_exact;
 use llemc_runtime::loaded::{LoadedProgram, const_value};
 use serde_json::{Map, Value as Json};
 
@@ -683,7 +684,7 @@ fn build_domain(var: &Var, hints: &Hints) -> Vec<Cand> {
     out.sort_by_key(|c| c.cost);
     let mut unique: Vec<Cand> = Vec::new();
     for c in out {
-        if to_json(&c.value).is_none() {
+        if to_json_exact(&c.value).is_none() {
             continue;
         }
         if !unique.iter().any(|u| same(&u.value, &c.value)) {
@@ -711,28 +712,6 @@ fn same(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// A value as JSON (non-finite floats and non-string dict keys cannot be written).
-pub fn to_json(v: &Value) -> Option<Json> {
-    Some(match v {
-        Value::Null => Json::Null,
-        Value::Bool(b) => Json::Bool(*b),
-        Value::Int(i) => Json::from(*i),
-        Value::Float(f) => Json::Number(serde_json::Number::from_f64(*f)?),
-        Value::Str(s) => Json::String(s.clone()),
-        Value::List(items) => Json::Array(items.iter().map(to_json).collect::<Option<_>>()?),
-        Value::Dict(entries) => {
-            let mut m = Map::new();
-            for (k, v) in entries {
-                let Value::Str(k) = k else {
-                    return None;
-                };
-                m.insert(k.clone(), to_json(v)?);
-            }
-            Json::Object(m)
-        }
-    })
-}
-
 // ------------------------------------------------------------------------------------ search
 
 struct Solver<'a> {
@@ -750,7 +729,7 @@ impl Solver<'_> {
             let Some(i) = a else {
                 continue;
             };
-            let value = to_json(&var.domain.get(*i)?.value)?;
+            let value = to_json_exact(&var.domain.get(*i)?.value)?;
             let (last, parents) = var.key.split_last()?;
             let mut node = &mut root;
             for p in parents {

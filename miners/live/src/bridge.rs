@@ -12,6 +12,10 @@ use pyo3::types::{PyList, PyModule};
 /// JSON value and returns one.
 const EMBEDDED_MODULES: &[(&str, &str)] = &[
     ("llemc_live", include_str!("../python/llemc_live.py")),
+    (
+        "llemc_generate",
+        include_str!("../python/llemc_generate.py"),
+    ),
     ("llemc_gate", include_str!("../python/llemc_gate.py")),
     ("llemc_lifts", include_str!("../python/llemc_lifts.py")),
 ];
@@ -101,7 +105,9 @@ pub struct Live {
 
 impl Live {
     /// Initialises the interpreter (once per process), puts `site_packages` first on `sys.path`
-    /// (in the given order) and loads the embedded modules.
+    /// (in the given order), processes their `.pth` files as the venv's own interpreter would (a
+    /// venv sees its shared site-packages through one, `live::env::SHARED_PTH`) and loads the
+    /// embedded modules.
     pub fn start(site_packages: &[PathBuf]) -> Result<Live, LiveError> {
         for dir in site_packages {
             if !dir.is_dir() {
@@ -123,6 +129,12 @@ impl Live {
                 if !path.contains(&text)? {
                     path.insert(index, text)?;
                 }
+            }
+            // `site.addsitedir` keeps a folder already on `sys.path` where it is and appends
+            // what its `.pth` files name.
+            let site = py.import("site")?;
+            for dir in site_packages {
+                site.call_method1("addsitedir", (dir.to_string_lossy().into_owned(),))?;
             }
             let modules = sys.getattr("modules")?;
             for (name, source) in EMBEDDED_MODULES {

@@ -45,6 +45,7 @@ fn live() -> &'static Live {
             distribution: "transformers".to_owned(),
             version: "5.14.1".to_owned(),
             extras: ssot.env_extras.clone(),
+            shared: ssot.shared_env.clone(),
         };
         let venv = ensure(&repo().join(".cache/venvs"), &spec, "python3").unwrap();
         let live = Live::start(&[fixtures().join("site"), venv.site_packages]).unwrap();

@@ -6,14 +6,19 @@
 //! engine schema generated from the fields `__init__` takes.
 
 mod docstring;
+pub mod error;
 mod fields;
+mod mine;
 pub mod pred;
 pub mod python;
 mod resolve;
 pub mod source;
+mod ssot_spans;
 mod translate;
 
-use crate::source::source_version;
+pub use error::{MineError, Missing, SsotFile};
+pub use mine::{mine, supported_version};
+
 use fields::{DefaultVal, TypeInfo};
 use llemc_compiler::corpus::{AddedBy, EmissionChannel, Outcome, RuleSeverity};
 use llemc_compiler::schema_write::{
@@ -21,98 +26,13 @@ use llemc_compiler::schema_write::{
 };
 use llemc_compiler::types::Kinds;
 use llemc_compiler::yaml_out::Yaml;
-use llemc_mining::ssot::{EngineSsot, Role};
+use llemc_mining::ssot::EngineSsot;
 use llemc_mining::staging::{
     Counts, ExpectedOutcome, MinerSource, OpaqueRule, Report, StagedRule, Staging,
 };
 use pred::{Lit, Pred, simplify};
-use resolve::{Modules, find_class, find_method};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::Path;
-use translate::{Detector, Walker};
-
-/// Why mining stopped (always exit code 2).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum MineError {
-    /// The version is not listed in the SSOT.
-    UnsupportedVersion(String),
-    /// The source tree declares no version.
-    NoVersion {
-        /// The source tree.
-        root: String,
-        /// The package looked for.
-        package: String,
-    },
-    /// The source's version is outside the SSOT's envelope.
-    OutsideEnvelope {
-        /// The version asked for.
-        version: String,
-        /// The version the source declares.
-        found: String,
-        /// The envelope.
-        envelope: String,
-    },
-    /// Landmarks that could not be found.
-    MissingLandmarks(Vec<String>),
-    /// A source file does not parse.
-    Syntax {
-        /// Path relative to the source root.
-        file: String,
-        /// 1-based line.
-        line: u32,
-        /// 1-based column.
-        column: u32,
-        /// The parser's message.
-        message: String,
-    },
-    /// A file could not be read.
-    Io {
-        /// The path.
-        path: String,
-        /// What went wrong.
-        message: String,
-    },
-}
-
-impl std::fmt::Display for MineError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            MineError::UnsupportedVersion(m) => f.write_str(m),
-            MineError::NoVersion { root, package } => write!(
-                f,
-                "{root} declares no version (no {package}-*.dist-info/METADATA and no __version__ in {package}/__init__.py)"
-            ),
-            MineError::OutsideEnvelope {
-                version,
-                found,
-                envelope,
-            } => write!(
-                f,
-                "the source is version {found}, outside the envelope `{envelope}` of {version} in the SSOT: the library changed; add or update its entry under `versions:`"
-            ),
-            MineError::MissingLandmarks(items) => {
-                write!(f, "landmark(s) not found, the library changed: ")?;
-                f.write_str(&items.join("; "))?;
-                write!(
-                    f,
-                    " (update engine_versions: rename the landmark, or list it under the version's `absent:`)"
-                )
-            }
-            MineError::Syntax {
-                file,
-                line,
-                column,
-                message,
-            } => {
-                write!(
-                    f,
-                    "{file}:{line}:{column}: Python source does not parse: {message}"
-                )
-            }
-            MineError::Io { path, message } => write!(f, "{path}: {message}"),
-        }
-    }
-}
+use translate::Detector;
 
 /// What one mining run produces.
 #[derive(Clone, Debug)]
@@ -123,6 +43,7 @@ pub struct MineOutput {
     pub schema_yaml: String,
 }
 
+/// A native type being mined: its class's fields and what the validators show about them.
 struct TypeCtx {
     info: TypeInfo,
     module_name: String,
@@ -131,233 +52,6 @@ struct TypeCtx {
     hasattr_fields: BTreeSet<String>,
     usage: HashMap<String, Kinds>,
     usage_classes: HashMap<String, BTreeSet<String>>,
-}
-
-/// A landmark method to walk: native type, method name, role.
-type Method = (String, String, Role);
-
-/// Mines `version` of the SSOT's engine from the source tree at `root`.
-pub fn mine(ssot: &EngineSsot, version: &str, root: &Path) -> Result<MineOutput, MineError> {
-    let (entry, found) = check_source(ssot, version, root)?;
-    let landmarks = ssot.landmarks_for(entry);
-    let mut modules = Modules::new(root);
-    let mut missing = Vec::new();
-    let mut types = load_types(ssot, &landmarks, &mut modules, &mut missing)?;
-    let methods = find_methods(&landmarks, &types, &mut missing);
-    if !missing.is_empty() {
-        return Err(MineError::MissingLandmarks(missing));
-    }
-    read_defaults(&methods, &mut types, &mut modules);
-    // two passes: the first learns field types from their uses, the second translates with them
-    let mut kinds_by_type: HashMap<String, HashMap<String, Kinds>> = HashMap::new();
-    let mut all_sites = Vec::new();
-    for pass in 0..2 {
-        all_sites = walk_validators(ssot, &methods, &mut types, &mut modules, &kinds_by_type);
-        if pass == 0 {
-            kinds_by_type = field_kinds(&types);
-        }
-    }
-    let staging = build_staging(ssot, version, &types, all_sites);
-    let schema_yaml = schema_yaml(ssot, version, &found, &types);
-    Ok(MineOutput {
-        staging,
-        schema_yaml,
-    })
-}
-
-/// The version's SSOT entry and the version the source declares (inside the envelope).
-fn check_source<'s>(
-    ssot: &'s EngineSsot,
-    version: &str,
-    root: &Path,
-) -> Result<(&'s llemc_mining::ssot::VersionEntry, String), MineError> {
-    let entry = ssot
-        .version(version)
-        .map_err(MineError::UnsupportedVersion)?;
-    let package = ssot
-        .native_types
-        .first()
-        .map(|n| n.module.split('.').next().unwrap_or("").to_owned())
-        .unwrap_or_else(|| ssot.distribution.clone());
-    let found = source_version(root, &package).ok_or_else(|| MineError::NoVersion {
-        root: root.display().to_string(),
-        package: package.clone(),
-    })?;
-    if !entry.specifier.matches(&found) {
-        return Err(MineError::OutsideEnvelope {
-            version: version.to_owned(),
-            found,
-            envelope: entry.envelope.clone(),
-        });
-    }
-    Ok((entry, found))
-}
-
-/// The class of each native type a landmark names (what is not found goes to `missing`).
-fn load_types(
-    ssot: &EngineSsot,
-    landmarks: &[llemc_mining::ssot::Landmark],
-    modules: &mut Modules,
-    missing: &mut Vec<String>,
-) -> Result<BTreeMap<String, TypeCtx>, MineError> {
-    let mut types: BTreeMap<String, TypeCtx> = BTreeMap::new();
-    for l in landmarks {
-        if types.contains_key(&l.native_type) {
-            continue;
-        }
-        let Some(decl) = ssot.native(&l.native_type) else {
-            missing.push(format!("native type {} is not declared", l.native_type));
-            continue;
-        };
-        let Some(module) = modules.load(&decl.module)? else {
-            missing.push(format!(
-                "module {} (for {}) does not exist",
-                decl.module, decl.name
-            ));
-            continue;
-        };
-        let Some(class) = find_class(&module, &decl.class) else {
-            missing.push(format!("class {} in {}", decl.class, decl.module));
-            continue;
-        };
-        let info = fields::collect(modules, &decl.module, &module, &decl.name, class);
-        types.insert(
-            l.native_type.clone(),
-            TypeCtx {
-                rel_path: modules.rel_path(&decl.module).unwrap_or_default(),
-                module_name: decl.module.clone(),
-                module: module.clone(),
-                info,
-                hasattr_fields: BTreeSet::new(),
-                usage: HashMap::new(),
-                usage_classes: HashMap::new(),
-            },
-        );
-    }
-    Ok(types)
-}
-
-/// The landmark methods that exist (the others go to `missing`).
-fn find_methods(
-    landmarks: &[llemc_mining::ssot::Landmark],
-    types: &BTreeMap<String, TypeCtx>,
-    missing: &mut Vec<String>,
-) -> Vec<Method> {
-    let mut methods = Vec::new();
-    for l in landmarks {
-        let Some(ctx) = types.get(&l.native_type) else {
-            continue;
-        };
-        let Some(class) = find_class(&ctx.module, &ctx.info.class) else {
-            continue;
-        };
-        if find_method(class, &l.method).is_none() {
-            missing.push(format!(
-                "method {}.{} in {}",
-                ctx.info.class, l.method, ctx.module_name
-            ));
-            continue;
-        }
-        methods.push((l.native_type.clone(), l.method.clone(), l.role));
-    }
-    methods
-}
-
-/// The body of a landmark method, if it is a function definition.
-fn method_body<'m>(
-    module: &'m crate::python::Module,
-    class: &str,
-    method: &str,
-) -> Option<&'m [crate::python::ast::Stmt]> {
-    let class = find_class(module, class)?;
-    let m = find_method(class, method)?;
-    match &m.kind {
-        crate::python::ast::StmtKind::FunctionDef { body, .. } => Some(body),
-        _ => None,
-    }
-}
-
-/// The generate()-time fallbacks the `defaults` landmarks return.
-fn read_defaults(methods: &[Method], types: &mut BTreeMap<String, TypeCtx>, modules: &mut Modules) {
-    for (native, method, role) in methods {
-        if *role != Role::Defaults {
-            continue;
-        }
-        let Some(ctx) = types.get_mut(native) else {
-            continue;
-        };
-        let module = ctx.module.clone();
-        if let Some(body) = method_body(&module, &ctx.info.class, method) {
-            ctx.info.generate_defaults = fields::returned_dict(modules, &ctx.module_name, body);
-        }
-    }
-}
-
-/// Walks every validator landmark with the field kinds learnt so far: the sites found.
-fn walk_validators(
-    ssot: &EngineSsot,
-    methods: &[Method],
-    types: &mut BTreeMap<String, TypeCtx>,
-    modules: &mut Modules,
-    kinds_by_type: &HashMap<String, HashMap<String, Kinds>>,
-) -> Vec<(String, String, translate::Site)> {
-    let mut all_sites = Vec::new();
-    for (native, method, role) in methods {
-        if *role != Role::Validator {
-            continue;
-        }
-        let Some(ctx) = types.get_mut(native) else {
-            continue;
-        };
-        let module = ctx.module.clone();
-        let Some(body) = method_body(&module, &ctx.info.class, method) else {
-            continue;
-        };
-        let empty = HashMap::new();
-        let kinds = kinds_by_type.get(native).unwrap_or(&empty);
-        let mut walker = Walker::new(
-            modules,
-            ctx.module_name.clone(),
-            &module,
-            &ctx.info,
-            method,
-            &ssot.assume,
-            ssot.minor_issues_variable.as_deref(),
-            kinds,
-            &mut ctx.usage,
-            &mut ctx.usage_classes,
-            &mut ctx.hasattr_fields,
-        );
-        walker.walk_body(body);
-        for s in walker.sites {
-            all_sites.push((native.clone(), format!("{}.{method}", ctx.info.class), s));
-        }
-    }
-    all_sites
-}
-
-/// The kinds of every field of every native type, from its declaration and its uses.
-fn field_kinds(types: &BTreeMap<String, TypeCtx>) -> HashMap<String, HashMap<String, Kinds>> {
-    let mut kinds_by_type = HashMap::new();
-    for (native, ctx) in types {
-        let mut map = HashMap::new();
-        for f in &ctx.info.fields {
-            let fallback = ctx
-                .info
-                .generate_defaults
-                .as_ref()
-                .and_then(|d| d.get(&f.name));
-            let ty = fields::field_type(
-                f,
-                ctx.usage.get(&f.name).copied(),
-                ctx.usage_classes.get(&f.name),
-                fallback,
-            );
-            map.insert(f.name.clone(), ty.kinds());
-        }
-        kinds_by_type.insert(native.clone(), map);
-    }
-    kinds_by_type
 }
 
 fn short_hash(parts: &[&str]) -> String {

@@ -34,7 +34,7 @@ fn mined(version: &str) -> MineOutput {
     };
     match mine(&ssot(), version, &root) {
         Ok(o) => o,
-        Err(e) => panic!("mining transformers {version} failed: {e}"),
+        Err(e) => panic!("mining transformers {version} failed: {e:?}"),
     }
 }
 

@@ -30,25 +30,27 @@ pub(super) struct Ctx<'a> {
     pub shared: &'a Shared,
 }
 
-/// The generated function: `(ctx, cells, out)`, writing one 0/1 byte per compiled rule.
-type RulesFn = unsafe extern "C" fn(*const Ctx<'_>, *const Cell, *mut u8);
+/// The generated function: `(ctx, cells, sets)`, turning the candidate bits of `sets` (one
+/// 64-bit word per 64 rules) into the bits of the rules that hold.
+type RulesFn = unsafe extern "C" fn(*const Ctx<'_>, *const Cell, *mut u64);
 
 /// Runs generated code over a frame.
 ///
 /// `code` must be the finalized entry point built by [`super::codegen`] for a program of at most
-/// `cells.len()` slots and exactly `out.len()` rules, still owned by a live `JITModule`.
+/// `cells.len()` slots and at most `64 * sets.len()` rules, still owned by a live `JITModule`.
 #[allow(unsafe_code)]
-pub(super) fn call(code: *const u8, ctx: &Ctx<'_>, cells: &[Cell], out: &mut [bool]) {
+pub(super) fn call(code: *const u8, ctx: &Ctx<'_>, cells: &[Cell], sets: &mut [u64]) {
     // SAFETY: `code` points at a finalized function of the `RulesFn` ABI (declared with exactly
     // these three pointer parameters and no return value) whose module is kept alive by the
     // `JitProgram` that calls this. The generated code reads only `cells[s]` for slots `s` the
-    // program has (the caller checked `cells.len()` is at least the program's slot count), writes
-    // only `out[i]` for rule indices `i` below the program's rule count (`out.len()`), writing 0 or
-    // 1 (valid `bool`s), and passes `ctx` unchanged to the helpers below, which read it as `&Ctx`.
-    // All of these borrows outlive the call; generated code keeps no pointer after it returns.
+    // program has (the caller checked `cells.len()` is at least the program's slot count), reads
+    // and writes only `sets[w]` for words `w` below the program's rule count divided by 64,
+    // rounded up (the caller checked `sets.len()` is that count), and passes `ctx` unchanged to
+    // the helpers below, which read it as `&Ctx`. All of these borrows outlive the call; generated
+    // code keeps no pointer after it returns.
     unsafe {
         let f = std::mem::transmute::<*const u8, RulesFn>(code);
-        f(ctx, cells.as_ptr(), out.as_mut_ptr().cast::<u8>());
+        f(ctx, cells.as_ptr(), sets.as_mut_ptr());
     }
 }
 

@@ -23,6 +23,7 @@ use crate::findings::Finding;
 use crate::frame::Frame;
 use crate::interp::{EvalPred, holds};
 use crate::loaded::LoadedProgram;
+use crate::ruleset::RuleSet;
 use abi::{Ctx, Shared};
 use cell::Interner;
 use cranelift_codegen::settings::{self, Configurable};
@@ -157,32 +158,48 @@ impl JitProgram {
         })
     }
 
-    /// Evaluates every rule on a frame: `fired[i]` is whether rule `i` holds (no skipping; the
-    /// interpreter's `needs_declared` skip never changes a result).
+    /// Evaluates every rule on a frame: `fired[i]` is whether rule `i` holds (no skipping;
+    /// the interpreter's `needs_declared` skip never changes a result).
     ///
     /// The frame must come from [`LoadedProgram::frame`] of the program this was compiled from
     /// (its cells intern strings with the same interner); any other frame is evaluated by the
     /// interpreter, so the answer is the same either way.
     pub fn eval(&self, frame: &Frame, fired: &mut Vec<bool>) {
+        let mut set = RuleSet::default();
+        set.fill(self.preds.len());
+        self.run(frame, &mut set);
         fired.clear();
-        fired.resize(self.preds.len(), false);
+        fired.extend((0..self.preds.len()).map(|i| set.contains(i)));
+    }
+
+    /// The rules that fire on a frame bound by `loaded` (the program this was compiled from), as
+    /// [`LoadedProgram::fire`] decides them: only [`LoadedProgram::candidates`] are evaluated.
+    pub fn fire(&self, loaded: &LoadedProgram, frame: &Frame, fired: &mut RuleSet) {
+        if !Arc::ptr_eq(loaded.interner(), &self.interner) {
+            loaded.fire(frame, fired);
+            return;
+        }
+        loaded.candidates(frame, fired);
+        self.run(frame, fired);
+    }
+
+    /// Turns the candidates in `set` into the rules among them that hold.
+    fn run(&self, frame: &Frame, set: &mut RuleSet) {
         let ours = frame
             .interner()
             .is_some_and(|i| Arc::ptr_eq(i, &self.interner));
-        if !ours || frame.cells().len() < self.slots {
-            for (out, pred) in fired.iter_mut().zip(&self.preds) {
-                *out = holds(pred, frame);
-            }
+        if !ours || frame.cells().len() < self.slots || set.len() != self.preds.len() {
+            set.retain(|i| self.preds.get(i).is_some_and(|p| holds(p, frame)));
             return;
         }
         let ctx = Ctx {
             frame,
             shared: &self.shared,
         };
-        abi::call(self.code, &ctx, frame.cells(), fired);
+        abi::call(self.code, &ctx, frame.cells(), set.words_mut());
         for &index in &self.fallback {
-            if let (Some(out), Some(pred)) = (fired.get_mut(index), self.preds.get(index)) {
-                *out = holds(pred, frame);
+            if set.contains(index) && !self.preds.get(index).is_some_and(|p| holds(p, frame)) {
+                set.remove(index);
             }
         }
     }
@@ -264,8 +281,9 @@ pub struct Evaluator {
     jit: Option<JitProgram>,
     tried: bool,
     evaluated: u64,
-    fired: Vec<bool>,
+    fired: RuleSet,
     notes: Vec<String>,
+    error: Option<JitError>,
 }
 
 impl Evaluator {
@@ -277,13 +295,25 @@ impl Evaluator {
             jit: None,
             tried: false,
             evaluated: 0,
-            fired: Vec::new(),
+            fired: RuleSet::default(),
             notes: Vec::new(),
+            error: None,
         };
         if backend == Backend::Jit {
             e.compile(loaded);
         }
         e
+    }
+
+    /// An evaluator for a batch whose length is known up front: `auto` compiles the JIT now when
+    /// the batch has more than [`AUTO_THRESHOLD`] configs, and never otherwise.
+    pub fn sized(loaded: &LoadedProgram, backend: Backend, configs: u64) -> Evaluator {
+        let chosen = match backend {
+            Backend::Auto if configs > AUTO_THRESHOLD => Backend::Jit,
+            Backend::Auto => Backend::Interp,
+            other => other,
+        };
+        Evaluator::new(loaded, chosen)
     }
 
     fn compile(&mut self, loaded: &LoadedProgram) {
@@ -299,13 +329,21 @@ impl Evaluator {
                 self.notes.extend(jit.fallback_reasons().iter().cloned());
                 self.jit = Some(jit);
             }
-            Err(e) => self.notes.push(format!("jit: {e}; using the interpreter")),
+            Err(e) => {
+                self.notes.push(format!("jit: {e}; using the interpreter"));
+                self.error = Some(e);
+            }
         }
     }
 
-    /// Evaluates `frame` (bound by `loaded`, the program this evaluator was made for), appending
-    /// findings to `out` in program order.
-    pub fn evaluate_into(&mut self, loaded: &LoadedProgram, frame: &Frame, out: &mut Vec<Finding>) {
+    /// Why the JIT could not compile the program, when it was tried and failed.
+    pub fn jit_error(&self) -> Option<&JitError> {
+        self.error.as_ref()
+    }
+
+    /// Decides which rules fire on `frame` (bound by `loaded`, the program this evaluator was
+    /// made for), counting it towards `auto`'s switch to the JIT.
+    pub fn fire(&mut self, loaded: &LoadedProgram, frame: &Frame, fired: &mut RuleSet) {
         self.evaluated += 1;
         if self.backend == Backend::Auto && !self.tried && self.evaluated > AUTO_THRESHOLD {
             self.notes.push(format!(
@@ -314,12 +352,18 @@ impl Evaluator {
             self.compile(loaded);
         }
         match &self.jit {
-            Some(jit) => {
-                jit.eval(frame, &mut self.fired);
-                loaded.findings_from_fired(frame, &self.fired, out);
-            }
-            None => loaded.evaluate_into(frame, out),
+            Some(jit) => jit.fire(loaded, frame, fired),
+            None => loaded.fire(frame, fired),
         }
+    }
+
+    /// Evaluates `frame` (bound by `loaded`, the program this evaluator was made for), appending
+    /// findings to `out` in program order.
+    pub fn evaluate_into(&mut self, loaded: &LoadedProgram, frame: &Frame, out: &mut Vec<Finding>) {
+        let mut fired = std::mem::take(&mut self.fired);
+        self.fire(loaded, frame, &mut fired);
+        loaded.findings_from_set(frame, &fired, out);
+        self.fired = fired;
     }
 
     /// Which backend is evaluating now: `"jit"` or `"interp"`.

@@ -1,22 +1,26 @@
 //! `llem sweep check <study.yaml>`: validate every point of a parameter sweep (a base experiment
 //! config and a grid of values for some of its fields) without materialising the grid; see
-//! `docs/experiment-config.md`, "Sweeps".
+//! `docs/experiment-config.md`, "Sweeps". Reading the study and running it is the runtime's
+//! ([`llemc_runtime::sweep`]); this file reads the files, chains the steps and reports.
 
-mod engine;
 mod progress;
 mod report;
-mod study;
 
 use clap::Args;
 use llemc_cli_common::backend::Backend;
 use llemc_cli_common::exit;
 use llemc_cli_common::output::{ColorChoice, Format};
-use llemc_compiler::diagnostic::{Diagnostic, SourceMap, render_human, render_json};
-use llemc_compiler::yaml::{decode_utf8, parse_yaml};
+use llemc_compiler::diagnostic::{Color, Diagnostic, FileId, SourceMap, render_human, render_json};
+use llemc_compiler::yaml::{Node, decode_utf8, parse_yaml};
 use llemc_runtime::compile::{CorpusInput, compile_corpus};
 use llemc_runtime::experiment::{
-    FindingKind, SupportedVersion, check_experiment, read_experiment, read_experiment_node,
+    ExperimentConfig, SupportedVersion, read_experiment, read_experiment_node,
 };
+use llemc_runtime::jit::Evaluator;
+use llemc_runtime::loaded::LoadedProgram;
+use llemc_runtime::sweep::engine::{Emit, Sweep, Tally};
+use llemc_runtime::sweep::study::{self, BaseRef, RawStudy};
+use llemc_runtime::sweep::{Study, base_type_errors, resolve};
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
@@ -59,70 +63,66 @@ pub(super) struct Context {
     grid: u64,
 }
 
+/// Why the sweep was not checked: the diagnostics to show and the exit code.
+struct Failure {
+    diagnostics: Vec<Diagnostic>,
+    code: i32,
+}
+
+impl Failure {
+    fn usage(d: Diagnostic) -> Failure {
+        Failure {
+            diagnostics: vec![d],
+            code: exit::USAGE,
+        }
+    }
+
+    fn findings(diagnostics: Vec<Diagnostic>) -> Failure {
+        Failure {
+            diagnostics,
+            code: exit::FINDINGS,
+        }
+    }
+}
+
+/// The study file, read and parsed.
+struct StudyFile {
+    name: String,
+    file: FileId,
+    root: Node,
+    raw: RawStudy,
+}
+
+/// The base config, read against the shipped schemas.
+struct Base<'s> {
+    name: String,
+    config: ExperimentConfig,
+    schema: &'s llemc_compiler::schema::EngineSchema,
+}
+
 pub(super) fn run(args: &SweepCheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let color = args.color.resolve();
     let mut sources = SourceMap::new();
     let study_name = args.study.display().to_string();
-    let fail = |diags: &[Diagnostic],
-                sources: &SourceMap,
-                out: &mut dyn Write,
-                err: &mut dyn Write| {
-        if args.format == Format::Json {
-            let parsed: serde_json::Value =
-                serde_json::from_str(&render_json(diags, sources)).unwrap_or_default();
-            let report =
-                serde_json::json!({ "study": study_name, "checked": false, "diagnostics": parsed });
-            let _ = writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&report).unwrap_or_default()
-            );
-            return;
+    match check(args, &mut sources, color, out, err) {
+        Ok(code) => code,
+        Err(Failure { diagnostics, code }) => {
+            fail(args, &study_name, &diagnostics, &sources, color, out, err);
+            code
         }
-        let _ = err.write_all(render_human(diags, sources, color).as_bytes());
-        {
-            let errors = diags.iter().filter(|d| d.is_error()).count();
-            let _ = writeln!(
-                err,
-                "llem: sweep `{study_name}` was not checked: {errors} {}",
-                llemc_cli_common::output::plural(errors, "error")
-            );
-        }
-    };
+    }
+}
 
-    // The study file.
-    let bytes = match std::fs::read(&args.study) {
-        Ok(b) => b,
-        Err(e) => {
-            let d = Diagnostic::error("E901", format!("cannot read `{study_name}`: {e}"))
-                .with_help("check the path and its permissions");
-            fail(&[d], &sources, out, err);
-            return exit::USAGE;
-        }
-    };
-    let text = match decode_utf8(&study_name, &bytes) {
-        Ok(t) => t,
-        Err(d) => {
-            fail(&[d], &sources, out, err);
-            return exit::FINDINGS;
-        }
-    };
-    let study_file = sources.add(study_name.clone(), text.clone());
-    let root = match parse_yaml(study_file, &text) {
-        Ok(r) => r,
-        Err(d) => {
-            fail(&[d], &sources, out, err);
-            return exit::FINDINGS;
-        }
-    };
-    let mut diags = Vec::new();
-    let Some(raw) = study::read_study(study_file, &root, &mut diags) else {
-        fail(&diags, &sources, out, err);
-        return exit::FINDINGS;
-    };
-
-    // The shipped schemas.
-    let schemas = shipped::schemas(&mut sources);
+/// Every step, from reading the study to the report; returns the exit code.
+fn check(
+    args: &SweepCheckArgs,
+    sources: &mut SourceMap,
+    color: Color,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<i32, Failure> {
+    let study_file = read_study_file(args, sources)?;
+    let schemas = shipped::schemas(sources);
     let supported: Vec<SupportedVersion<'_>> = schemas
         .iter()
         .map(|(c, s)| SupportedVersion {
@@ -131,107 +131,133 @@ pub(super) fn run(args: &SweepCheckArgs, out: &mut dyn Write, err: &mut dyn Writ
             schema: s,
         })
         .collect();
+    let base = read_base(args, &study_file, sources, &supported)?;
+    let study = resolve(
+        study_file.file,
+        &study_file.root,
+        &study_file.raw,
+        &base.config.engine,
+        base.schema,
+    )
+    .map_err(Failure::findings)?;
+    let config = &base.config;
+    let Some(shipped) = shipped::corpus(&config.engine, &config.engine_version) else {
+        return Err(Failure::findings(Vec::new()));
+    };
+    let Some(program) = compile_shipped(shipped, config, color, err) else {
+        return Ok(exit::USAGE);
+    };
+    let wrong = base_type_errors(config, &program, &study.axes);
+    if !wrong.is_empty() {
+        return Err(Failure::findings(wrong));
+    }
+    let tally = sweep(args, &program, config, &study, err)?;
+    let context = Context {
+        study: study_file.name,
+        base: base.name,
+        engine: config.engine.clone(),
+        engine_version: config.engine_version.clone(),
+        corpus_path: shipped.path.to_owned(),
+        grid: study.grid,
+    };
+    match args.format {
+        Format::Human => report::human(&context, &program, &study, &tally, err),
+        Format::Json => report::json(&context, &program, &study, &tally, out),
+    }
+    Ok(if tally.invalid > 0 {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    })
+}
 
-    // The base config.
-    let (base_name, read) = match &raw.base {
-        study::BaseRef::File(path, span) => {
+/// Reads, decodes and parses the study file, and reads its structure.
+fn read_study_file(args: &SweepCheckArgs, sources: &mut SourceMap) -> Result<StudyFile, Failure> {
+    let name = args.study.display().to_string();
+    let bytes = std::fs::read(&args.study).map_err(|e| {
+        Failure::usage(
+            Diagnostic::error("E901", format!("cannot read `{name}`: {e}"))
+                .with_help("check the path and its permissions"),
+        )
+    })?;
+    let text = decode_utf8(&name, &bytes).map_err(|d| Failure::findings(vec![d]))?;
+    let file = sources.add(name.clone(), text.clone());
+    let root = parse_yaml(file, &text).map_err(|d| Failure::findings(vec![d]))?;
+    let mut diags = Vec::new();
+    let raw = study::read_study(file, &root, &mut diags).ok_or(Failure::findings(diags))?;
+    Ok(StudyFile {
+        name,
+        file,
+        root,
+        raw,
+    })
+}
+
+/// Reads the base config (a file beside the study, or inline) and finds its engine schema.
+fn read_base<'s>(
+    args: &SweepCheckArgs,
+    study_file: &StudyFile,
+    sources: &mut SourceMap,
+    supported: &[SupportedVersion<'s>],
+) -> Result<Base<'s>, Failure> {
+    let (name, read) = match &study_file.raw.base {
+        BaseRef::File(path, span) => {
             let full = args
                 .study
                 .parent()
                 .map(|dir| dir.join(path))
                 .unwrap_or_else(|| PathBuf::from(path));
             let name = full.display().to_string();
-            let bytes = match std::fs::read(&full) {
-                Ok(b) => b,
-                Err(e) => {
-                    let d = Diagnostic::error(
-                        "E901",
-                        format!("cannot read the base config `{name}`: {e}"),
-                    )
-                    .with_primary(study_file, *span, "named here")
-                    .with_help("`base:` is relative to the study file");
-                    fail(&[d], &sources, out, err);
-                    return exit::USAGE;
-                }
-            };
-            let text = match decode_utf8(&name, &bytes) {
-                Ok(t) => t,
-                Err(d) => {
-                    fail(&[d], &sources, out, err);
-                    return exit::FINDINGS;
-                }
-            };
+            let bytes = std::fs::read(&full).map_err(|e| {
+                Failure::usage(
+                    Diagnostic::error("E901", format!("cannot read the base config `{name}`: {e}"))
+                        .with_primary(study_file.file, *span, "named here")
+                        .with_help("`base:` is relative to the study file"),
+                )
+            })?;
+            let text = decode_utf8(&name, &bytes).map_err(|d| Failure::findings(vec![d]))?;
             let file = sources.add(name.clone(), text.clone());
-            (name, read_experiment(file, &text, &supported))
+            (name, read_experiment(file, &text, supported))
         }
-        study::BaseRef::Inline(node) => (
-            format!("{study_name} (experiment:)"),
-            read_experiment_node(study_file, node.clone(), &supported),
+        BaseRef::Inline(node) => (
+            format!("{} (experiment:)", study_file.name),
+            read_experiment_node(study_file.file, node.clone(), supported),
         ),
     };
-    let base_errors: Vec<Diagnostic> = read
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .cloned()
-        .collect();
-    let Some(config) = read.config.filter(|_| base_errors.is_empty()) else {
-        fail(&read.diagnostics, &sources, out, err);
-        return exit::FINDINGS;
+    let has_errors = read.diagnostics.iter().any(Diagnostic::is_error);
+    let Some(config) = read.config.filter(|_| !has_errors) else {
+        return Err(Failure::findings(read.diagnostics));
     };
     let Some(schema) = supported
         .iter()
         .find(|s| s.engine == config.engine && s.version == config.engine_version)
         .map(|s| s.schema)
     else {
-        fail(&read.diagnostics, &sources, out, err);
-        return exit::FINDINGS;
+        return Err(Failure::findings(read.diagnostics));
     };
+    Ok(Base {
+        name,
+        config,
+        schema,
+    })
+}
 
-    // The axes and extra points.
-    let axes = study::resolve_axes(study_file, &raw.grid, &config.engine, schema, &mut diags);
-    let extra = study::resolve_extra(study_file, &raw.extra, &config.engine, schema, &mut diags);
-    let (Some(axes), Some(extra)) = (axes, extra) else {
-        fail(&diags, &sources, out, err);
-        return exit::FINDINGS;
-    };
-    let extra_count = u64::try_from(extra.len()).unwrap_or(u64::MAX);
-    let Some(grid) = study::grid_size(&axes) else {
-        let sizes: Vec<String> = axes
-            .iter()
-            .map(|a| format!("{} ({})", a.target.dotted, a.values.len()))
-            .collect();
-        let grid_span = root
-            .get_entry("grid")
-            .map(|(k, _)| k.span)
-            .unwrap_or(root.span);
-        let d = Diagnostic::error("E725", "the grid has more points than fit in 64 bits")
-            .with_primary(study_file, grid_span, "this grid")
-            .with_note(format!("axis sizes: {}", sizes.join(" × ")))
-            .with_help("split the study into several smaller ones");
-        fail(&[d], &sources, out, err);
-        return exit::FINDINGS;
-    };
-    let Some(total) = grid.checked_add(extra_count) else {
-        let d = Diagnostic::error("E725", "the study has more points than fit in 64 bits")
-            .with_primary(study_file, root.span, "this study");
-        fail(&[d], &sources, out, err);
-        return exit::FINDINGS;
-    };
-
-    // The rules.
-    let Some(shipped) = shipped::corpus(&config.engine, &config.engine_version) else {
-        fail(&diags, &sources, out, err);
-        return exit::FINDINGS;
-    };
-    let program = match compile_corpus(&CorpusInput {
+/// Compiles the shipped rules for the base config's engine version; `None` (reported) when
+/// they do not compile.
+fn compile_shipped(
+    shipped: &shipped::ShippedCorpus,
+    config: &ExperimentConfig,
+    color: Color,
+    err: &mut dyn Write,
+) -> Option<LoadedProgram> {
+    match compile_corpus(&CorpusInput {
         name: shipped.path,
         text: shipped.text,
         schema: shipped.schema(),
         compat: false,
         engine_version: Some(config.engine_version.clone()),
     }) {
-        Ok((program, _)) => program,
+        Ok((program, _)) => Some(program),
         Err(failure) => {
             let errors: Vec<Diagnostic> = failure
                 .diagnostics
@@ -243,84 +269,96 @@ pub(super) fn run(args: &SweepCheckArgs, out: &mut dyn Write, err: &mut dyn Writ
                 err,
                 "llem: the shipped rules do not compile; nothing was checked"
             );
-            return exit::USAGE;
+            None
         }
-    };
-
-    // Base values of the wrong type that no axis overrides are wrong at every point.
-    let base_check = check_experiment(&config, &program, llemc_runtime::jit::Backend::Interp);
-    let wrong: Vec<Diagnostic> = base_check
-        .findings
-        .iter()
-        .filter(|f| f.kind == FindingKind::WrongType)
-        .filter(|f| {
-            !axes.iter().any(|a| {
-                f.field == a.target.dotted || f.field.starts_with(&format!("{}.", a.target.dotted))
-            })
-        })
-        .map(|f| f.diagnostic.clone())
-        .collect();
-    if !wrong.is_empty() {
-        fail(&wrong, &sources, out, err);
-        return exit::FINDINGS;
     }
+}
 
-    let (engine, note) = engine::Engine::new(&program, args.backend, total);
-    if let Some(note) = note {
-        let _ = writeln!(err, "llem: {note}");
+/// Runs the sweep with a progress bar, writing valid points where `--emit-valid` says.
+fn sweep(
+    args: &SweepCheckArgs,
+    program: &LoadedProgram,
+    config: &ExperimentConfig,
+    study: &Study,
+    err: &mut dyn Write,
+) -> Result<Tally, Failure> {
+    let mut evaluator = Evaluator::sized(program, args.backend.runtime(), study.total);
+    if let Some(e) = evaluator.jit_error() {
+        let _ = writeln!(err, "llem: jit: {e}; using the interpreter");
     }
-    let sweep = engine::Sweep {
-        program: &program,
+    let sweep = Sweep {
+        program,
         base: &config.root,
-        axes: &axes,
-        extra: &extra,
+        axes: &study.axes,
+        extra: &study.extra,
         show: args.show,
     };
     let mut emit_file = match &args.emit_valid {
         None => None,
-        Some(path) => match std::fs::File::create(path) {
-            Ok(f) => Some(BufWriter::with_capacity(1 << 16, f)),
-            Err(e) => {
-                let d =
-                    Diagnostic::error("E901", format!("cannot write `{}`: {e}", path.display()))
-                        .with_help("check the path and its permissions");
-                fail(&[d], &sources, out, err);
-                return exit::USAGE;
-            }
-        },
+        Some(path) => Some(
+            std::fs::File::create(path)
+                .map(|f| BufWriter::with_capacity(1 << 16, f))
+                .map_err(|e| {
+                    Failure::usage(
+                        Diagnostic::error(
+                            "E901",
+                            format!("cannot write `{}`: {e}", path.display()),
+                        )
+                        .with_help("check the path and its permissions"),
+                    )
+                })?,
+        ),
     };
-    let mut emitter = emit_file.as_mut().map(|f| engine::Emit { out: f });
-    let mut bar = progress::Bar::new(total, !args.no_progress);
-    let result = sweep.run(&engine, emitter.as_mut(), &mut |done| bar.update(done));
+    let mut emitter = emit_file.as_mut().map(|f| Emit { out: f });
+    let mut bar = progress::Bar::new(study.total, !args.no_progress);
+    let result = sweep.run(&mut evaluator, emitter.as_mut(), &mut |done| {
+        bar.update(done)
+    });
     bar.finish();
     let flushed = emit_file.as_mut().map_or(Ok(()), |f| f.flush());
-    let tally = match (result, flushed) {
-        (Ok(t), Ok(())) => t,
+    match (result, flushed) {
+        (Ok(t), Ok(())) => Ok(t),
         (Err(e), _) | (_, Err(e)) => {
             let _ = writeln!(
                 err,
                 "error[E901]: llem sweep: cannot write the valid points: {e}"
             );
-            return exit::USAGE;
+            Err(Failure {
+                diagnostics: Vec::new(),
+                code: exit::USAGE,
+            })
         }
-    };
-    let context = Context {
-        study: study_name,
-        base: base_name,
-        engine: config.engine.clone(),
-        engine_version: config.engine_version.clone(),
-        corpus_path: shipped.path.to_owned(),
-        grid,
-    };
-    match args.format {
-        Format::Human => {
-            report::human(&context, &program, &axes, extra.len(), &tally, err);
-        }
-        Format::Json => report::json(&context, &program, &axes, extra.len(), &tally, out),
     }
-    if tally.invalid > 0 {
-        exit::FINDINGS
-    } else {
-        exit::OK
+}
+
+/// Reports why the sweep was not checked.
+fn fail(
+    args: &SweepCheckArgs,
+    study_name: &str,
+    diags: &[Diagnostic],
+    sources: &SourceMap,
+    color: Color,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) {
+    if args.format == Format::Json {
+        let report = serde_json::json!({
+            "study": study_name,
+            "checked": false,
+            "diagnostics": render_json(diags, sources),
+        });
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+        return;
     }
+    let _ = err.write_all(render_human(diags, sources, color).as_bytes());
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let _ = writeln!(
+        err,
+        "llem: sweep `{study_name}` was not checked: {errors} {}",
+        llemc_cli_common::output::plural(errors, "error")
+    );
 }

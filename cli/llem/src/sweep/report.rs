@@ -1,12 +1,14 @@
 //! The sweep report: human text on standard error, or one JSON object on standard output.
 
 use super::Context;
-use super::engine::{ShownPoint, Tally, value_json};
-use super::study::Axis;
 use llemc_cli_common::output::plural;
 use llemc_compiler::corpus::RuleSeverity;
 use llemc_runtime::experiment::show_value;
+use llemc_runtime::json::to_json;
 use llemc_runtime::loaded::LoadedProgram;
+use llemc_runtime::sweep::Study;
+use llemc_runtime::sweep::engine::{ShownPoint, Tally, node_json};
+use llemc_runtime::sweep::study::Axis;
 use serde_json::json;
 use std::io::Write;
 
@@ -62,11 +64,11 @@ fn point_label(point: &ShownPoint) -> String {
 pub fn human(
     context: &Context,
     program: &LoadedProgram,
-    axes: &[Axis],
-    extra: usize,
+    study: &Study,
     tally: &Tally,
     err: &mut dyn Write,
 ) {
+    let (axes, extra) = (&study.axes, study.extra.len());
     let rules = program.program().rules.len();
     let _ = writeln!(
         err,
@@ -136,7 +138,11 @@ pub fn human(
             }
         }
     }
-    let [errors, warnings, dormant] = tally.severity;
+    let (errors, warnings, dormant) = (
+        tally.findings.error,
+        tally.findings.warn,
+        tally.findings.dormant,
+    );
     let _ = writeln!(
         err,
         "\nllem: {}: {} valid, {} invalid ({}, {}, {} dormant)",
@@ -153,11 +159,11 @@ pub fn human(
 pub fn json(
     context: &Context,
     program: &LoadedProgram,
-    axes: &[Axis],
-    extra: usize,
+    study: &Study,
     tally: &Tally,
     out: &mut dyn Write,
 ) {
+    let (axes, extra) = (&study.axes, study.extra.len());
     let rules: Vec<serde_json::Value> = tally
         .rule_points
         .iter()
@@ -181,7 +187,7 @@ pub fn json(
             let coordinates: serde_json::Map<String, serde_json::Value> = p
                 .coordinates
                 .iter()
-                .map(|(f, v)| (f.clone(), value_json(v)))
+                .map(|(f, v)| (f.clone(), to_json(v)))
                 .collect();
             let findings: Vec<serde_json::Value> = p
                 .findings
@@ -197,7 +203,7 @@ pub fn json(
                         "code": code(f.severity),
                         "severity": f.severity.as_str(),
                         "field": field,
-                        "effective_value": f.effective_value.as_ref().map(value_json),
+                        "effective_value": f.effective_value.as_ref().map(to_json),
                         "from_default": f.from_default,
                         "message": f.message,
                     })
@@ -216,11 +222,15 @@ pub fn json(
         .map(|a| {
             json!({
                 "field": a.target.dotted,
-                "values": a.values.iter().map(super::engine::node_json).collect::<Vec<_>>(),
+                "values": a.values.iter().map(node_json).collect::<Vec<_>>(),
             })
         })
         .collect();
-    let [errors, warnings, dormant] = tally.severity;
+    let (errors, warnings, dormant) = (
+        tally.findings.error,
+        tally.findings.warn,
+        tally.findings.dormant,
+    );
     let report = json!({
         "study": context.study,
         "base": context.base,

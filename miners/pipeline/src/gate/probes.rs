@@ -20,7 +20,7 @@ use llemc_compiler::ir::{Operand, Pred, Program, SlotId};
 use llemc_compiler::types::{Kinds, Ty};
 use llemc_compiler::value::Value;
 use llemc_grammar::ast::{CompareOp, IsTarget};
-use llemc_mining::synth::to_json;
+use llemc_runtime::json::{from_json, to_json_exact};
 use llemc_runtime::loaded::{LoadedProgram, const_value};
 use serde_json::{Map, Value as Json};
 
@@ -283,7 +283,7 @@ fn values_for(seed: &Seed, kinds: Kinds, other: Option<&Value>) -> Vec<(Value, S
 }
 
 fn show(v: &Value) -> String {
-    to_json(v)
+    to_json_exact(v)
         .map(|j| j.to_string())
         .unwrap_or_else(|| format!("{v:?}"))
 }
@@ -317,17 +317,9 @@ fn set(kwargs: &mut Map<String, Json>, key: &[String], value: Json) {
     }
 }
 
+/// A scalar kwarg as a value (containers are not compared against).
 fn json_to_value(j: &Json) -> Option<Value> {
-    Some(match j {
-        Json::Null => Value::Null,
-        Json::Bool(b) => Value::Bool(*b),
-        Json::Number(n) => match n.as_i64() {
-            Some(i) => Value::Int(i),
-            None => Value::Float(n.as_f64()?),
-        },
-        Json::String(s) => Value::Str(s.clone()),
-        _ => return None,
-    })
+    (!j.is_array() && !j.is_object()).then(|| from_json(j))
 }
 
 /// The boundary probes of rule `index` of a program compiled in schema mode, around `positive`.
@@ -372,7 +364,7 @@ pub fn probes(loaded: &LoadedProgram, index: usize, positive: &Map<String, Json>
             _ => None,
         };
         for (value, origin) in values_for(seed, kinds, other.as_ref()) {
-            let Some(json) = to_json(&value) else {
+            let Some(json) = to_json_exact(&value) else {
                 continue;
             };
             let field = key.join(".");

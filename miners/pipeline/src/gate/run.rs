@@ -210,6 +210,7 @@ fn site_packages(
         distribution: ssot.distribution.clone(),
         version: version.to_owned(),
         extras: ssot.env_extras.clone(),
+        shared: ssot.shared_env.clone(),
     };
     let venv = ensure(&layout.venvs(), &spec, &options.python).map_err(|e| {
         Diagnostic::error(

@@ -1,14 +1,16 @@
 //! `llemc heldout label`: what one transformers version actually does with every held-out case.
 //!
 //! One process hosts one library version: the venv `.cache/venvs/<dist>-<version>` (made ready
-//! with the SSOT's `env_extras`) is put first on `sys.path`, and every case is observed with
-//! `llemc_live.observe` (construction, then `validate(strict=True)`). The result is
+//! with the SSOT's `env_extras` and `shared_env`, i.e. with torch) is put first on `sys.path`,
+//! and every case is observed with `llemc_generate.observe`: construction, then
+//! `validate(strict=True)`, then, for a config the library accepts, `model.generate(...)` on a tiny
+//! GPT-2 built in memory (the label's `generate`). The result is
 //! `eval/heldout/labels-<version>.jsonl`, one line per case in input order, deterministic (no
 //! tracebacks, memory addresses masked).
 
 use super::{
-    Case, Emission, KWARGS_FILE, Label, Normalised, Outcome, Raised, check_unique, data_error,
-    labels_file, labels_to_jsonl, read_jsonl,
+    Case, Emission, Frame, GenerateOutcome, GenerateRun, KWARGS_FILE, Label, Normalised, Outcome,
+    Raised, check_unique, data_error, labels_file, labels_to_jsonl, read_jsonl,
 };
 use crate::gate::run::load_ssot;
 use llemc_compiler::atomic_write::write_atomically;
@@ -40,7 +42,7 @@ pub struct LabelOptions {
     pub input: Option<PathBuf>,
     /// Where to write the labels (default: `eval/heldout/labels-<version>.jsonl` under the root).
     pub output: Option<PathBuf>,
-    /// Seconds allowed per construction / validation.
+    /// Seconds allowed per stage (construction, validation, generate()).
     pub timeout_s: f64,
 }
 
@@ -67,6 +69,12 @@ pub struct LabelReport {
     pub timeouts: usize,
     /// Cases whose class was unavailable.
     pub unavailable: usize,
+    /// Accepted cases whose generate() run raised.
+    pub generate_failed: usize,
+    /// Accepted cases whose generate() run timed out.
+    pub generate_timeouts: usize,
+    /// Accepted cases whose generate() run could not be observed (no torch).
+    pub generate_unavailable: usize,
 }
 
 /// The interpreter the embedded one was built against (`<prefix>/bin/python<major.minor>`), the
@@ -110,6 +118,7 @@ pub fn run(options: &LabelOptions) -> Result<LabelReport, Failure> {
         distribution: ssot.distribution.clone(),
         version: options.version.clone(),
         extras: ssot.env_extras.clone(),
+        shared: ssot.shared_env.clone(),
     };
     let venv = ensure(&layout.venvs(), &spec, &options.python).map_err(|e| {
         Diagnostic::error(
@@ -149,7 +158,7 @@ pub fn label_cases(
 ) -> Result<Vec<Label>, Diagnostic> {
     let observe = |kwargs: Json| {
         live.call(
-            "llemc_live",
+            "llemc_generate",
             "observe",
             &json!({
                 "module": decl.module,
@@ -162,7 +171,8 @@ pub fn label_cases(
         )
         .map_err(|e| Diagnostic::error("E671", format!("the interpreter failed: {e}")))
     };
-    // The first observation imports the library; what the import prints is not about a case.
+    // The first observation imports the library and torch and builds the model; what that
+    // prints is not about a case.
     observe(json!({}))?;
     let mut labels = Vec::with_capacity(cases.len());
     for case in cases {
@@ -172,9 +182,86 @@ pub fn label_cases(
     Ok(labels)
 }
 
+/// The text of a JSON string with memory addresses masked (empty for anything else).
+fn text(v: &Json) -> String {
+    v.as_str().map(mask_addresses).unwrap_or_default()
+}
+
+/// An `exception` object of an observation as a [`Raised`] (`phase` is where it came from).
+fn raised(e: &Json, phase: &str) -> Raised {
+    let field = |key: &str| text(e.get(key).unwrap_or(&Json::Null));
+    let stage = match field("stage") {
+        s if s.is_empty() => phase.to_owned(),
+        s => s,
+    };
+    let frame = e.get("frame").filter(|f| f.is_object()).map(|f| Frame {
+        file: text(f.get("file").unwrap_or(&Json::Null)),
+        function: text(f.get("function").unwrap_or(&Json::Null)),
+        line: f
+            .get("line")
+            .and_then(Json::as_u64)
+            .and_then(|l| u32::try_from(l).ok())
+            .unwrap_or(0),
+    });
+    Raised {
+        phase: phase.to_owned(),
+        stage,
+        kind: field("type"),
+        message: field("message"),
+        frame,
+    }
+}
+
+/// The `emissions` of an observation (or of its generate stage) as warnings.
+fn emissions(observed: &Json) -> Vec<Emission> {
+    observed
+        .get("emissions")
+        .and_then(Json::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .map(|e| Emission {
+                    channel: text(e.get("channel").unwrap_or(&Json::Null)),
+                    level: text(e.get("level").unwrap_or(&Json::Null)),
+                    message: text(e.get("message").unwrap_or(&Json::Null)),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The `generate` stage of an observation; `None` when generate() was not run.
+fn generate_run(id: &str, observed: &Json) -> Result<Option<GenerateRun>, Diagnostic> {
+    let Some(stage) = observed.get("generate").filter(|g| g.is_object()) else {
+        return Ok(None);
+    };
+    let outcome = match stage.get("outcome").and_then(Json::as_str).unwrap_or("") {
+        "ok" => GenerateOutcome::Ok,
+        "error" => GenerateOutcome::Error,
+        "timeout" => GenerateOutcome::Timeout,
+        "unavailable" => GenerateOutcome::Unavailable,
+        other => {
+            return Err(data_error(format!(
+                "case `{id}`: generate() returned an unknown outcome `{other}`"
+            )));
+        }
+    };
+    Ok(Some(GenerateRun {
+        outcome,
+        exception: stage
+            .get("exception")
+            .filter(|e| e.is_object())
+            .map(|e| raised(e, "generate")),
+        warnings: emissions(stage),
+        sequences: stage
+            .get("sequences")
+            .and_then(Json::as_array)
+            .map(|dims| dims.iter().filter_map(Json::as_u64).collect()),
+    }))
+}
+
 /// Turns one `observe` result into a label.
 pub fn to_label(id: &str, observed: &Json) -> Result<Label, Diagnostic> {
-    let text = |v: &Json| v.as_str().map(mask_addresses).unwrap_or_default();
     let outcome = observed.get("outcome").and_then(Json::as_str).unwrap_or("");
     let phase = text(observed.get("phase").unwrap_or(&Json::Null));
     let minor_issues: BTreeMap<String, String> = observed
@@ -185,11 +272,7 @@ pub fn to_label(id: &str, observed: &Json) -> Result<Label, Diagnostic> {
     let exception = observed
         .get("exception")
         .filter(|e| e.is_object())
-        .map(|e| Raised {
-            phase: phase.clone(),
-            kind: text(e.get("type").unwrap_or(&Json::Null)),
-            message: text(e.get("message").unwrap_or(&Json::Null)),
-        });
+        .map(|e| raised(e, &phase));
     let minor_only = phase == "validate"
         && !minor_issues.is_empty()
         && exception
@@ -207,20 +290,7 @@ pub fn to_label(id: &str, observed: &Json) -> Result<Label, Diagnostic> {
             )));
         }
     };
-    let warnings = observed
-        .get("emissions")
-        .and_then(Json::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .map(|e| Emission {
-                    channel: text(e.get("channel").unwrap_or(&Json::Null)),
-                    level: text(e.get("level").unwrap_or(&Json::Null)),
-                    message: text(e.get("message").unwrap_or(&Json::Null)),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let warnings = emissions(observed);
     let normalised = observed
         .get("normalised")
         .and_then(Json::as_object)
@@ -249,6 +319,7 @@ pub fn to_label(id: &str, observed: &Json) -> Result<Label, Diagnostic> {
         minor_issues,
         warnings,
         normalised,
+        generate: generate_run(id, observed)?,
     })
 }
 
@@ -289,6 +360,12 @@ fn summarise(version: &str, output: &Path, labels: &[Label]) -> LabelReport {
                 report.minor_issues += usize::from(!label.minor_issues.is_empty());
                 report.warned += usize::from(!label.warnings.is_empty());
                 report.normalised += usize::from(!label.normalised.is_empty());
+                match label.generate.as_ref().map(|g| g.outcome) {
+                    Some(GenerateOutcome::Error) => report.generate_failed += 1,
+                    Some(GenerateOutcome::Timeout) => report.generate_timeouts += 1,
+                    Some(GenerateOutcome::Unavailable) => report.generate_unavailable += 1,
+                    Some(GenerateOutcome::Ok) | None => {}
+                }
             }
             Outcome::Rejected => report.rejected += 1,
             Outcome::Timeout => report.timeouts += 1,
@@ -335,5 +412,75 @@ mod tests {
         assert_eq!(label.outcome, Outcome::Rejected);
         assert_eq!(label.exception.unwrap().message, "bad");
         assert!(to_label("c", &json!({"outcome": "odd"})).is_err());
+    }
+
+    #[test]
+    fn the_generate_stage_is_kept_with_its_frame_and_warnings() {
+        let observed = json!({
+            "outcome": "ok", "phase": "validate", "exception": null,
+            "emissions": [], "minor_issues": {}, "normalised": {},
+            "generate": {
+                "outcome": "error",
+                "exception": {"type": "TypeError", "stage": "generate",
+                              "message": "bad value at 0x7f3a2b1c9d00",
+                              "frame": {"file": "generation/utils.py", "function": "_expand_inputs_for_generation", "line": 901}},
+                "emissions": [{"channel": "logger", "level": "warning", "message": "w", "phase": "generate"}],
+                "sequences": null
+            }
+        });
+        let label = to_label("g", &observed).unwrap();
+        assert_eq!(label.outcome, Outcome::Accepted);
+        let run = label.generate.unwrap();
+        assert_eq!(run.outcome, GenerateOutcome::Error);
+        let raised = run.exception.unwrap();
+        assert_eq!(
+            (
+                raised.phase.as_str(),
+                raised.stage.as_str(),
+                raised.kind.as_str()
+            ),
+            ("generate", "generate", "TypeError")
+        );
+        assert_eq!(raised.message, "bad value at 0x?");
+        assert_eq!(
+            raised.frame,
+            Some(Frame {
+                file: "generation/utils.py".into(),
+                function: "_expand_inputs_for_generation".into(),
+                line: 901
+            })
+        );
+        assert_eq!(run.warnings.len(), 1);
+
+        let ran = json!({"outcome": "ok", "phase": "validate", "exception": null,
+            "generate": {"outcome": "ok", "exception": null, "emissions": [], "sequences": [1, 14]}});
+        let run = to_label("h", &ran).unwrap().generate.unwrap();
+        assert_eq!(
+            (run.outcome, run.sequences),
+            (GenerateOutcome::Ok, Some(vec![1, 14]))
+        );
+
+        // a construction failure: no generate stage, the stage is the phase
+        let rejected = json!({"outcome": "error", "phase": "construct", "generate": null,
+            "exception": {"type": "ValueError", "message": "bad", "stage": "construct", "frame": null}});
+        let label = to_label("i", &rejected).unwrap();
+        assert_eq!(label.generate, None);
+        assert_eq!(label.exception.unwrap().stage, "construct");
+        assert!(
+            to_label(
+                "j",
+                &json!({"outcome": "ok", "generate": {"outcome": "odd"}})
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn labels_written_before_the_generate_stage_still_read() {
+        let old = r#"{"id":"h1","outcome":"rejected","exception":{"phase":"construct","type":"ValueError","message":"m"},"minor_issues":{},"warnings":[],"normalised":{}}"#;
+        let label: Label = serde_json::from_str(old).unwrap();
+        assert_eq!(label.generate, None);
+        let raised = label.exception.unwrap();
+        assert_eq!((raised.stage.as_str(), raised.frame), ("", None));
     }
 }

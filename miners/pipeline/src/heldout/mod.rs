@@ -59,16 +59,64 @@ pub enum Outcome {
     Unavailable,
 }
 
-/// The exception behind a rejection.
+/// An exception the library raised: behind a rejection, or behind a failed generate() run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Raised {
-    /// `construct` or `validate`.
+    /// `construct` or `validate` (`generate` for the exception of a generate() run).
     pub phase: String,
+    /// The stage it came from: `construct`, `validate` or `generate` (empty in labels written
+    /// before generate() was observed).
+    #[serde(default)]
+    pub stage: String,
     /// Exception type (`ValueError`).
     #[serde(rename = "type")]
     pub kind: String,
     /// `str(exc)` (memory addresses masked).
     pub message: String,
+    /// The innermost traceback frame inside the library's package, when there is one.
+    #[serde(default)]
+    pub frame: Option<Frame>,
+}
+
+/// A traceback frame inside the library's package.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Frame {
+    /// The file, relative to the package's folder (`generation/logits_process.py`).
+    pub file: String,
+    /// The function (`__init__`, `_beam_search`).
+    pub function: String,
+    /// The line.
+    pub line: u32,
+}
+
+/// What `model.generate(...)` did with a config that constructed and validated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GenerateOutcome {
+    /// It produced tokens and returned.
+    Ok,
+    /// The library (or torch under the library's call) raised.
+    Error,
+    /// It ran past the deadline.
+    Timeout,
+    /// It could not run here (torch missing, a module the run needs is not installed).
+    Unavailable,
+}
+
+/// The generate() stage of a label.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenerateRun {
+    /// What happened.
+    pub outcome: GenerateOutcome,
+    /// The exception behind an error, timeout or unavailable run.
+    #[serde(default)]
+    pub exception: Option<Raised>,
+    /// Every warning emitted during the run, in order.
+    #[serde(default)]
+    pub warnings: Vec<Emission>,
+    /// `[rows, columns]` of the returned sequences, when it returned.
+    #[serde(default)]
+    pub sequences: Option<Vec<u64>>,
 }
 
 /// One warning the library emitted (Python `warnings`, the logger, or printed text).
@@ -110,6 +158,10 @@ pub struct Label {
     /// Fields whose read-back value differs from the passed one.
     #[serde(default)]
     pub normalised: BTreeMap<String, Normalised>,
+    /// What generate() did with the config; `None` when it did not run (the config was rejected,
+    /// or the labels were written before generate() was observed).
+    #[serde(default)]
+    pub generate: Option<GenerateRun>,
 }
 
 /// `E690`: held-out data that does not hold together (a line that does not parse, an id

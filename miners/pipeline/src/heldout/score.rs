@@ -825,6 +825,7 @@ mod tests {
             minor_issues: BTreeMap::new(),
             warnings: Vec::new(),
             normalised: BTreeMap::new(),
+            generate: None,
         }
     }
 
@@ -833,8 +834,10 @@ mod tests {
             outcome: Outcome::Rejected,
             exception: Some(Raised {
                 phase: "construct".to_owned(),
+                stage: "construct".to_owned(),
                 kind: "ValueError".to_owned(),
                 message: message.to_owned(),
+                frame: None,
             }),
             ..accepted(id)
         }

@@ -7,11 +7,12 @@
 //! keys and looks each up among the children, so binding costs about what the config holds,
 //! not (number of slots × path depth) lookups.
 
+pub mod stream;
+
 use crate::frame::{Frame, SlotState};
 use crate::loaded::LoadedProgram;
 use crate::tree::ConfigTree;
 use llemc_compiler::ir::{Program, SlotId};
-use llemc_compiler::value::Value;
 
 /// Above this many children, a trie node enumerates the config's keys instead of looking up each
 /// child in the config.
@@ -25,17 +26,7 @@ pub struct BindPlan {
     /// Per native type: its mount node and the defaulted slots under it whose parent object is the
     /// mount itself or above it (they default whenever the kwargs are a mapping).
     mounts: Vec<MountPlan>,
-    /// Per rule, the slots it reads as a bit mask of [`MASK_WORDS`] words (empty when the
-    /// program has more than `64 * MASK_WORDS` slots).
-    reads: Vec<[u64; MASK_WORDS]>,
 }
-
-/// Words of a slot bit mask: programs of up to 256 slots skip rules by mask.
-const MASK_WORDS: usize = 4;
-
-/// Which slots a bound frame declares, as a bit mask (`None` for programs too large for masks).
-#[derive(Clone, Copy, Debug)]
-pub struct DeclaredMask(Option<[u64; MASK_WORDS]>);
 
 #[derive(Clone, Debug, Default)]
 struct TrieNode {
@@ -72,23 +63,7 @@ impl BindPlan {
         let mut plan = BindPlan {
             nodes: vec![TrieNode::default()],
             mounts: Vec::new(),
-            reads: Vec::new(),
         };
-        if program.slots.len() <= 64 * MASK_WORDS {
-            plan.reads = program
-                .rules
-                .iter()
-                .map(|r| {
-                    let mut mask = [0u64; MASK_WORDS];
-                    for slot in &r.reads {
-                        if let Some(word) = mask.get_mut(*slot as usize / 64) {
-                            *word |= 1 << (slot % 64);
-                        }
-                    }
-                    mask
-                })
-                .collect();
-        }
         for (index, slot) in program.slots.iter().enumerate() {
             let id = SlotId::try_from(index).unwrap_or(SlotId::MAX);
             let mut node = 0u32;
@@ -166,36 +141,6 @@ impl BindPlan {
         plan
     }
 
-    /// The slots `frame` declares.
-    pub fn declared_mask(&self, frame: &Frame) -> DeclaredMask {
-        if self.reads.is_empty() {
-            return DeclaredMask(None);
-        }
-        let mut mask = [0u64; MASK_WORDS];
-        for slot in 0..u32::try_from(frame.len()).unwrap_or(u32::MAX) {
-            if frame.state(slot) == SlotState::Declared
-                && let Some(word) = mask.get_mut(slot as usize / 64)
-            {
-                *word |= 1 << (slot % 64);
-            }
-        }
-        DeclaredMask(Some(mask))
-    }
-
-    /// Whether rule `rule` (reading `reads`) reads a slot the frame declares.
-    pub fn reads_declared(
-        &self,
-        rule: usize,
-        declared: &DeclaredMask,
-        reads: &[SlotId],
-        frame: &Frame,
-    ) -> bool {
-        match (declared.0, self.reads.get(rule)) {
-            (Some(d), Some(r)) => d.iter().zip(r).any(|(a, b)| a & b != 0),
-            _ => reads.iter().any(|s| frame.state(*s) == SlotState::Declared),
-        }
-    }
-
     fn node_mut(&mut self, node: u32) -> Option<&mut TrieNode> {
         self.nodes.get_mut(node as usize)
     }
@@ -244,19 +189,6 @@ impl BindPlan {
     }
 }
 
-/// Makes every slot absent, like [`Frame::reset`], touching only the slots that are not already
-/// absent (a config sets few of a program's slots).
-fn clear(frame: &mut Frame) {
-    for slot in 0..u32::try_from(frame.len()).unwrap_or(u32::MAX) {
-        if frame.state(slot) != SlotState::Absent
-            || !frame.value(slot).is_null()
-            || frame.span(slot).is_some()
-        {
-            frame.set(slot, Value::Null, SlotState::Absent, None);
-        }
-    }
-}
-
 /// Whether `tree` holds a mapping at `path` (the config builds the object there).
 fn builds<T: ConfigTree>(tree: &T, path: &[String]) -> bool {
     let mut node = tree;
@@ -272,7 +204,7 @@ fn builds<T: ConfigTree>(tree: &T, path: &[String]) -> bool {
 impl LoadedProgram {
     /// Binds a whole config tree (absolute config paths).
     pub fn bind<T: ConfigTree>(&self, root: &T, frame: &mut Frame) {
-        clear(frame);
+        frame.reset();
         self.walk(0, root, frame);
         for (index, (_, path)) in self.objects().iter().enumerate() {
             frame.set_object(index, builds(root, path));
@@ -287,7 +219,7 @@ impl LoadedProgram {
         kwargs: &T,
         frame: &mut Frame,
     ) -> bool {
-        clear(frame);
+        frame.reset();
         let plan = self.bind_plan();
         let Some(mount) = plan.mounts.iter().find(|m| m.native_type == native_type) else {
             return false;

@@ -2,12 +2,12 @@
 //! axis resolved against the engine schema and every value type-checked before any point is
 //! evaluated (codes `E720`–`E725`, see `docs/experiment-config.md`, "Sweeps").
 
+use crate::experiment::{conforms, expected_name};
 use llemc_compiler::diagnostic::{Diagnostic, FileId};
 use llemc_compiler::schema::{EngineSchema, NativeType, suggest};
 use llemc_compiler::types::Ty;
 use llemc_compiler::yaml::{Node, NodeKind};
 use llemc_grammar::ast::Span;
-use llemc_runtime::experiment::{conforms, expected_name};
 
 /// The top-level keys of a study file.
 pub const STUDY_KEYS: [&str; 4] = ["base", "experiment", "grid", "extra_points"];
@@ -93,126 +93,155 @@ pub fn read_study(file: FileId, root: &Node, diags: &mut Vec<Diagnostic>) -> Opt
         );
         return None;
     };
-    let mut base: Option<BaseRef> = None;
-    let mut grid = Vec::new();
-    let mut extra = Vec::new();
-    let mut ok = true;
+    let mut reader = StudyReader {
+        file,
+        diags,
+        base: None,
+        grid: Vec::new(),
+        extra: Vec::new(),
+        ok: true,
+    };
     for (key, value) in entries {
-        let name = key
-            .as_str()
-            .map(str::to_owned)
-            .unwrap_or_else(|| key.short_display());
-        match name.as_str() {
-            "base" | "experiment" => {
-                if base.is_some() {
-                    diags.push(
-                        Diagnostic::error("E720", "a study names its base config once")
-                            .with_primary(file, key.span, "second base config")
-                            .with_help("keep either `base: <file>` or `experiment: {...}`"),
-                    );
-                    ok = false;
-                    continue;
-                }
-                if name == "base" {
-                    match value.as_str() {
-                        Some(path) if !path.is_empty() => {
-                            base = Some(BaseRef::File(path.to_owned(), value.span));
-                        }
-                        _ => {
-                            diags.push(
-                                Diagnostic::error(
-                                    "E720",
-                                    format!(
-                                        "`base` must be the path of an experiment config, found {}",
-                                        value.kind_name()
-                                    ),
-                                )
-                                .with_primary(file, value.span, "expected a file path")
-                                .with_help("write `base: experiment.yaml` (relative to this file)"),
-                            );
-                            ok = false;
-                        }
-                    }
-                } else {
-                    base = Some(BaseRef::Inline(value.clone()));
-                }
-            }
-            "grid" => match &value.kind {
-                NodeKind::Map(axes) => grid = axes.clone(),
-                NodeKind::Null => {}
-                _ => {
-                    diags.push(
-                        Diagnostic::error(
-                            "E722",
-                            format!("`grid` must be a mapping, found {}", value.kind_name()),
-                        )
-                        .with_primary(file, value.span, "expected `field.path: [values]` lines")
-                        .with_help("write e.g. `transformers.generation.num_beams: [1, 2, 4]`"),
-                    );
-                    ok = false;
-                }
-            },
-            "extra_points" => match &value.kind {
-                NodeKind::Seq(points) => {
-                    for point in points {
-                        match &point.kind {
-                            NodeKind::Map(overrides) => extra.push(overrides.clone()),
-                            _ => {
-                                diags.push(
-                                    Diagnostic::error(
-                                        "E722",
-                                        format!(
-                                            "each extra point must be a mapping, found {}",
-                                            point.kind_name()
-                                        ),
-                                    )
-                                    .with_primary(
-                                        file,
-                                        point.span,
-                                        "expected `field.path: value` lines",
-                                    )
-                                    .with_help(
-                                        "write e.g. `- {transformers.generation.num_beams: 8}`",
-                                    ),
-                                );
-                                ok = false;
-                            }
-                        }
-                    }
-                }
-                NodeKind::Null => {}
-                _ => {
-                    diags.push(
-                        Diagnostic::error(
-                            "E722",
-                            format!("`extra_points` must be a list, found {}", value.kind_name()),
-                        )
-                        .with_primary(file, value.span, "expected a list of mappings")
-                        .with_help("write one `- {field.path: value, ...}` item per point"),
-                    );
-                    ok = false;
-                }
-            },
-            _ => {
-                diags.push(
-                    Diagnostic::error("E720", format!("unknown study key `{name}`"))
-                        .with_primary(file, key.span, "not a study key")
-                        .with_help(did_you_mean(&name, &STUDY_KEYS)),
-                );
-                ok = false;
-            }
-        }
+        reader.entry(key, value);
     }
-    if base.is_none() {
+    let StudyReader {
+        diags,
+        base,
+        grid,
+        extra,
+        ok,
+        ..
+    } = reader;
+    let Some(base) = base else {
         diags.push(
             Diagnostic::error("E720", "the study names no base config")
                 .with_primary(file, root.span, "no `base:` or `experiment:` here")
                 .with_help("add `base: experiment.yaml` (relative to this file) or an inline `experiment:` mapping"),
         );
         return None;
-    }
-    let base = base?;
+    };
     ok.then_some(RawStudy { base, grid, extra })
+}
+
+/// The top-level entries of a study file, read one by one.
+struct StudyReader<'d> {
+    file: FileId,
+    diags: &'d mut Vec<Diagnostic>,
+    base: Option<BaseRef>,
+    grid: Vec<(Node, Node)>,
+    extra: Vec<Vec<(Node, Node)>>,
+    ok: bool,
+}
+
+impl StudyReader<'_> {
+    fn fail(&mut self, diagnostic: Diagnostic) {
+        self.diags.push(diagnostic);
+        self.ok = false;
+    }
+
+    fn entry(&mut self, key: &Node, value: &Node) {
+        let name = key
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| key.short_display());
+        match name.as_str() {
+            "base" | "experiment" => self.base(key, &name, value),
+            "grid" => self.grid(value),
+            "extra_points" => self.extra_points(value),
+            _ => self.fail(
+                Diagnostic::error("E720", format!("unknown study key `{name}`"))
+                    .with_primary(self.file, key.span, "not a study key")
+                    .with_help(did_you_mean(&name, &STUDY_KEYS)),
+            ),
+        }
+    }
+
+    /// `base: path` or `experiment: {...}`, once.
+    fn base(&mut self, key: &Node, name: &str, value: &Node) {
+        if self.base.is_some() {
+            self.fail(
+                Diagnostic::error("E720", "a study names its base config once")
+                    .with_primary(self.file, key.span, "second base config")
+                    .with_help("keep either `base: <file>` or `experiment: {...}`"),
+            );
+            return;
+        }
+        if name != "base" {
+            self.base = Some(BaseRef::Inline(value.clone()));
+            return;
+        }
+        match value.as_str() {
+            Some(path) if !path.is_empty() => {
+                self.base = Some(BaseRef::File(path.to_owned(), value.span));
+            }
+            _ => self.fail(
+                Diagnostic::error(
+                    "E720",
+                    format!(
+                        "`base` must be the path of an experiment config, found {}",
+                        value.kind_name()
+                    ),
+                )
+                .with_primary(self.file, value.span, "expected a file path")
+                .with_help("write `base: experiment.yaml` (relative to this file)"),
+            ),
+        }
+    }
+
+    /// `grid: {field.path: [values]}`.
+    fn grid(&mut self, value: &Node) {
+        match &value.kind {
+            NodeKind::Map(axes) => self.grid = axes.clone(),
+            NodeKind::Null => {}
+            _ => self.fail(
+                Diagnostic::error(
+                    "E722",
+                    format!("`grid` must be a mapping, found {}", value.kind_name()),
+                )
+                .with_primary(
+                    self.file,
+                    value.span,
+                    "expected `field.path: [values]` lines",
+                )
+                .with_help("write e.g. `transformers.generation.num_beams: [1, 2, 4]`"),
+            ),
+        }
+    }
+
+    /// `extra_points: [{field.path: value}, ...]`.
+    fn extra_points(&mut self, value: &Node) {
+        let points = match &value.kind {
+            NodeKind::Seq(points) => points,
+            NodeKind::Null => return,
+            _ => {
+                self.fail(
+                    Diagnostic::error(
+                        "E722",
+                        format!("`extra_points` must be a list, found {}", value.kind_name()),
+                    )
+                    .with_primary(self.file, value.span, "expected a list of mappings")
+                    .with_help("write one `- {field.path: value, ...}` item per point"),
+                );
+                return;
+            }
+        };
+        for point in points {
+            match &point.kind {
+                NodeKind::Map(overrides) => self.extra.push(overrides.clone()),
+                _ => self.fail(
+                    Diagnostic::error(
+                        "E722",
+                        format!(
+                            "each extra point must be a mapping, found {}",
+                            point.kind_name()
+                        ),
+                    )
+                    .with_primary(self.file, point.span, "expected `field.path: value` lines")
+                    .with_help("write e.g. `- {transformers.generation.num_beams: 8}`"),
+                ),
+            }
+        }
+    }
 }
 
 /// The first class in `ty` that the schema declares as a native type.
