@@ -204,12 +204,8 @@ fn run_static(a: &StaticArgs, _out: &mut dyn Write, err: &mut dyn Write) -> i32 
     let Some(output) = result else {
         return exit::USAGE;
     };
-    if let Err(d) = check_against_schema(&output.staging, &output.schema_yaml) {
-        let _ = writeln!(
-            err,
-            "error: the mined rules do not compile against the generated schema (a miner bug):\n{d}"
-        );
-        return exit::USAGE;
+    if let Err(failure) = check_against_schema(&output.staging, &output.schema_yaml) {
+        return crate::failure::fail(err, &failure);
     }
     let layout = Layout::cwd()
         .with_cache(&a.common.cache)

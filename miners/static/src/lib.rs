@@ -21,11 +21,13 @@ pub use mine::{mine, supported_version};
 
 use fields::{DefaultVal, TypeInfo};
 use llemc_compiler::corpus::{AddedBy, EmissionChannel, Outcome, RuleSeverity};
+use llemc_compiler::diagnostic::Diagnostic;
 use llemc_compiler::schema_write::{
     FieldDefault, FieldDoc, NativeTypeDoc, SchemaDoc, write_schema,
 };
 use llemc_compiler::types::Kinds;
 use llemc_compiler::yaml_out::Yaml;
+use llemc_mining::failure::Failure;
 use llemc_mining::ssot::EngineSsot;
 use llemc_mining::staging::{
     Counts, ExpectedOutcome, MinerSource, OpaqueRule, Report, StagedRule, Staging,
@@ -521,8 +523,8 @@ fn with_classes(
 }
 
 /// Compiles the staged rules as a corpus against `schema_yaml`: every `when:` must parse and
-/// resolve. Returns the rendered diagnostics on failure.
-pub fn check_against_schema(staging: &Staging, schema_yaml: &str) -> Result<(), String> {
+/// resolve. `E525` (a miner bug) and the compiler's diagnostics into the corpus on failure.
+pub fn check_against_schema(staging: &Staging, schema_yaml: &str) -> Result<(), Failure> {
     let rules = staging
         .rules
         .iter()
@@ -530,10 +532,10 @@ pub fn check_against_schema(staging: &Staging, schema_yaml: &str) -> Result<(), 
             let mut doc = r.doc(&staging.engine);
             doc.subject = None;
             doc.miner_source = None;
-            doc.kwargs_positive = Some(llemc_compiler::yaml_out::Yaml::Map(Vec::new()));
-            doc.kwargs_negative = Some(llemc_compiler::yaml_out::Yaml::Map(Vec::new()));
+            doc.kwargs_positive = Some(Yaml::Map(Vec::new()));
+            doc.kwargs_negative = Some(Yaml::Map(Vec::new()));
             if let Some(outcome) = &mut doc.expected_outcome {
-                outcome.normalised_fields = Some(llemc_compiler::yaml_out::Yaml::Seq(Vec::new()));
+                outcome.normalised_fields = Some(Yaml::Seq(Vec::new()));
             }
             doc
         })
@@ -551,10 +553,16 @@ pub fn check_against_schema(staging: &Staging, schema_yaml: &str) -> Result<(), 
     };
     match llemc_runtime::compile::compile_corpus(&input) {
         Ok(_) => Ok(()),
-        Err(failure) => Err(llemc_compiler::diagnostic::render_human(
-            &failure.diagnostics,
-            &failure.sources,
-            llemc_compiler::diagnostic::Color::Never,
-        )),
+        Err(failure) => {
+            let mut diagnostics = vec![
+                Diagnostic::error(
+                    "E525",
+                    "the mined rules do not compile against the generated schema (a miner bug)",
+                )
+                .with_help("report it with the diagnostics below; nothing was written"),
+            ];
+            diagnostics.extend(failure.diagnostics);
+            Err(Failure::new(diagnostics, failure.sources))
+        }
     }
 }
