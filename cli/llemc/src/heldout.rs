@@ -102,10 +102,7 @@ fn run_score(args: &ScoreArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     };
     let score = match score_files(&options) {
         Ok(s) => s,
-        Err(e) => {
-            let _ = writeln!(err, "error: llemc heldout score: {e}");
-            return exit::USAGE;
-        }
+        Err(e) => return crate::failure::fail(err, &e),
     };
     let written = match args.format {
         Format::Human => out.write_all(render_human(&score).as_bytes()),
@@ -126,14 +123,8 @@ fn run_score(args: &ScoreArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 
 #[cfg(feature = "python")]
 fn run_label(args: &LabelArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     use llemc_pipeline::heldout::label::{LabelOptions, default_python, run};
-    let root = match &args.root {
-        Some(r) => r.clone(),
-        None => super::build_corpus::find_root(
-            &std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
-        ),
-    };
     let options = LabelOptions {
-        root,
+        root: super::build_corpus::find_root(args.root.as_deref()),
         engine: args.engine.clone(),
         version: args.version.clone(),
         python: default_python(),
@@ -143,10 +134,7 @@ fn run_label(args: &LabelArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     };
     let report = match run(&options) {
         Ok(r) => r,
-        Err(e) => {
-            let _ = writeln!(err, "error: llemc heldout label: {e}");
-            return exit::USAGE;
-        }
+        Err(e) => return crate::failure::fail(err, &e),
     };
     let _ = match args.format {
         Format::Human => writeln!(

@@ -5,6 +5,7 @@ use clap::{Args, Subcommand};
 use llemc_cli_common::exit;
 use llemc_compiler::atomic_write::write_all_atomically;
 use llemc_compiler::diagnostic::{Color, SourceMap, render_human};
+use llemc_mining::layout::{Artifact, Layout};
 use llemc_mining::ssot::EngineSsot;
 use llemc_static_miner::source::{SourceError, fetch_source};
 use llemc_static_miner::{
@@ -203,25 +204,23 @@ fn run_static(a: &StaticArgs, _out: &mut dyn Write, err: &mut dyn Write) -> i32 
     let Some(output) = result else {
         return exit::USAGE;
     };
-    if let Err(d) = check_against_schema(&output.staging, &output.schema_yaml) {
-        let _ = writeln!(
-            err,
-            "error: the mined rules do not compile against the generated schema (a miner bug):\n{d}"
-        );
-        return exit::USAGE;
+    if let Err(failure) = check_against_schema(&output.staging, &output.schema_yaml) {
+        return crate::failure::fail(err, &failure);
     }
+    let layout = Layout::cwd()
+        .with_cache(&a.common.cache)
+        .with_artifacts(&ssot.artifacts);
     let staging_path = a.out.clone().unwrap_or_else(|| {
-        let dir = ssot
-            .artifact("staging", &version)
-            .unwrap_or_else(|| format!(".cache/staging/{}/{version}", ssot.engine));
-        PathBuf::from(dir).join("static_miner.json")
+        layout
+            .staging(&ssot.engine, &version)
+            .join("static_miner.json")
     });
     let schema_path = if a.no_schema {
         None
     } else {
         a.schema_out
             .clone()
-            .or_else(|| ssot.artifact("schema", &version).map(PathBuf::from))
+            .or_else(|| layout.declared(Artifact::Schema, &version))
     };
     let staging_json = output.staging.to_json();
     let mut files: Vec<(&Path, &str)> = vec![(staging_path.as_path(), staging_json.as_str())];

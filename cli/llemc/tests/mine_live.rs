@@ -36,12 +36,12 @@ fn usage_errors_exit_2_and_name_the_problem() {
     ]);
     assert_eq!(code, 2);
     assert!(
-        err.starts_with("error: cannot read no/such/probes.yaml: "),
+        err.starts_with("error[E901]: cannot read `no/such/probes.yaml`: "),
         "{err}"
     );
     let (code, _, err) = llemc(&["mine", "dynamic", "--version", "9.9.9"]);
     assert_eq!(code, 2);
-    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.starts_with("error[E513]: "), "{err}");
 }
 
 #[test]

@@ -192,6 +192,44 @@ impl Live {
     }
 }
 
+/// Starts the interpreter on `site_packages` and checks that it imports exactly `distribution`
+/// `version`: `E671` when it does not start, `E672` when the library is missing or of another
+/// version (one process hosts one library version).
+pub fn start_library(
+    site_packages: &[PathBuf],
+    distribution: &str,
+    version: &str,
+) -> Result<Live, llemc_compiler::diagnostic::Diagnostic> {
+    use llemc_compiler::diagnostic::Diagnostic;
+    let live = Live::start(site_packages).map_err(|e| {
+        Diagnostic::error("E671", format!("the embedded interpreter failed: {e}")).with_help(
+            "create the venv with `llemc env ensure ENGINE@VERSION`, or pass --site-packages",
+        )
+    })?;
+    let found = live.distribution_version(distribution).map_err(|e| {
+        Diagnostic::error(
+            "E671",
+            format!("cannot ask the interpreter for {distribution}: {e}"),
+        )
+    })?;
+    match found {
+        None => Err(Diagnostic::error(
+            "E672",
+            format!("{distribution} is not installed in the interpreter's site-packages"),
+        )
+        .with_help("check --site-packages, or run `llemc env ensure` for the version")),
+        Some(found) if found != version => Err(Diagnostic::error(
+            "E672",
+            format!(
+                "version mismatch: the interpreter imports {distribution} {found}, not {version}"
+            ),
+        )
+        .with_note("one process hosts one library version")
+        .with_help("run one command per version, each with that version's site-packages")),
+        Some(_) => Ok(live),
+    }
+}
+
 fn cstring(text: &str) -> PyResult<CString> {
     CString::new(text).map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
 }

@@ -72,6 +72,13 @@ fn slug(requirement: &str) -> String {
     out.trim_matches('-').to_owned()
 }
 
+/// The site-packages folder of the venv at `dir` for interpreter `python` (`X.Y`).
+pub fn site_packages(dir: &Path, python: &str) -> PathBuf {
+    dir.join("lib")
+        .join(format!("python{python}"))
+        .join("site-packages")
+}
+
 /// A ready venv.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Venv {

@@ -215,7 +215,7 @@ fn no_op_normalisation_is_not_a_site() {
         .staging
         .rules
         .iter()
-        .flat_map(|r| r.expected_outcome.normalised_fields.keys())
+        .flat_map(|r| r.expected_outcome.normalised_values().keys())
         .map(String::as_str)
         .collect();
     // `if storage is None: self.storage = None` cannot change the value
@@ -231,10 +231,14 @@ fn no_op_normalisation_is_not_a_site() {
         .staging
         .rules
         .iter()
-        .find(|r| r.expected_outcome.normalised_fields.contains_key("scheme"))
+        .find(|r| {
+            r.expected_outcome
+                .normalised_values()
+                .contains_key("scheme")
+        })
         .unwrap();
     assert_eq!(
-        scheme.expected_outcome.normalised_fields.get("scheme"),
+        scheme.expected_outcome.normalised_values().get("scheme"),
         Some(&serde_json::json!("fp4"))
     );
 }
@@ -406,7 +410,10 @@ fn ordering_comparisons_give_implicit_type_error_sites() {
         .iter()
         .filter(|r| r.message_template.contains("not supported"))
     {
-        assert_eq!(r.severity, "error");
-        assert_eq!(r.expected_outcome.emission_channel, "runtime_exception");
+        assert_eq!(r.severity.as_str(), "error");
+        assert_eq!(
+            r.expected_outcome.emission_channel.as_str(),
+            "runtime_exception"
+        );
     }
 }

@@ -9,14 +9,17 @@
 //! tracebacks, memory addresses masked).
 
 use super::{
-    Case, Emission, Frame, GenerateOutcome, GenerateRun, HeldoutError, KWARGS_FILE, Label,
-    Normalised, Outcome, Raised, check_unique, labels_file, labels_to_jsonl, read_jsonl,
+    Case, Emission, Frame, GenerateOutcome, GenerateRun, KWARGS_FILE, Label, Normalised, Outcome,
+    Raised, check_unique, data_error, labels_file, labels_to_jsonl, read_jsonl,
 };
+use crate::gate::run::load_ssot;
 use llemc_compiler::atomic_write::write_atomically;
-use llemc_compiler::diagnostic::FileId;
-use llemc_live::bridge::Live;
+use llemc_compiler::diagnostic::Diagnostic;
+use llemc_live::bridge::{Live, start_library};
 use llemc_live::env::{EnvSpec, ensure};
-use llemc_mining::ssot::{EngineSsot, NativeTypeDecl, read_ssot};
+use llemc_mining::failure::{Failure, cannot_write};
+use llemc_mining::layout::Layout;
+use llemc_mining::ssot::NativeTypeDecl;
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -87,15 +90,20 @@ pub fn default_python() -> String {
 }
 
 /// Labels the held-out set with one library version and writes the labels file.
-pub fn run(options: &LabelOptions) -> Result<LabelReport, HeldoutError> {
-    let ssot = load_ssot(&options.root, &options.engine)?;
-    ssot.version(&options.version).map_err(HeldoutError)?;
+pub fn run(options: &LabelOptions) -> Result<LabelReport, Failure> {
+    let layout = Layout::new(&options.root);
+    let ssot = load_ssot(&layout, &options.engine)?;
+    ssot.supported(&options.version)?;
     let decl = ssot.native(super::NATIVE_TYPE).ok_or_else(|| {
-        HeldoutError(format!(
-            "engine_versions/{}.yaml declares no native type `{}`",
-            options.engine,
-            super::NATIVE_TYPE
-        ))
+        Diagnostic::error(
+            "E691",
+            format!(
+                "engine_versions/{}.yaml declares no native type `{}`",
+                options.engine,
+                super::NATIVE_TYPE
+            ),
+        )
+        .with_help("the held-out set holds GenerationConfig kwargs: label a transformers version")
     })?;
     let input = options
         .input
@@ -112,30 +120,20 @@ pub fn run(options: &LabelOptions) -> Result<LabelReport, HeldoutError> {
         extras: ssot.env_extras.clone(),
         shared: ssot.shared_env.clone(),
     };
-    let venv = ensure(
-        &options.root.join(".cache").join("venvs"),
-        &spec,
-        &options.python,
-    )
-    .map_err(|e| {
-        HeldoutError(format!(
-            "venv for {} {}: {e}",
-            spec.distribution, spec.version
-        ))
+    let venv = ensure(&layout.venvs(), &spec, &options.python).map_err(|e| {
+        Diagnostic::error(
+            "E670",
+            format!(
+                "the venv for {} {} is not ready: {e}",
+                spec.distribution, spec.version
+            ),
+        )
     })?;
-    let live = Live::start(std::slice::from_ref(&venv.site_packages))
-        .map_err(|e| HeldoutError(e.to_string()))?;
-    let installed = live
-        .distribution_version(&ssot.distribution)
-        .map_err(|e| HeldoutError(e.to_string()))?;
-    if installed.as_deref() != Some(options.version.as_str()) {
-        return Err(HeldoutError(format!(
-            "this process sees {} {} instead of {} (one process labels one version)",
-            ssot.distribution,
-            installed.as_deref().unwrap_or("(not installed)"),
-            options.version
-        )));
-    }
+    let live = start_library(
+        std::slice::from_ref(&venv.site_packages),
+        &ssot.distribution,
+        &options.version,
+    )?;
     let minor = ssot
         .minor_issues_variable
         .clone()
@@ -145,8 +143,8 @@ pub fn run(options: &LabelOptions) -> Result<LabelReport, HeldoutError> {
         .output
         .clone()
         .unwrap_or_else(|| options.root.join(labels_file(&options.version)));
-    write_atomically(&output, &labels_to_jsonl(&labels))
-        .map_err(|e| HeldoutError(format!("cannot write {}: {e}", output.display())))?;
+    write_atomically(&output, labels_to_jsonl(&labels))
+        .map_err(|e| cannot_write(&output.display().to_string(), &e))?;
     Ok(summarise(&options.version, &output, &labels))
 }
 
@@ -157,7 +155,7 @@ pub fn label_cases(
     minor_issues_variable: &str,
     cases: &[Case],
     timeout_s: f64,
-) -> Result<Vec<Label>, HeldoutError> {
+) -> Result<Vec<Label>, Diagnostic> {
     let observe = |kwargs: Json| {
         live.call(
             "llemc_generate",
@@ -171,7 +169,7 @@ pub fn label_cases(
                 "minor_issues_variable": minor_issues_variable,
             }),
         )
-        .map_err(|e| HeldoutError(e.to_string()))
+        .map_err(|e| Diagnostic::error("E671", format!("the interpreter failed: {e}")))
     };
     // The first observation imports the library and torch and builds the model; what that
     // prints is not about a case.
@@ -233,7 +231,7 @@ fn emissions(observed: &Json) -> Vec<Emission> {
 }
 
 /// The `generate` stage of an observation; `None` when generate() was not run.
-fn generate_run(id: &str, observed: &Json) -> Result<Option<GenerateRun>, HeldoutError> {
+fn generate_run(id: &str, observed: &Json) -> Result<Option<GenerateRun>, Diagnostic> {
     let Some(stage) = observed.get("generate").filter(|g| g.is_object()) else {
         return Ok(None);
     };
@@ -243,7 +241,7 @@ fn generate_run(id: &str, observed: &Json) -> Result<Option<GenerateRun>, Heldou
         "timeout" => GenerateOutcome::Timeout,
         "unavailable" => GenerateOutcome::Unavailable,
         other => {
-            return Err(HeldoutError(format!(
+            return Err(data_error(format!(
                 "case `{id}`: generate() returned an unknown outcome `{other}`"
             )));
         }
@@ -263,7 +261,7 @@ fn generate_run(id: &str, observed: &Json) -> Result<Option<GenerateRun>, Heldou
 }
 
 /// Turns one `observe` result into a label.
-pub fn to_label(id: &str, observed: &Json) -> Result<Label, HeldoutError> {
+pub fn to_label(id: &str, observed: &Json) -> Result<Label, Diagnostic> {
     let outcome = observed.get("outcome").and_then(Json::as_str).unwrap_or("");
     let phase = text(observed.get("phase").unwrap_or(&Json::Null));
     let minor_issues: BTreeMap<String, String> = observed
@@ -287,7 +285,7 @@ pub fn to_label(id: &str, observed: &Json) -> Result<Label, HeldoutError> {
         "timeout" => Outcome::Timeout,
         "unavailable" => Outcome::Unavailable,
         other => {
-            return Err(HeldoutError(format!(
+            return Err(data_error(format!(
                 "case `{id}`: observe returned an unknown outcome `{other}`"
             )));
         }
@@ -375,23 +373,6 @@ fn summarise(version: &str, output: &Path, labels: &[Label]) -> LabelReport {
         }
     }
     report
-}
-
-fn load_ssot(root: &Path, engine: &str) -> Result<EngineSsot, HeldoutError> {
-    let path = root.join("engine_versions").join(format!("{engine}.yaml"));
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| HeldoutError(format!("cannot read {}: {e}", path.display())))?;
-    read_ssot(FileId(0), &text).map_err(|diags| {
-        HeldoutError(format!(
-            "{}: {}",
-            path.display(),
-            diags
-                .iter()
-                .map(|d| d.message.clone())
-                .collect::<Vec<_>>()
-                .join("; ")
-        ))
-    })
 }
 
 #[cfg(test)]

@@ -8,10 +8,15 @@
 pub mod label;
 pub mod score;
 
+use llemc_compiler::diagnostic::Diagnostic;
+use llemc_mining::failure::read_text;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
 use std::path::Path;
+
+/// The engine the held-out set is for.
+pub const ENGINE: &str = "transformers";
 
 /// The native type whose constructor kwargs the held-out set holds.
 pub const NATIVE_TYPE: &str = "transformers.GenerationConfig";
@@ -159,37 +164,32 @@ pub struct Label {
     pub generate: Option<GenerateRun>,
 }
 
-/// A user-facing failure of the held-out tools (exit 2).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HeldoutError(pub String);
-
-impl std::fmt::Display for HeldoutError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
+/// `E690`: held-out data that does not hold together (a line that does not parse, an id
+/// twice, labels and cases that do not match, an observation of an unknown kind).
+pub fn data_error(message: String) -> Diagnostic {
+    Diagnostic::error("E690", message).with_help(
+        "regenerate the held-out files (`eval/heldout/generate.py`, `llemc heldout label`)",
+    )
 }
 
-impl std::error::Error for HeldoutError {}
-
 /// Reads a JSONL file of `T`, one per non-blank line; errors name the file and line.
-pub fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, HeldoutError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| HeldoutError(format!("cannot read {}: {e}", path.display())))?;
-    parse_jsonl(&path.display().to_string(), &text)
+pub fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, Diagnostic> {
+    let shown = path.display().to_string();
+    parse_jsonl(&shown, &read_text(path, &shown, None)?)
 }
 
 /// Parses JSONL text (`name` is shown in errors).
 pub fn parse_jsonl<T: serde::de::DeserializeOwned>(
     name: &str,
     text: &str,
-) -> Result<Vec<T>, HeldoutError> {
+) -> Result<Vec<T>, Diagnostic> {
     let mut out = Vec::new();
     for (index, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         let item = serde_json::from_str(line)
-            .map_err(|e| HeldoutError(format!("{name}:{}: {e}", index + 1)))?;
+            .map_err(|e| data_error(format!("{name}:{}: {e}", index + 1)))?;
         out.push(item);
     }
     Ok(out)
@@ -199,11 +199,11 @@ pub fn parse_jsonl<T: serde::de::DeserializeOwned>(
 pub fn check_unique<'a>(
     name: &str,
     ids: impl IntoIterator<Item = &'a str>,
-) -> Result<(), HeldoutError> {
+) -> Result<(), Diagnostic> {
     let mut seen = std::collections::BTreeSet::new();
     for id in ids {
         if !seen.insert(id) {
-            return Err(HeldoutError(format!("{name}: id `{id}` appears twice")));
+            return Err(data_error(format!("{name}: id `{id}` appears twice")));
         }
     }
     Ok(())
