@@ -2,6 +2,7 @@
 //! the bytes go to a temporary file beside the target, which is then renamed over it, so a
 //! reader never sees a half-written file and a failed write leaves the old file in place.
 
+use std::io::Write;
 use std::path::Path;
 
 /// Writes `bytes` to `path` atomically, creating the parent folders first.
@@ -16,10 +17,18 @@ pub fn write_atomically(path: &Path, bytes: impl AsRef<[u8]>) -> std::io::Result
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "out".to_owned());
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
+    write_synced(&tmp, bytes.as_ref())
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })
+}
+
+/// Writes and flushes `bytes` to disk before the rename makes them visible.
+fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = std::fs::File::create(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 /// Writes several files so that either all of them are replaced or, when one cannot be written,
@@ -35,7 +44,7 @@ pub fn write_all_atomically(files: &[(&Path, &[u8])]) -> std::io::Result<()> {
             result = Err(e);
             break;
         }
-        if let Err(e) = std::fs::write(&tmp, bytes) {
+        if let Err(e) = write_synced(&tmp, bytes) {
             result = Err(e);
             break;
         }

@@ -285,12 +285,11 @@ impl Default for Database {
         let executions: Arc<Mutex<Option<Vec<String>>>> = Arc::default();
         let log = executions.clone();
         let storage = salsa::Storage::new(Some(Box::new(move |event: salsa::Event| {
-            if let salsa::EventKind::WillExecute { database_key } = event.kind {
-                if let Ok(mut guard) = log.lock() {
-                    if let Some(entries) = guard.as_mut() {
-                        entries.push(format!("{database_key:?}"));
-                    }
-                }
+            if let salsa::EventKind::WillExecute { database_key } = event.kind
+                && let Ok(mut guard) = log.lock()
+                && let Some(entries) = guard.as_mut()
+            {
+                entries.push(format!("{database_key:?}"));
             }
         })));
         Database {

@@ -2,7 +2,11 @@
 //!
 //! Codes are grouped by the stage that reports them:
 //! `E0xx` predicate syntax, `E1xx` YAML reading, `E2xx` corpus structure, `E3xx` name resolution
-//! and types, `E5xx` engine schema files, `W4xx` lints, `E6xx` artifacts, `E9xx` I/O.
+//! and types, `W4xx` lints, `E50x` engine schema files, `E51x` engine-version SSOT files, `E52x`
+//! the static miner, `E60x` artifacts, `E62x`-`E69x` the mining pipeline's stages (see
+//! `llemc_mining::failure`), `E70x` experiment configs, `E72x` sweep studies, `E8xx` / `W801` /
+//! `D802` findings, `E9xx` I/O. docs/errors.md explains each code, with an example and what to
+//! do; a test fails when a code is emitted that it does not list.
 
 use codespan_reporting::diagnostic as cs;
 use codespan_reporting::files::SimpleFiles;

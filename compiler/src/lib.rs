@@ -12,6 +12,7 @@ pub mod ir_print;
 pub mod program;
 pub mod relocate;
 pub mod schema;
+pub mod schema_write;
 pub mod template;
 pub mod types;
 pub mod value;

@@ -147,6 +147,10 @@ impl Relocate for MinerSource {
         self.path.relocate(delta);
         self.method.relocate(delta);
         self.line.relocate(delta);
+        self.module.relocate(delta);
+        self.class.relocate(delta);
+        self.field.relocate(delta);
+        self.cluster.relocate(delta);
     }
 }
 
@@ -169,17 +173,24 @@ impl Relocate for Rule {
             library,
             rule_under_test,
             predicate,
+            when_text,
+            match_node,
             subject,
             message_template,
             message_template_offsets,
+            replay_match,
+            replay_via,
             kwargs_positive,
             kwargs_negative,
             expected_outcome,
             miner_source,
             added_by,
             cross_validated_by,
+            references,
+            added_at,
             versions,
             provenance,
+            observations,
             extra,
         } = self;
         for offset in message_template_offsets.iter_mut() {
@@ -193,16 +204,23 @@ impl Relocate for Rule {
         library.relocate(delta);
         rule_under_test.relocate(delta);
         predicate.relocate(delta);
+        when_text.relocate(delta);
+        match_node.relocate(delta);
         subject.relocate(delta);
         message_template.relocate(delta);
+        replay_match.relocate(delta);
+        replay_via.relocate(delta);
         kwargs_positive.relocate(delta);
         kwargs_negative.relocate(delta);
         expected_outcome.relocate(delta);
         miner_source.relocate(delta);
         added_by.relocate(delta);
         cross_validated_by.relocate(delta);
+        references.relocate(delta);
+        added_at.relocate(delta);
         versions.relocate(delta);
         provenance.relocate(delta);
+        observations.relocate(delta);
         extra.relocate(delta);
     }
 }

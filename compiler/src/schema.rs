@@ -292,18 +292,18 @@ impl SchemaReader<'_> {
                 "sections",
                 "native_types",
             ];
-            if let Some(name) = k.as_str() {
-                if !known.contains(&name) {
-                    let suggestions = suggest(name, known.iter().copied());
-                    let mut d =
-                        Diagnostic::error("E503", format!("unknown key `{name}` in engine schema"))
-                            .with_primary(self.file, k.span, "not a schema key");
-                    d = match suggestions.first() {
-                        Some(s) => d.with_help(format!("did you mean `{s}`?")),
-                        None => d.with_help(format!("the keys are: {}", known.join(", "))),
-                    };
-                    self.diags.push(d);
-                }
+            if let Some(name) = k.as_str()
+                && !known.contains(&name)
+            {
+                let suggestions = suggest(name, known.iter().copied());
+                let mut d =
+                    Diagnostic::error("E503", format!("unknown key `{name}` in engine schema"))
+                        .with_primary(self.file, k.span, "not a schema key");
+                d = match suggestions.first() {
+                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                    None => d.with_help(format!("the keys are: {}", known.join(", "))),
+                };
+                self.diags.push(d);
             }
         }
         let engine = self.string(entries, "engine", root.span);
@@ -502,19 +502,20 @@ impl SchemaReader<'_> {
                 "a required argument has no default: drop one of them",
             );
         }
-        if let Some(value) = &default {
-            if !ty.kinds().intersects(value.kind()) && ty != Ty::Any {
-                self.err(
-                    "E506",
-                    body.span,
-                    format!(
-                        "the default of `{field_name}` ({}) is not a `{ty}`",
-                        crate::value::repr(value)
-                    ),
-                    "default does not match the type",
-                    "fix the type or the default",
-                );
-            }
+        if let Some(value) = &default
+            && !ty.kinds().intersects(value.kind())
+            && ty != Ty::Any
+        {
+            self.err(
+                "E506",
+                body.span,
+                format!(
+                    "the default of `{field_name}` ({}) is not a `{ty}`",
+                    crate::value::repr(value)
+                ),
+                "default does not match the type",
+                "fix the type or the default",
+            );
         }
         Some(FieldDecl {
             name: field_name.to_owned(),

@@ -234,10 +234,11 @@ impl fmt::Display for Ty {
             Ty::Class(n) => f.write_str(n),
             Ty::Union(members) => {
                 let non_none: Vec<&Ty> = members.iter().filter(|m| **m != Ty::None).collect();
-                if non_none.len() + 1 == members.len() && non_none.len() == 1 {
-                    if let Some(inner) = non_none.first() {
-                        return write!(f, "Optional[{inner}]");
-                    }
+                if non_none.len() + 1 == members.len()
+                    && non_none.len() == 1
+                    && let Some(inner) = non_none.first()
+                {
+                    return write!(f, "Optional[{inner}]");
                 }
                 f.write_str("Union[")?;
                 for (i, m) in members.iter().enumerate() {

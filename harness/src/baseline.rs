@@ -232,7 +232,8 @@ fn write_cache(path: &Path, cache: &CacheFile) -> Result<(), String> {
         )
     };
     let text = serde_json::to_string_pretty(cache).map_err(|e| fail(&e))?;
-    crate::files::write_atomically(path, format!("{text}\n").as_bytes()).map_err(|e| fail(&e))
+    llemc_compiler::atomic_write::write_atomically(path, format!("{text}\n").as_bytes())
+        .map_err(|e| fail(&e))
 }
 
 /// Energy above the idle baseline: `total_j - baseline_w * duration_s`, floored at zero (a

@@ -63,7 +63,6 @@ pub mod collect;
 pub mod energy;
 pub mod error;
 pub mod exchange;
-mod files;
 pub mod hash;
 pub mod prompts;
 pub mod protocol;

@@ -90,13 +90,36 @@ fn measures_the_tiny_model_on_the_cpu() {
 
     let outcome = run_experiment(&experiment, &runner, &options, &mut recorder).unwrap();
 
-    // Nothing left behind: the exchange directory is gone, the worker too.
+    check_nothing_left_and_protocol_order(exchange_root.path(), &recorder);
+    // Only the result: no time series without energy.
+    assert_eq!(outcome.result_path, output.path().join("run/result.json"));
+    assert_eq!(outcome.timeseries_path, None);
     assert_eq!(
-        entries(exchange_root.path()),
-        Vec::<std::path::PathBuf>::new()
+        entries(&output.path().join("run")),
+        vec![outcome.result_path.clone()]
     );
+    let text = std::fs::read_to_string(&outcome.result_path).unwrap();
+    assert!(text.ends_with("}\n"));
+    let result: Value = serde_json::from_str(&text).unwrap();
+    check_every_field_in_order(&result, &text);
+    check_identity(&result, &experiment, &model, &python);
+    let time = check_work_done(&result);
+    check_energy_is_null(&result);
+    check_warmup(&result);
+    assert_eq!(result["measurement_warnings"], json!([]));
+    check_timestamps(&result, time);
+    // The config as checked.
+    assert_eq!(result["experiment_config"], experiment.config);
+    assert_eq!(result["experiment_config"]["engine_version"], "5.14.1");
+    // The in-memory result is what was written.
+    assert_eq!(outcome.result.to_json().unwrap(), text);
+}
+
+/// The exchange directory is gone, the worker too; the events arrived in protocol order and the
+/// logs were streamed.
+fn check_nothing_left_and_protocol_order(exchange_root: &std::path::Path, recorder: &Recorder) {
+    assert_eq!(entries(exchange_root), Vec::<std::path::PathBuf>::new());
     assert!(!support::process_alive(recorder.pid.unwrap()));
-    // The events arrived in protocol order, the logs were streamed.
     assert_eq!(
         recorder.events,
         [
@@ -118,23 +141,18 @@ fn measures_the_tiny_model_on_the_cpu() {
         "{:?}",
         recorder.logs
     );
+}
 
-    // Only the result: no time series without energy.
-    assert_eq!(outcome.result_path, output.path().join("run/result.json"));
-    assert_eq!(outcome.timeseries_path, None);
-    assert_eq!(
-        entries(&output.path().join("run")),
-        vec![outcome.result_path.clone()]
-    );
-    let text = std::fs::read_to_string(&outcome.result_path).unwrap();
-    assert!(text.ends_with("}\n"));
-    let result: Value = serde_json::from_str(&text).unwrap();
-    let object = result.as_object().unwrap();
-
-    // Every field, in order.
+/// Every field of the result, and in the documented order.
+fn check_every_field_in_order(result: &Value, text: &str) {
     let mut expected = KEYS.to_vec();
     expected.sort_unstable();
-    let mut written: Vec<&str> = object.keys().map(String::as_str).collect();
+    let mut written: Vec<&str> = result
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     written.sort_unstable();
     assert_eq!(written, expected);
     let positions: Vec<usize> = KEYS
@@ -145,8 +163,15 @@ fn measures_the_tiny_model_on_the_cpu() {
         positions.windows(2).all(|w| w[0] < w[1]),
         "fields out of order"
     );
+}
 
-    // Identity.
+/// Ids and hashes, versions, model, runner and environment.
+fn check_identity(
+    result: &Value,
+    experiment: &llemc_harness::Experiment,
+    model: &std::path::Path,
+    python: &std::path::Path,
+) {
     assert_eq!(result["schema_version"], "1.0");
     assert_eq!(
         result["measurement_config_hash"],
@@ -185,8 +210,11 @@ fn measures_the_tiny_model_on_the_cpu() {
             .unwrap()
             .starts_with("2.")
     );
+}
 
-    // Work done: 4 prompts in 2 batches; 12 prompt tokens (padding excluded), 5 new each.
+/// 4 prompts in 2 batches; 12 prompt tokens (padding excluded), 5 new each; the throughputs
+/// and latencies agree with the time. Returns the inference time.
+fn check_work_done(result: &Value) -> f64 {
     assert_eq!(result["prompts"], 4);
     assert_eq!(result["batch_size"], 2);
     assert_eq!(result["batches"], 2);
@@ -206,8 +234,11 @@ fn measures_the_tiny_model_on_the_cpu() {
     let latency_sum: f64 = latencies.iter().map(positive).sum();
     assert!(latency_sum <= time * 1000.0 + 1e-6);
     positive(&result["model_load_time_sec"]);
+    time
+}
 
-    // Energy off: every energy field is null, never zero.
+/// Energy off: every energy field is null, never zero.
+fn check_energy_is_null(result: &Value) {
     assert_eq!(result["energy_method"], "none");
     for key in [
         "total_energy_j",
@@ -225,8 +256,10 @@ fn measures_the_tiny_model_on_the_cpu() {
     ] {
         assert_eq!(result[key], Value::Null, "{key}");
     }
+}
 
-    // Warmup: two fixed iterations of the first batch (2 prompts each), excluded.
+/// Warmup: two fixed iterations of the first batch (2 prompts each), excluded.
+fn check_warmup(result: &Value) {
     let warmup = &result["warmup_result"];
     assert_eq!(
         warmup.as_object().unwrap().keys().collect::<Vec<_>>(),
@@ -246,10 +279,10 @@ fn measures_the_tiny_model_on_the_cpu() {
     assert_eq!(warmup["latencies_ms"].as_array().unwrap().len(), 2);
     assert!(warmup["final_cv"].as_f64().unwrap() >= 0.0);
     assert_eq!(result["warmup_excluded_samples"], 4);
+}
 
-    assert_eq!(result["measurement_warnings"], json!([]));
-
-    // Timestamps.
+/// RFC 3339 UTC timestamps, in order, spanning at least the inference time.
+fn check_timestamps(result: &Value, time: f64) {
     let start = result["start_time"].as_str().unwrap();
     let end = result["end_time"].as_str().unwrap();
     assert!(is_rfc3339_utc(start), "{start}");
@@ -257,13 +290,6 @@ fn measures_the_tiny_model_on_the_cpu() {
     assert!(start < end);
     let duration = positive(&result["duration_sec"]);
     assert!(duration >= time);
-
-    // The config as checked.
-    assert_eq!(result["experiment_config"], experiment.config);
-    assert_eq!(result["experiment_config"]["engine_version"], "5.14.1");
-
-    // The in-memory result is what was written.
-    assert_eq!(outcome.result.to_json().unwrap(), text);
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 use super::CheckArgs;
 use super::shipped;
+use llemc_cli_common::backend::Backend;
 use llemc_cli_common::exit;
 use llemc_cli_common::output::{Format, plural};
 use llemc_compiler::diagnostic::{Color, Diagnostic, Level, SourceMap, render_human, render_json};
@@ -13,12 +14,12 @@ use llemc_runtime::experiment::{
     read_experiment,
 };
 use llemc_runtime::json::to_json;
-use llemc_runtime::loaded::LoadedProgram;
 use serde_json::json;
 use std::io::{Read, Write};
+use std::path::Path;
 
 /// The corpus a config was checked against, for the summary line.
-struct Used {
+pub(crate) struct Used {
     engine: String,
     version: String,
     path: String,
@@ -26,7 +27,7 @@ struct Used {
 }
 
 /// Everything one check produced.
-struct Report {
+pub(crate) struct Report {
     name: String,
     diagnostics: Vec<Diagnostic>,
     outcome: CheckOutcome,
@@ -36,36 +37,78 @@ struct Report {
     model: Option<String>,
 }
 
-pub(super) fn run(
-    args: &CheckArgs,
-    stdin: &mut dyn Read,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> i32 {
-    let color = args.color.resolve();
-    let mut sources = SourceMap::new();
-    let from_stdin = args.config.as_os_str() == "-";
-    let name = if from_stdin {
-        "<stdin>".to_owned()
-    } else {
-        args.config.display().to_string()
-    };
+/// An experiment config read and checked against the rules of its engine version.
+pub(crate) struct Checked {
+    /// What the check found.
+    pub(crate) report: Report,
+    /// Every file the diagnostics point into.
+    pub(crate) sources: SourceMap,
+    /// The config, when it could be read far enough to know its engine and version.
+    pub(crate) config: Option<ExperimentConfig>,
+}
 
-    let bytes = if from_stdin {
-        let mut bytes = Vec::new();
-        stdin.read_to_end(&mut bytes).map(|_| bytes)
-    } else {
-        std::fs::read(&args.config)
-    };
-    let bytes = match bytes {
-        Ok(bytes) => bytes,
-        Err(e) => {
-            let d = Diagnostic::error("E901", format!("cannot read `{name}`: {e}"))
-                .with_help("check the path and its permissions");
-            emit(&[d], &sources, args.format, color, out, err);
-            return exit::USAGE;
+/// Why a config could not be checked at all (exit 2): what to show, and the files it points
+/// into.
+pub(crate) struct Unchecked {
+    /// The diagnostics to show.
+    pub(crate) diagnostics: Vec<Diagnostic>,
+    /// The files they point into.
+    pub(crate) sources: SourceMap,
+    /// A closing line for people.
+    pub(crate) note: Option<String>,
+}
+
+impl Unchecked {
+    /// Shows the diagnostics in `format` (the note only for people) and gives exit code 2.
+    pub(crate) fn emit(
+        &self,
+        format: Format,
+        color: Color,
+        out: &mut dyn Write,
+        err: &mut dyn Write,
+    ) -> i32 {
+        emit(&self.diagnostics, &self.sources, format, color, out, err);
+        if let (Format::Human, Some(note)) = (format, &self.note) {
+            let _ = writeln!(err, "{note}");
         }
+        exit::USAGE
+    }
+}
+
+/// Where a config comes from.
+pub(crate) enum Input<'a> {
+    /// A file.
+    File(&'a Path),
+    /// Standard input (`-`).
+    Stdin(&'a mut dyn Read),
+}
+
+/// Reads an experiment config and checks it: the config's own problems (`E7xx`), then every
+/// rule of its engine version's corpus (the shipped one, or `corpus`).
+pub(crate) fn check_config(
+    input: Input<'_>,
+    corpus: Option<&Path>,
+    backend: Backend,
+) -> Result<Checked, Unchecked> {
+    let mut sources = SourceMap::new();
+    let (name, bytes) = match input {
+        Input::Stdin(stdin) => {
+            let mut bytes = Vec::new();
+            (
+                "<stdin>".to_owned(),
+                stdin.read_to_end(&mut bytes).map(|_| bytes),
+            )
+        }
+        Input::File(path) => (path.display().to_string(), std::fs::read(path)),
     };
+    let bytes = bytes.map_err(|e| Unchecked {
+        diagnostics: vec![
+            Diagnostic::error("E901", format!("cannot read `{name}`: {e}"))
+                .with_help("check the path and its permissions"),
+        ],
+        sources: SourceMap::new(),
+        note: None,
+    })?;
     let text = match decode_utf8(&name, &bytes) {
         Ok(text) => text,
         Err(mut d) => {
@@ -73,8 +116,11 @@ pub(super) fn run(
             if let Some(p) = &mut d.primary {
                 p.file = file;
             }
-            let report = Report::failed(name, vec![d]);
-            return finish(&report, args, &sources, color, out, err);
+            return Ok(Checked {
+                report: Report::failed(name, vec![d]),
+                sources,
+                config: None,
+            });
         }
     };
     let file = sources.add(name.clone(), text.clone());
@@ -93,56 +139,25 @@ pub(super) fn run(
     let read = read_experiment(file, &text, &supported);
     let mut report = Report::failed(name, read.diagnostics);
     let Some(config) = read.config else {
-        return finish(&report, args, &sources, color, out, err);
+        return Ok(Checked {
+            report,
+            sources,
+            config: None,
+        });
     };
     report.engine = Some(config.engine.clone());
     report.engine_version = Some(config.engine_version.clone());
     report.model = config.model.clone();
 
     let Some(shipped) = shipped::corpus(&config.engine, &config.engine_version) else {
-        return finish(&report, args, &sources, color, out, err);
+        return Ok(Checked {
+            report,
+            sources,
+            config: Some(config),
+        });
     };
-    let Some((corpus_name, program)) = program(args, shipped, &config, color, &sources, out, err)
-    else {
-        return exit::USAGE;
-    };
-    report.used = Some(Used {
-        engine: config.engine.clone(),
-        version: config.engine_version.clone(),
-        path: corpus_name,
-        rules: program.program().rules.len(),
-    });
-    report.outcome = check_experiment(&config, &program, args.backend.runtime());
-    finish(&report, args, &sources, color, out, err)
-}
-
-/// Reads `--corpus` (else takes the shipped corpus) and compiles it for the config's engine
-/// version; `None` once the problem is reported.
-fn program(
-    args: &CheckArgs,
-    shipped: &shipped::ShippedCorpus,
-    config: &ExperimentConfig,
-    color: Color,
-    sources: &SourceMap,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Option<(String, LoadedProgram)> {
-    let (corpus_name, corpus_text) = match &args.corpus {
-        Some(path) => match std::fs::read(path)
-            .map_err(|e| e.to_string())
-            .and_then(|b| decode_utf8(&path.display().to_string(), &b).map_err(|d| d.message))
-        {
-            Ok(text) => (path.display().to_string(), text),
-            Err(e) => {
-                let d = Diagnostic::error(
-                    "E901",
-                    format!("cannot read corpus `{}`: {e}", path.display()),
-                )
-                .with_help("check the path and its permissions");
-                emit(&[d], sources, args.format, color, out, err);
-                return None;
-            }
-        },
+    let (corpus_name, corpus_text) = match corpus {
+        Some(path) => read_corpus(path)?,
         None => (shipped.path.to_owned(), shipped.text.to_owned()),
     };
     let compiled = compile_corpus(&CorpusInput {
@@ -152,22 +167,67 @@ fn program(
         compat: false,
         engine_version: Some(config.engine_version.clone()),
     });
-    match compiled {
-        Ok((program, _warnings)) => Some((corpus_name, program)),
-        Err(failure) => {
-            let errors: Vec<Diagnostic> = failure
-                .diagnostics
-                .into_iter()
-                .filter(Diagnostic::is_error)
-                .collect();
-            let _ = err.write_all(render_human(&errors, &failure.sources, color).as_bytes());
-            let _ = writeln!(
-                err,
-                "llem: the rules for {} {} ({corpus_name}) do not compile; nothing was checked",
-                config.engine, config.engine_version
-            );
-            None
-        }
+    let program = compiled.map_err(|failure| Unchecked {
+        diagnostics: failure
+            .diagnostics
+            .into_iter()
+            .filter(Diagnostic::is_error)
+            .collect(),
+        sources: failure.sources,
+        note: Some(format!(
+            "llem: the rules for {} {} ({corpus_name}) do not compile; nothing was checked",
+            config.engine, config.engine_version
+        )),
+    })?;
+    let program = program.0;
+    report.used = Some(Used {
+        engine: config.engine.clone(),
+        version: config.engine_version.clone(),
+        path: corpus_name,
+        rules: program.program().rules.len(),
+    });
+    report.outcome = check_experiment(&config, &program, backend.runtime());
+    Ok(Checked {
+        report,
+        sources,
+        config: Some(config),
+    })
+}
+
+/// A corpus file given with `--corpus`, as `(name, text)`.
+fn read_corpus(path: &Path) -> Result<(String, String), Unchecked> {
+    std::fs::read(path)
+        .map_err(|e| e.to_string())
+        .and_then(|b| decode_utf8(&path.display().to_string(), &b).map_err(|d| d.message))
+        .map(|text| (path.display().to_string(), text))
+        .map_err(|e| Unchecked {
+            diagnostics: vec![
+                Diagnostic::error(
+                    "E901",
+                    format!("cannot read corpus `{}`: {e}", path.display()),
+                )
+                .with_help("check the path and its permissions"),
+            ],
+            sources: SourceMap::new(),
+            note: None,
+        })
+}
+
+pub(super) fn run(
+    args: &CheckArgs,
+    stdin: &mut dyn Read,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    let color = args.color.resolve();
+    let input = if args.config.as_os_str() == "-" {
+        Input::Stdin(stdin)
+    } else {
+        Input::File(&args.config)
+    };
+    match check_config(input, args.corpus.as_deref(), args.backend) {
+        Ok(checked) => finish(&checked.report, args, &checked.sources, color, out, err),
+        Err(unchecked) => unchecked.emit(args.format, color, out, err),
     }
 }
 
@@ -182,6 +242,11 @@ impl Report {
             engine_version: None,
             model: None,
         }
+    }
+
+    /// Whether the config is rejected: an error among its problems or findings.
+    pub(crate) fn has_errors(&self) -> bool {
+        self.all().iter().any(|d| d.level == Level::Error)
     }
 
     /// Config problems, then findings.
@@ -223,16 +288,8 @@ fn finish(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
-    let all = report.all();
-    let errors = all.iter().filter(|d| d.level == Level::Error).count();
     match args.format {
-        Format::Human => {
-            let _ = err.write_all(render_human(&all, sources, color).as_bytes());
-            if args.gaps && report.used.is_some() {
-                write_gaps(report, sources, err);
-            }
-            let _ = writeln!(err, "{}", summary(report, &all));
-        }
+        Format::Human => write_human(report, sources, color, args.gaps, err),
         Format::Json => {
             let _ = writeln!(
                 out,
@@ -242,7 +299,27 @@ fn finish(
             );
         }
     }
-    if errors > 0 { exit::FINDINGS } else { exit::OK }
+    if report.has_errors() {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    }
+}
+
+/// The check's diagnostics, the gaps when asked for, and the summary line, for people.
+pub(crate) fn write_human(
+    report: &Report,
+    sources: &SourceMap,
+    color: Color,
+    gaps: bool,
+    err: &mut dyn Write,
+) {
+    let all = report.all();
+    let _ = err.write_all(render_human(&all, sources, color).as_bytes());
+    if gaps && report.used.is_some() {
+        write_gaps(report, sources, err);
+    }
+    let _ = writeln!(err, "{}", summary(report, &all));
 }
 
 fn summary(report: &Report, all: &[Diagnostic]) -> String {
@@ -322,7 +399,8 @@ fn finding_json(f: &ConfigFinding, sources: &SourceMap) -> serde_json::Value {
     })
 }
 
-fn json_report(report: &Report, gaps: bool, sources: &SourceMap) -> serde_json::Value {
+/// The check as the JSON object `llem config check --format json` prints.
+pub(crate) fn json_report(report: &Report, gaps: bool, sources: &SourceMap) -> serde_json::Value {
     let diagnostics = render_json(&report.diagnostics, sources);
     let findings: Vec<serde_json::Value> = report
         .outcome

@@ -1,7 +1,9 @@
 //! `llem`: the experimenter's tool. `llem config check <experiment.yaml>` reports, in
-//! milliseconds, what the engine would reject, warn about or silently ignore in a config.
+//! milliseconds, what the engine would reject, warn about or silently ignore in a config;
+//! `llem run` checks, then runs and measures the experiment.
 
 mod check;
+mod run;
 pub mod shipped;
 mod sweep;
 
@@ -29,6 +31,9 @@ enum Command {
     /// Parameter sweeps: a base config and a grid of values.
     #[command(subcommand)]
     Sweep(SweepCommand),
+    /// Check an experiment (or every point of a study), then run and measure it: nothing starts
+    /// on a config the engine would reject (exit 1).
+    Run(run::RunArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -100,5 +105,6 @@ pub fn run_with_stdin(
     match cli.command {
         Command::Config(ConfigCommand::Check(a)) => check::run(&a, stdin, out, err),
         Command::Sweep(SweepCommand::Check(a)) => sweep::run(&a, out, err),
+        Command::Run(a) => run::run(&a, stdin, out, err),
     }
 }

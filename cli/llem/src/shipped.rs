@@ -69,3 +69,11 @@ pub fn corpus(engine: &str, version: &str) -> Option<&'static ShippedCorpus> {
         .iter()
         .find(|c| c.engine == engine && c.version == version)
 }
+
+/// The default version of `engine`: the first one shipped.
+pub fn default_version(engine: &str) -> Option<&'static str> {
+    CORPORA
+        .iter()
+        .find(|c| c.engine == engine)
+        .map(|c| c.version)
+}

@@ -1,9 +1,11 @@
 //! `llemc build-corpus`: merge the miners' staging files and the manual seeds into
 //! `engines/<engine>/<version>/invariants.proposed.yaml`.
 
+use crate::failure::fail;
 use clap::Args;
 use llemc_cli_common::exit;
 use llemc_cli_common::output::Format;
+use llemc_mining::layout::Layout;
 use llemc_pipeline::build_corpus::{BuildOptions, build_corpus, render_report};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -28,35 +30,25 @@ pub struct BuildCorpusArgs {
     pub format: Format,
 }
 
-/// The nearest directory at or above `start` holding `engines/`, else `start`.
-pub fn find_root(start: &Path) -> PathBuf {
-    let mut dir = Some(start);
-    while let Some(d) = dir {
-        if d.join("engines").is_dir() {
-            return d.to_path_buf();
-        }
-        dir = d.parent();
+/// The repository root of a command: `--root`, else the nearest directory at or above the
+/// current one that holds `engines/`.
+pub fn find_root(given: Option<&Path>) -> PathBuf {
+    match given {
+        Some(r) => r.to_path_buf(),
+        None => Layout::find_root(&std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))),
     }
-    start.to_path_buf()
 }
 
 /// Runs the command; exit 0 when every rule made it, 1 when some were dropped, 2 on hard errors.
 pub fn run(args: &BuildCorpusArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let root = match &args.root {
-        Some(r) => r.clone(),
-        None => find_root(&std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))),
-    };
     let options = BuildOptions {
-        root,
+        root: find_root(args.root.as_deref()),
         engine: args.engine.clone(),
         version: args.version.clone(),
     };
     let report = match build_corpus(&options) {
         Ok(r) => r,
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            return exit::USAGE;
-        }
+        Err(e) => return fail(err, &e),
     };
     match args.format {
         Format::Human => {

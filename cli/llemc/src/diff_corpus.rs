@@ -1,6 +1,7 @@
 //! `llemc diff-corpus`: what changed between the corpora of two library versions.
 
 use super::build_corpus::find_root;
+use crate::failure::fail;
 use clap::Args;
 use llemc_cli_common::exit;
 use llemc_cli_common::output::Format;
@@ -37,19 +38,13 @@ pub struct DiffCorpusArgs {
 
 /// Runs the command; exit 0 (differences are not an error), 2 when a corpus cannot be read.
 pub fn run(args: &DiffCorpusArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let root = match &args.root {
-        Some(r) => r.clone(),
-        None => find_root(&std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))),
-    };
+    let root = find_root(args.root.as_deref());
     let mut sides = Vec::new();
     for operand in [&args.old, &args.new] {
         let path = corpus_path(&root, &args.engine, operand, args.validated);
         match load_corpus(&root, &path, args.schema.as_deref()) {
             Ok(c) => sides.push(c),
-            Err(e) => {
-                let _ = writeln!(err, "error: {e}");
-                return exit::USAGE;
-            }
+            Err(e) => return fail(err, &e),
         }
     }
     let [old, new] = sides.as_slice() else {

@@ -1,10 +1,12 @@
 //! `llemc docs`: write `docs/generated/invariants-<engine>.md` from the corpora of every
 //! supported version (`--check`: exit 1 when the file is out of date instead of writing it).
 
+use crate::failure::{fail, fail_with};
 use crate::ssot_file::load_ssot;
 use clap::{Args, ValueEnum};
 use llemc_cli_common::exit;
 use llemc_compiler::atomic_write::write_atomically;
+use llemc_mining::failure::{cannot_write, read_text};
 use llemc_mining::layout::Layout;
 use llemc_pipeline::docs_gen::{VersionCorpus, render};
 use std::io::Write;
@@ -44,48 +46,27 @@ pub fn run(a: &DocsArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let Some(ssot) = load_ssot(&a.engine, a.ssot.as_deref(), err) else {
         return exit::USAGE;
     };
-    let kind = match a.from {
-        CorpusKind::Validated => "validated",
-        CorpusKind::Proposed => "proposed",
-    };
+    let layout = Layout::cwd().with_artifacts(&ssot.artifacts);
     let mut files: Vec<(String, String, String, String, String)> = Vec::new();
     for entry in &ssot.versions {
         let version = entry.version.clone();
-        let Some(path) = ssot.artifact(kind, &version) else {
-            let _ = writeln!(
-                err,
-                "error: engine_versions/{}.yaml names no `{kind}` artifact",
-                a.engine
-            );
-            return exit::USAGE;
+        let path = match a.from {
+            CorpusKind::Validated => layout.validated(&a.engine, &version),
+            CorpusKind::Proposed => layout.proposed(&a.engine, &version),
         };
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) => {
-                let _ = writeln!(
-                    err,
-                    "error: cannot read {path}: {e}\n  = help: run `llemc validate --engine {} --version {version}` first, or pass --from proposed",
-                    a.engine
-                );
-                return exit::USAGE;
-            }
-        };
-        let schema_file = Layout::new(".").schema(&a.engine, &version);
-        let schema_name = schema_file.display().to_string();
-        let schema = match std::fs::read_to_string(&schema_file) {
-            Ok(t) => t,
-            Err(e) => {
-                let _ = writeln!(err, "error: cannot read {schema_name}: {e}");
-                return exit::USAGE;
-            }
-        };
-        files.push((
-            version,
-            path,
-            text,
-            schema_name.trim_start_matches("./").to_owned(),
-            schema,
-        ));
+        let shown = layout.display(&path);
+        let help = format!(
+            "run `llemc validate --engine {} --version {version}` first, or pass --from proposed",
+            a.engine
+        );
+        let schema_file = layout.schema(&a.engine, &version);
+        let schema_name = layout.display(&schema_file);
+        let read = read_text(&path, &shown, Some(&help))
+            .and_then(|text| Ok((text, read_text(&schema_file, &schema_name, None)?)));
+        match read {
+            Ok((text, schema)) => files.push((version, shown, text, schema_name, schema)),
+            Err(d) => return fail_with(err, d),
+        }
     }
     let corpora: Vec<VersionCorpus<'_>> = files
         .iter()
@@ -104,15 +85,12 @@ pub fn run(a: &DocsArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let command = format!("llemc docs --engine {}{from}", a.engine);
     let rendered = match render(&a.engine, &command, &corpora) {
         Ok(r) => r,
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            return exit::USAGE;
-        }
+        Err(e) => return fail(err, &e),
     };
     let target = a
         .out
         .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("docs/generated/invariants-{}.md", a.engine)));
+        .unwrap_or_else(|| layout.generated_docs(&a.engine));
     if a.check {
         let current = std::fs::read_to_string(&target).unwrap_or_default();
         if current == rendered {
@@ -123,8 +101,7 @@ pub fn run(a: &DocsArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         return exit::FINDINGS;
     }
     if let Err(e) = write_atomically(&target, &rendered) {
-        let _ = writeln!(err, "error: cannot write {}: {e}", target.display());
-        return exit::USAGE;
+        return fail_with(err, cannot_write(&target.display().to_string(), &e));
     }
     let _ = writeln!(out, "wrote {}", target.display());
     exit::OK

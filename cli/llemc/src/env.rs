@@ -1,10 +1,13 @@
 //! `llemc env ensure ENGINE[@VERSION]`: create or reuse the venv of every (or one) supported
 //! library version under `.cache/venvs/`, for the live miners and the gate.
 
+use crate::failure::fail_with;
 use crate::ssot_file::load_ssot;
 use clap::{Args, Subcommand};
 use llemc_cli_common::exit;
+use llemc_compiler::diagnostic::Diagnostic;
 use llemc_live::env::{EnvSpec, ensure};
+use llemc_mining::layout::Layout;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -30,9 +33,9 @@ struct EnsureArgs {
     /// The SSOT file (default: engine_versions/<engine>.yaml).
     #[arg(long, value_name = "FILE")]
     ssot: Option<PathBuf>,
-    /// Where venvs live.
-    #[arg(long, value_name = "DIR", default_value = ".cache/venvs")]
-    venvs: PathBuf,
+    /// Where venvs live (default: .cache/venvs).
+    #[arg(long, value_name = "DIR")]
+    venvs: Option<PathBuf>,
     /// The interpreter venvs are made from (it must match the one llemc embeds).
     #[arg(long, value_name = "PYTHON", default_value = "python3")]
     python: String,
@@ -54,32 +57,39 @@ fn run_ensure(a: &EnsureArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         return exit::USAGE;
     };
     let versions: Vec<String> = match version {
-        Some(v) => match ssot.version(v) {
+        Some(v) => match ssot.supported(v) {
             Ok(entry) => vec![entry.version.clone()],
-            Err(message) => {
-                let _ = writeln!(err, "error: {message}");
-                return exit::USAGE;
-            }
+            Err(d) => return fail_with(err, d),
         },
         None => ssot.versions.iter().map(|v| v.version.clone()).collect(),
     };
+    let venvs = a.venvs.clone().unwrap_or_else(|| Layout::cwd().venvs());
     for version in versions {
         let spec = EnvSpec {
             distribution: ssot.distribution.clone(),
             version: version.clone(),
             extras: ssot.env_extras.clone(),
+            shared: ssot.shared_env.clone(),
         };
-        match ensure(&a.venvs, &spec, &a.python) {
+        match ensure(&venvs, &spec, &a.python) {
             Ok(venv) => {
                 let _ = writeln!(out, "{}", venv.site_packages.display());
             }
             Err(e) => {
-                let _ = writeln!(
+                return fail_with(
                     err,
-                    "error: the venv for {}=={version} could not be made ready: {e}\n  = help: check that `{}` is CPython 3.11 and that PyPI is reachable",
-                    ssot.distribution, a.python
+                    Diagnostic::error(
+                        "E670",
+                        format!(
+                            "the venv for {}=={version} could not be made ready: {e}",
+                            ssot.distribution
+                        ),
+                    )
+                    .with_help(format!(
+                        "check that `{}` is CPython 3.11 and that PyPI is reachable",
+                        a.python
+                    )),
                 );
-                return exit::USAGE;
             }
         }
     }

@@ -1,10 +1,13 @@
 //! `llemc fixpoint`: check that a corpus's silent normalisations converge, idempotently and in
 //! any order (exit 1 with both rules named on a conflict).
 
+use crate::failure::{fail, fail_with};
 use crate::ssot_file::load_ssot;
 use clap::Args;
 use llemc_cli_common::exit;
-use llemc_compiler::diagnostic::{Color, render_human};
+use llemc_compiler::corpus::read_corpus;
+use llemc_compiler::diagnostic::SourceMap;
+use llemc_mining::failure::{Failure, read_text};
 use llemc_mining::layout::Layout;
 use llemc_pipeline::fixpoint::{check, normalisations};
 use llemc_runtime::compile::{CorpusInput, compile_corpus};
@@ -37,43 +40,28 @@ pub fn run(a: &FixpointArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         .version
         .clone()
         .unwrap_or_else(|| ssot.default_version.clone());
-    if let Err(m) = ssot.version(&version) {
-        let _ = writeln!(err, "error: {m}");
-        return exit::USAGE;
+    if let Err(d) = ssot.supported(&version) {
+        return fail_with(err, d);
     }
+    let layout = Layout::cwd().with_artifacts(&ssot.artifacts);
     let corpus = a.corpus.clone().unwrap_or_else(|| {
-        ["validated", "proposed"]
-            .iter()
-            .filter_map(|kind| ssot.artifact(kind, &version).map(PathBuf::from))
-            .find(|p| p.is_file())
-            .unwrap_or_else(|| {
-                PathBuf::from(format!(
-                    "engines/{}/{version}/invariants.proposed.yaml",
-                    a.engine
-                ))
-            })
+        let validated = layout.validated(&a.engine, &version);
+        if validated.is_file() {
+            validated
+        } else {
+            layout.proposed(&a.engine, &version)
+        }
     });
-    let text = match std::fs::read_to_string(&corpus) {
-        Ok(t) => t,
-        Err(e) => {
-            let _ = writeln!(err, "error: cannot read {}: {e}", corpus.display());
-            return exit::USAGE;
-        }
+    let name = layout.display(&corpus);
+    let schema_file = layout.schema(&a.engine, &version);
+    let schema_name = layout.display(&schema_file);
+    let (text, schema) = match (
+        read_text(&corpus, &name, None),
+        read_text(&schema_file, &schema_name, None),
+    ) {
+        (Ok(t), Ok(s)) => (t, s),
+        (Err(d), _) | (_, Err(d)) => return fail_with(err, d),
     };
-    let schema_file = Layout::new(".").schema(&a.engine, &version);
-    let schema = match std::fs::read_to_string(&schema_file) {
-        Ok(t) => t,
-        Err(e) => {
-            let _ = writeln!(
-                err,
-                "error: cannot read the engine schema {}: {e}",
-                schema_file.display()
-            );
-            return exit::USAGE;
-        }
-    };
-    let name = corpus.display().to_string();
-    let schema_name = schema_file.display().to_string();
     let loaded = match compile_corpus(&CorpusInput {
         name: &name,
         text: &text,
@@ -82,19 +70,18 @@ pub fn run(a: &FixpointArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         engine_version: Some(version.clone()),
     }) {
         Ok((loaded, _)) => loaded,
-        Err(failure) => {
-            let _ = err.write_all(
-                render_human(&failure.diagnostics, &failure.sources, Color::Never).as_bytes(),
-            );
-            return exit::USAGE;
-        }
+        Err(failure) => return fail(err, &Failure::new(failure.diagnostics, failure.sources)),
     };
-    let found = match normalisations(&loaded, &text) {
+    let mut sources = SourceMap::new();
+    let file = sources.add(&name, text.as_str());
+    let found = match read_corpus(file, &text) {
+        (Some(read), _) => normalisations(&loaded, &read),
+        // It compiled, so it reads.
+        (None, diagnostics) => return fail(err, &Failure::new(diagnostics, sources)),
+    };
+    let found = match found {
         Ok(found) => found,
-        Err(e) => {
-            let _ = writeln!(err, "error: {}: {e}", corpus.display());
-            return exit::USAGE;
-        }
+        Err(d) => return fail(err, &Failure::new(vec![d], sources)),
     };
     let report = check(&loaded, &found);
     for conflict in &report.conflicts {
@@ -102,8 +89,7 @@ pub fn run(a: &FixpointArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     }
     let _ = writeln!(
         out,
-        "{}: {} normalisations, {} configs normalised, {} conflicts",
-        corpus.display(),
+        "{name}: {} normalisations, {} configs normalised, {} conflicts",
         report.normalisations.len(),
         report.configs_checked,
         report.conflicts.len()

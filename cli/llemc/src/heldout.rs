@@ -53,7 +53,7 @@ struct LabelArgs {
     /// The labels file to write (default: eval/heldout/labels-<version>.jsonl).
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Seconds allowed per construction or validation.
+    /// Seconds allowed per stage (construction, validation, generate()).
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     timeout: f64,
     /// Output format of the summary.
@@ -102,10 +102,7 @@ fn run_score(args: &ScoreArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     };
     let score = match score_files(&options) {
         Ok(s) => s,
-        Err(e) => {
-            let _ = writeln!(err, "error: llemc heldout score: {e}");
-            return exit::USAGE;
-        }
+        Err(e) => return crate::failure::fail(err, &e),
     };
     let written = match args.format {
         Format::Human => out.write_all(render_human(&score).as_bytes()),
@@ -126,14 +123,8 @@ fn run_score(args: &ScoreArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 
 #[cfg(feature = "python")]
 fn run_label(args: &LabelArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     use llemc_pipeline::heldout::label::{LabelOptions, default_python, run};
-    let root = match &args.root {
-        Some(r) => r.clone(),
-        None => super::build_corpus::find_root(
-            &std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
-        ),
-    };
     let options = LabelOptions {
-        root,
+        root: super::build_corpus::find_root(args.root.as_deref()),
         engine: args.engine.clone(),
         version: args.version.clone(),
         python: default_python(),
@@ -143,15 +134,12 @@ fn run_label(args: &LabelArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 
     };
     let report = match run(&options) {
         Ok(r) => r,
-        Err(e) => {
-            let _ = writeln!(err, "error: llemc heldout label: {e}");
-            return exit::USAGE;
-        }
+        Err(e) => return crate::failure::fail(err, &e),
     };
     let _ = match args.format {
         Format::Human => writeln!(
             out,
-            "labelled {} cases with transformers {} -> {}\n  accepted {} (minor issues {}, warned {}, normalised {}), rejected {}, timeouts {}, unavailable {}",
+            "labelled {} cases with transformers {} -> {}\n  accepted {} (minor issues {}, warned {}, normalised {}), rejected {}, timeouts {}, unavailable {}\n  generate() on the accepted: failed {}, timeouts {}, unavailable {}",
             report.cases,
             report.version,
             report.output,
@@ -161,7 +149,10 @@ fn run_label(args: &LabelArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 
             report.normalised,
             report.rejected,
             report.timeouts,
-            report.unavailable
+            report.unavailable,
+            report.generate_failed,
+            report.generate_timeouts,
+            report.generate_unavailable
         ),
         Format::Json => writeln!(
             out,

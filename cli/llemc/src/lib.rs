@@ -1,5 +1,8 @@
 //! `llemc`: the rule author's and CI's tool.
 
+// `Diagnostic` is the one error type of every stage and is returned by value on purpose.
+#![allow(clippy::result_large_err)]
+
 pub mod build_corpus;
 mod check;
 mod compile;
@@ -9,6 +12,7 @@ pub mod embedded;
 mod env;
 pub mod eval;
 mod explain;
+mod failure;
 mod fixpoint;
 mod heldout;
 mod mine;

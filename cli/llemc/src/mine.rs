@@ -4,9 +4,13 @@
 use clap::{Args, Subcommand};
 use llemc_cli_common::exit;
 use llemc_compiler::atomic_write::write_all_atomically;
+use llemc_compiler::diagnostic::{Color, SourceMap, render_human};
+use llemc_mining::layout::{Artifact, Layout};
 use llemc_mining::ssot::EngineSsot;
 use llemc_static_miner::source::{SourceError, fetch_source};
-use llemc_static_miner::{MineOutput, check_against_schema, mine};
+use llemc_static_miner::{
+    MineError, MineOutput, SsotFile, check_against_schema, mine, supported_version,
+};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -148,6 +152,26 @@ pub(crate) fn write_all_or_nothing(files: &[(&Path, &str)]) -> Result<(), String
     })
 }
 
+/// Writes the diagnostics of a mining error, pointing into the SSOT file; exit code 2.
+fn mining_failed(e: &MineError, common: &Common, err: &mut dyn Write) -> i32 {
+    let path = common
+        .ssot
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("engine_versions/{}.yaml", common.engine)));
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let mut sources = SourceMap::new();
+    let diagnostics = e.diagnostics(
+        SsotFile {
+            name: &name,
+            text: &text,
+        },
+        &mut sources,
+    );
+    let _ = err.write_all(render_human(&diagnostics, &sources, Color::Never).as_bytes());
+    exit::USAGE
+}
+
 fn run_static(a: &StaticArgs, _out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let Some(ssot) = load_ssot(&a.common, err) else {
         return exit::USAGE;
@@ -157,9 +181,8 @@ fn run_static(a: &StaticArgs, _out: &mut dyn Write, err: &mut dyn Write) -> i32 
         .version
         .clone()
         .unwrap_or_else(|| ssot.default_version.clone());
-    if let Err(m) = ssot.version(&version) {
-        let _ = writeln!(err, "error: {m}");
-        return exit::USAGE;
+    if let Err(e) = supported_version(&ssot, &version) {
+        return mining_failed(&e, &a.common, err);
     }
     let root = match &a.source {
         Some(dir) => dir.clone(),
@@ -174,35 +197,30 @@ fn run_static(a: &StaticArgs, _out: &mut dyn Write, err: &mut dyn Write) -> i32 
         let start = Instant::now();
         match mine(&ssot, &version, &root) {
             Ok(o) => result = Some(o),
-            Err(e) => {
-                let _ = writeln!(err, "error: {} {version}: {e}", ssot.distribution);
-                return exit::USAGE;
-            }
+            Err(e) => return mining_failed(&e, &a.common, err),
         }
         times.push(start.elapsed().as_secs_f64());
     }
     let Some(output) = result else {
         return exit::USAGE;
     };
-    if let Err(d) = check_against_schema(&output.staging, &output.schema_yaml) {
-        let _ = writeln!(
-            err,
-            "error: the mined rules do not compile against the generated schema (a miner bug):\n{d}"
-        );
-        return exit::USAGE;
+    if let Err(failure) = check_against_schema(&output.staging, &output.schema_yaml) {
+        return crate::failure::fail(err, &failure);
     }
+    let layout = Layout::cwd()
+        .with_cache(&a.common.cache)
+        .with_artifacts(&ssot.artifacts);
     let staging_path = a.out.clone().unwrap_or_else(|| {
-        let dir = ssot
-            .artifact("staging", &version)
-            .unwrap_or_else(|| format!(".cache/staging/{}/{version}", ssot.engine));
-        PathBuf::from(dir).join("static_miner.json")
+        layout
+            .staging(&ssot.engine, &version)
+            .join("static_miner.json")
     });
     let schema_path = if a.no_schema {
         None
     } else {
         a.schema_out
             .clone()
-            .or_else(|| ssot.artifact("schema", &version).map(PathBuf::from))
+            .or_else(|| layout.declared(Artifact::Schema, &version))
     };
     let staging_json = output.staging.to_json();
     let mut files: Vec<(&Path, &str)> = vec![(staging_path.as_path(), staging_json.as_str())];

@@ -1,17 +1,23 @@
 //! `llemc mine lifts` and `llemc mine dynamic`: the miners that run inside the embedded CPython
 //! (feature `python`). One process hosts one library version.
 
-use super::mine::{Common, load_ssot, write_all_or_nothing};
+use super::mine::{Common, load_ssot};
+use crate::failure::fail_with;
 use clap::Args;
 use llemc_cli_common::exit;
-use llemc_live::bridge::{Live, build_interpreter};
+use llemc_compiler::atomic_write::write_atomically;
+use llemc_compiler::diagnostic::Diagnostic;
+use llemc_live::bridge::{Live, build_interpreter, start_library};
 use llemc_live::dynamic::live::{Classes, mine_dynamic};
 use llemc_live::dynamic::probes::read_probes;
-use llemc_live::dynamic::{Context, static_predicates};
-use llemc_live::lifts::Target;
+use llemc_live::dynamic::{Context, DynamicStaging, static_rules};
+use llemc_live::env::site_packages;
 use llemc_live::lifts::live::lift_classes;
+use llemc_live::lifts::{LiftStaging, Target};
+use llemc_mining::failure::{cannot_write, read_text};
 use llemc_mining::layout::Layout;
 use llemc_mining::ssot::EngineSsot;
+use llemc_mining::staging::StagingFile;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -58,79 +64,59 @@ pub struct DynamicArgs {
     out: Option<PathBuf>,
 }
 
-/// `<cache>/venvs/<dist>-<version>/lib/python<X.Y>/site-packages` for the interpreter llemc
-/// was built against.
-fn default_site_packages(cache: &Path, dist: &str, version: &str) -> PathBuf {
+/// The version's venv site-packages for the interpreter llemc was built against.
+fn default_site_packages(common: &Common, dist: &str, version: &str) -> PathBuf {
     let (py, _) = build_interpreter();
-    cache
-        .join("venvs")
-        .join(format!("{dist}-{version}"))
-        .join("lib")
-        .join(format!("python{py}"))
-        .join("site-packages")
+    let layout = Layout::cwd().with_cache(&common.cache);
+    site_packages(&layout.venv(dist, version), py)
 }
 
+/// The interpreter on the given site-packages (default: the version's venv), checked to import
+/// the SSOT's library at `version` when there is an SSOT.
 fn start(
     ssot: Option<&EngineSsot>,
     common: &Common,
     version: &str,
     given: &[PathBuf],
-    err: &mut dyn Write,
-) -> Option<Live> {
+) -> Result<Live, Diagnostic> {
     let dirs = if given.is_empty() {
         let dist = ssot.map_or(common.engine.as_str(), |s| s.distribution.as_str());
-        vec![default_site_packages(&common.cache, dist, version)]
+        vec![default_site_packages(common, dist, version)]
     } else {
         given.to_vec()
     };
-    let live = match Live::start(&dirs) {
-        Ok(l) => l,
-        Err(e) => {
-            let _ = writeln!(
-                err,
-                "error: {e} (create the venv: pip install the library into .cache/venvs/<dist>-<version>, or pass --site-packages)"
-            );
-            return None;
-        }
-    };
-    if let Some(s) = ssot {
-        match live.distribution_version(&s.distribution) {
-            Ok(Some(found)) if found == version => {}
-            Ok(found) => {
-                let _ = writeln!(
-                    err,
-                    "error: {} {version} asked for, but the interpreter imports {} (check --site-packages)",
-                    s.distribution,
-                    found.unwrap_or_else(|| "nothing".to_owned())
-                );
-                return None;
-            }
-            Err(e) => {
-                let _ = writeln!(err, "error: {e}");
-                return None;
-            }
-        }
+    match ssot {
+        Some(s) => start_library(&dirs, &s.distribution, version),
+        None => Live::start(&dirs).map_err(|e| {
+            Diagnostic::error("E671", format!("the embedded interpreter failed: {e}"))
+                .with_help("pass --site-packages with the folders the classes import from")
+        }),
     }
-    Some(live)
 }
 
-fn version_of(ssot: &EngineSsot, common: &Common, err: &mut dyn Write) -> Option<String> {
+fn version_of(ssot: &EngineSsot, common: &Common) -> Result<String, Diagnostic> {
     let version = common
         .version
         .clone()
         .unwrap_or_else(|| ssot.default_version.clone());
-    if let Err(m) = ssot.version(&version) {
-        let _ = writeln!(err, "error: {m}");
-        return None;
-    }
-    Some(version)
+    ssot.supported(&version)?;
+    Ok(version)
 }
 
-fn staging_file(ssot: &EngineSsot, version: &str, name: &str) -> PathBuf {
-    let dir = ssot
-        .artifact("staging", version)
-        .unwrap_or_else(|| format!(".cache/staging/{}/{version}", ssot.engine));
-    PathBuf::from(dir).join(name)
+/// A staging file of the version (the SSOT's `staging` artifact, else the default folder).
+fn staging_file(ssot: &EngineSsot, common: &Common, version: &str, name: &str) -> PathBuf {
+    Layout::cwd()
+        .with_cache(&common.cache)
+        .with_artifacts(&ssot.artifacts)
+        .staging(&ssot.engine, version)
+        .join(name)
+}
+
+/// The engine schema of a version (`E901` when it cannot be read): its name and text.
+fn read_schema(path: &Path) -> Result<(String, String), Diagnostic> {
+    let name = Layout::cwd().display(path);
+    let text = read_text(path, &name, None)?;
+    Ok((name, text))
 }
 
 /// Parses `module:Class[=native]`.
@@ -173,92 +159,79 @@ pub fn run_lifts(a: &LiftsArgs, _out: &mut dyn Write, err: &mut dyn Write) -> i3
             return exit::USAGE;
         };
         let version = a.common.version.clone().unwrap_or_else(|| "0".to_owned());
-        let Some(live) = start(None, &a.common, &version, &a.site_packages, err) else {
-            return exit::USAGE;
+        let lifted = start(None, &a.common, &version, &a.site_packages)
+            .and_then(|live| lift(&live, &a.common.engine, &version, &targets, None, &out_path));
+        return match lifted {
+            Ok(staging) => report_lifts(&staging, &out_path, start_time, err),
+            Err(d) => fail_with(err, d),
         };
-        return finish_lifts(
-            &live,
-            &a.common.engine,
-            &version,
-            &targets,
-            None,
-            &out_path,
-            start_time,
-            err,
-        );
     }
     let Some(ssot) = load_ssot(&a.common, err) else {
         return exit::USAGE;
     };
-    let Some(version) = version_of(&ssot, &a.common, err) else {
-        return exit::USAGE;
-    };
-    let targets: Vec<Target> = ssot
-        .native_types
-        .iter()
-        .map(|n| Target {
-            native_type: n.name.clone(),
-            module: n.module.clone(),
-            class: n.class.clone(),
-        })
-        .collect();
-    let schema_file = Layout::new(".").schema(&ssot.engine, &version);
-    let schema_text = match std::fs::read_to_string(&schema_file) {
-        Ok(t) => t,
-        Err(e) => {
-            let _ = writeln!(
-                err,
-                "error: cannot read the engine schema {}: {e}",
-                schema_file.display()
-            );
-            return exit::USAGE;
-        }
-    };
-    let Some(live) = start(Some(&ssot), &a.common, &version, &a.site_packages, err) else {
-        return exit::USAGE;
-    };
-    let out_path = a
-        .out
-        .clone()
-        .unwrap_or_else(|| staging_file(&ssot, &version, "lifts.json"));
-    let name = schema_file.display().to_string();
-    finish_lifts(
-        &live,
-        &ssot.engine,
-        &version,
-        &targets,
-        Some((&name, &schema_text)),
-        &out_path,
-        start_time,
-        err,
-    )
+    let lifted = version_of(&ssot, &a.common).and_then(|version| {
+        let targets: Vec<Target> = ssot
+            .native_types
+            .iter()
+            .map(|n| Target {
+                native_type: n.name.clone(),
+                module: n.module.clone(),
+                class: n.class.clone(),
+            })
+            .collect();
+        let (name, text) = read_schema(&Layout::cwd().schema(&ssot.engine, &version))?;
+        let live = start(Some(&ssot), &a.common, &version, &a.site_packages)?;
+        let out_path = a
+            .out
+            .clone()
+            .unwrap_or_else(|| staging_file(&ssot, &a.common, &version, "lifts.json"));
+        let staging = lift(
+            &live,
+            &ssot.engine,
+            &version,
+            &targets,
+            Some((&name, &text)),
+            &out_path,
+        )?;
+        Ok((staging, out_path))
+    });
+    match lifted {
+        Ok((staging, out_path)) => report_lifts(&staging, &out_path, start_time, err),
+        Err(d) => fail_with(err, d),
+    }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn finish_lifts(
+/// Lifts `targets` and writes their staging file (`E674` when the interpreter fails).
+fn lift(
     live: &Live,
     engine: &str,
     version: &str,
     targets: &[Target],
     schema: Option<(&str, &str)>,
     out_path: &Path,
+) -> Result<LiftStaging, Diagnostic> {
+    let staging = lift_classes(live, engine, version, targets, schema)
+        .map_err(|e| Diagnostic::error("E674", format!("the lifts failed: {e}")))?;
+    write_staging(out_path, &staging.to_json())?;
+    Ok(staging)
+}
+
+/// Writes a staging file (`E902` when it cannot be).
+fn write_staging(path: &Path, json: &str) -> Result<(), Diagnostic> {
+    write_atomically(path, json).map_err(|e| cannot_write(&path.display().to_string(), &e))
+}
+
+fn report_lifts(
+    staging: &LiftStaging,
+    out_path: &Path,
     start_time: Instant,
     err: &mut dyn Write,
 ) -> i32 {
-    let staging = match lift_classes(live, engine, version, targets, schema) {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            return exit::USAGE;
-        }
-    };
-    if let Err(e) = write_all_or_nothing(&[(out_path, &staging.to_json())]) {
-        let _ = writeln!(err, "error: {e}");
-        return exit::USAGE;
-    }
     let _ = writeln!(
         err,
-        "lifted {engine} {version}: {} class(es) inspected, {} rule(s), {} dropped -> {} ({:.2} s)",
+        "lifted {} {}: {} class(es) inspected, {} rule(s), {} dropped -> {} ({:.2} s)",
+        staging.engine,
+        staging.engine_version,
         staging.report.inspected.len(),
         staging.rules.len(),
         staging.report.dropped.len(),
@@ -289,56 +262,41 @@ pub fn run_dynamic(a: &DynamicArgs, _out: &mut dyn Write, err: &mut dyn Write) -
     let Some(ssot) = load_ssot(&a.common, err) else {
         return exit::USAGE;
     };
-    let Some(version) = version_of(&ssot, &a.common, err) else {
-        return exit::USAGE;
-    };
+    match mine(a, &ssot) {
+        Ok((staging, out_path)) => report_dynamic(&ssot, &staging, &out_path, start_time, err),
+        Err(d) => fail_with(err, d),
+    }
+}
+
+/// Probes the version's clusters and writes the staging file.
+fn mine(a: &DynamicArgs, ssot: &EngineSsot) -> Result<(DynamicStaging, PathBuf), Diagnostic> {
+    let version = version_of(ssot, &a.common)?;
+    let layout = Layout::cwd();
     let probes_path = a
         .probes
         .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("engines/{}/probes.yaml", ssot.engine)));
-    let clusters = match std::fs::read_to_string(&probes_path)
-        .map_err(|e| format!("cannot read {}: {e}", probes_path.display()))
-        .and_then(|t| read_probes(&probes_path.display().to_string(), &t))
-    {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            return exit::USAGE;
-        }
-    };
+        .unwrap_or_else(|| layout.probes(&ssot.engine));
+    let probes_name = layout.display(&probes_path);
+    let clusters = read_probes(&probes_name, &read_text(&probes_path, &probes_name, None)?)
+        .map_err(|e| Diagnostic::error("E675", e))?;
     let schema_file = a
         .schema
         .clone()
-        .unwrap_or_else(|| Layout::new(".").schema(&ssot.engine, &version));
-    let schema_text = match std::fs::read_to_string(&schema_file) {
-        Ok(t) => t,
-        Err(e) => {
-            let _ = writeln!(
-                err,
-                "error: cannot read the engine schema {}: {e}",
-                schema_file.display()
-            );
-            return exit::USAGE;
-        }
-    };
+        .unwrap_or_else(|| layout.schema(&ssot.engine, &version));
+    let (schema_name, schema_text) = read_schema(&schema_file)?;
     let static_file = a
         .static_staging
         .clone()
-        .unwrap_or_else(|| staging_file(&ssot, &version, "static_miner.json"));
-    let static_rules = std::fs::read_to_string(&static_file)
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .map(|v| static_predicates(&v))
+        .unwrap_or_else(|| staging_file(ssot, &a.common, &version, "static_miner.json"));
+    let static_rules = StagingFile::read(&static_file, &layout.display(&static_file))
+        .map(|s| static_rules(&s))
         .unwrap_or_default();
-    let Some(live) = start(Some(&ssot), &a.common, &version, &a.site_packages, err) else {
-        return exit::USAGE;
-    };
+    let live = start(Some(ssot), &a.common, &version, &a.site_packages)?;
     let classes: Classes = ssot
         .native_types
         .iter()
         .map(|n| (n.name.clone(), (n.module.clone(), n.class.clone())))
         .collect();
-    let schema_name = schema_file.display().to_string();
     let ctx = Context {
         engine: &ssot.engine,
         version: &version,
@@ -349,26 +307,29 @@ pub fn run_dynamic(a: &DynamicArgs, _out: &mut dyn Write, err: &mut dyn Write) -
         .minor_issues_variable
         .clone()
         .unwrap_or_else(|| "minor_issues".to_owned());
-    let staging = match mine_dynamic(&live, &ctx, &clusters, &classes, &variable) {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            return exit::USAGE;
-        }
-    };
+    let staging = mine_dynamic(&live, &ctx, &clusters, &classes, &variable)
+        .map_err(|e| Diagnostic::error("E675", format!("the dynamic miner failed: {e}")))?;
     let out_path = a
         .out
         .clone()
-        .unwrap_or_else(|| staging_file(&ssot, &version, "dynamic_miner.json"));
-    if let Err(e) = write_all_or_nothing(&[(&out_path, &staging.to_json())]) {
-        let _ = writeln!(err, "error: {e}");
-        return exit::USAGE;
-    }
+        .unwrap_or_else(|| staging_file(ssot, &a.common, &version, "dynamic_miner.json"));
+    write_staging(&out_path, &staging.to_json())?;
+    Ok((staging, out_path))
+}
+
+fn report_dynamic(
+    ssot: &EngineSsot,
+    staging: &DynamicStaging,
+    out_path: &Path,
+    start_time: Instant,
+    err: &mut dyn Write,
+) -> i32 {
     let r = &staging.report;
     let _ = writeln!(
         err,
-        "probed {} {version}: {} cluster(s), {} row(s), {} rule(s) ({} confirm static-miner predicates), {} unexplained signal(s) -> {} ({:.2} s)",
+        "probed {} {}: {} cluster(s), {} row(s), {} rule(s) ({} confirm static-miner predicates), {} unexplained signal(s) -> {} ({:.2} s)",
         ssot.distribution,
+        staging.engine_version,
         r.clusters,
         r.rows,
         r.rules,

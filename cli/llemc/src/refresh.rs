@@ -1,14 +1,16 @@
-//! `llemc refresh ENGINE`: the whole compile-time pipeline for every supported version, in order:
-//! venv, source, static miner, lifts, dynamic miner, build-corpus, gate, fixpoint; then the
-//! generated docs. Each step runs as its own `llemc` process (one live library version per
+//! `llemc refresh ENGINE`: runs the pipeline's step plan ([`llemc_pipeline::refresh::plan`]) for
+//! every supported version, each step as its own `llemc` process (one live library version per
 //! process). The first step that fails hard (exit 2) stops the run; steps that report findings
 //! (exit 1: rules dropped by build-corpus, divergences quarantined by the gate, normalisation
 //! conflicts) let the run go on and make it exit 1 at the end. Every step writes atomically and
 //! deterministically, so a second run changes no file.
 
+use crate::failure::fail_with;
 use crate::ssot_file::load_ssot;
 use clap::Args;
 use llemc_cli_common::exit;
+use llemc_compiler::diagnostic::Diagnostic;
+use llemc_pipeline::refresh::plan;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::Command;
@@ -27,82 +29,29 @@ pub struct RefreshArgs {
     ssot: Option<PathBuf>,
 }
 
-/// One step: what it is called and the `llemc` arguments that run it.
-struct Step {
-    name: String,
-    args: Vec<String>,
-}
-
-fn steps(engine: &str, versions: &[String]) -> Vec<Step> {
-    let mut all = Vec::new();
-    for version in versions {
-        let v = version.as_str();
-        let step = |name: &str, args: &[&str]| Step {
-            name: format!("{name} ({engine} {v})"),
-            args: args.iter().map(|a| (*a).to_owned()).collect(),
-        };
-        let target = format!("{engine}@{v}");
-        all.push(step("venv", &["env", "ensure", &target]));
-        all.push(step(
-            "source",
-            &["mine", "source", "--engine", engine, "--version", v],
-        ));
-        all.push(step(
-            "static miner",
-            &["mine", "static", "--engine", engine, "--version", v],
-        ));
-        all.push(step(
-            "lifts",
-            &["mine", "lifts", "--engine", engine, "--version", v],
-        ));
-        all.push(step(
-            "dynamic miner",
-            &["mine", "dynamic", "--engine", engine, "--version", v],
-        ));
-        all.push(step(
-            "build-corpus",
-            &["build-corpus", "--engine", engine, "--version", v],
-        ));
-        all.push(step(
-            "gate",
-            &["validate", "--engine", engine, "--version", v],
-        ));
-        all.push(step(
-            "fixpoint",
-            &["fixpoint", "--engine", engine, "--version", v],
-        ));
-    }
-    all.push(Step {
-        name: format!("docs ({engine})"),
-        args: vec!["docs".into(), "--engine".into(), engine.to_owned()],
-    });
-    all
-}
-
 /// Runs `llemc refresh`.
 pub fn run(a: &RefreshArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let Some(ssot) = load_ssot(&a.engine, a.ssot.as_deref(), err) else {
         return exit::USAGE;
     };
     let versions: Vec<String> = match &a.only {
-        Some(v) => match ssot.version(v) {
+        Some(v) => match ssot.supported(v) {
             Ok(entry) => vec![entry.version.clone()],
-            Err(m) => {
-                let _ = writeln!(err, "error: {m}");
-                return exit::USAGE;
-            }
+            Err(d) => return fail_with(err, d),
         },
         None => ssot.versions.iter().map(|v| v.version.clone()).collect(),
     };
     let me = match std::env::current_exe() {
         Ok(p) => p,
         Err(e) => {
-            let _ = writeln!(err, "error: cannot find the llemc executable: {e}");
-            return exit::USAGE;
+            return fail_with(
+                err,
+                Diagnostic::error("E680", format!("cannot find the llemc executable: {e}")),
+            );
         }
     };
     let mut with_findings: Vec<String> = Vec::new();
-    for step in steps(&a.engine, &versions) {
+    for step in plan(&a.engine, &versions) {
         let _ = writeln!(
             out,
             "refresh: {} — llemc {}",
@@ -114,18 +63,17 @@ pub fn run(a: &RefreshArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         command.args(&step.args);
         if let Some(ssot) = &a.ssot {
             // Steps that read the SSOT take it from the same file.
-            if matches!(
-                step.args.first().map(String::as_str),
-                Some("mine" | "fixpoint" | "docs" | "env")
-            ) {
+            if step.reads_ssot {
                 command.arg("--ssot").arg(ssot);
             }
         }
         let output = match command.output() {
             Ok(o) => o,
             Err(e) => {
-                let _ = writeln!(err, "error: refresh: cannot run step {}: {e}", step.name);
-                return exit::USAGE;
+                return fail_with(
+                    err,
+                    Diagnostic::error("E680", format!("cannot run step {}: {e}", step.name)),
+                );
             }
         };
         let _ = out.write_all(&output.stdout);
@@ -135,12 +83,20 @@ pub fn run(a: &RefreshArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             Some(1) => with_findings.push(step.name.clone()),
             code => {
                 let shown = code.map_or_else(|| "a signal".to_owned(), |c| format!("exit {c}"));
-                let _ = writeln!(
+                return fail_with(
                     err,
-                    "error: refresh stopped: step {} failed ({shown}); nothing after it ran",
-                    step.name
+                    Diagnostic::error(
+                        "E681",
+                        format!(
+                            "refresh stopped: step {} failed ({shown}); nothing after it ran",
+                            step.name
+                        ),
+                    )
+                    .with_help(format!(
+                        "the step's own errors are above; rerun it alone: llemc {}",
+                        step.args.join(" ")
+                    )),
                 );
-                return exit::USAGE;
             }
         }
     }

@@ -5,6 +5,7 @@ use crate::embedded;
 use llemc_compiler::db::{Compiled, Database, Settings, SourceText, compile, parse_corpus};
 use llemc_compiler::diagnostic::{Diagnostic, SourceMap};
 use llemc_compiler::yaml::decode_utf8;
+use llemc_mining::layout::Layout;
 use std::path::{Path, PathBuf};
 
 /// How corpora are to be compiled.
@@ -163,7 +164,7 @@ impl Session {
         let absolute = std::fs::canonicalize(&start).unwrap_or(start);
         for dir in absolute.ancestors() {
             let candidates = [
-                dir.join("engines").join(engine).join("schema.yaml"),
+                Layout::new(dir).engine_dir(engine).join("schema.yaml"),
                 dir.join("schema.yaml"),
             ];
             for candidate in candidates {

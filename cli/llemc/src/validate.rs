@@ -3,11 +3,13 @@
 //! confirmed rules to `invariants.validated.yaml`, the others to `invariants.quarantine.yaml`.
 
 use crate::build_corpus::find_root;
+use crate::failure::fail;
 use clap::Args;
 use llemc_cli_common::exit;
 use llemc_cli_common::output::Format;
+use llemc_compiler::diagnostic::{Color, SourceMap, render_human as render};
 use llemc_pipeline::gate::model::Class;
-use llemc_pipeline::gate::output::{render_human, summary};
+use llemc_pipeline::gate::output::{divergences, render_human, summary};
 use llemc_pipeline::gate::run::{ValidateOptions, validate};
 use std::io::Write;
 use std::path::PathBuf;
@@ -42,10 +44,7 @@ pub struct ValidateArgs {
 /// Runs the gate: exit 0 when every rule is confirmed (unverified rules allowed, and reported),
 /// 1 when any rule diverges, 2 on hard errors (nothing written).
 pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let root = match &args.root {
-        Some(r) => r.clone(),
-        None => find_root(&std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))),
-    };
+    let root = find_root(args.root.as_deref());
     if !(args.timeout.is_finite() && args.timeout > 0.0) {
         let _ = writeln!(err, "error: --timeout must be a positive number of seconds");
         return exit::USAGE;
@@ -60,14 +59,16 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32
     };
     let outcome = match validate(&options) {
         Ok(o) => o,
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            return exit::USAGE;
-        }
+        Err(e) => return fail(err, &e),
     };
     match args.format {
         Format::Human => {
             let _ = out.write_all(render_human(&outcome.report, &outcome.written).as_bytes());
+            let mut sources = SourceMap::new();
+            let (name, text) = &outcome.corpus;
+            let file = sources.add(name, text.as_str());
+            let found = divergences(&outcome.report, file);
+            let _ = err.write_all(render(&found, &sources, Color::Never).as_bytes());
         }
         Format::Json => {
             let text = serde_json::to_string_pretty(&summary(&outcome.report, &outcome.written))

@@ -33,5 +33,8 @@ fn bad_input_exits_2() {
     assert!(err.contains("not a supported version"), "{err}");
     let (code, _, err) = llemc(&["fixpoint", "--corpus", "no/such/corpus.yaml"]);
     assert_eq!(code, 2);
-    assert!(err.contains("cannot read no/such/corpus.yaml"), "{err}");
+    assert!(
+        err.contains("error[E901]: cannot read `no/such/corpus.yaml`"),
+        "{err}"
+    );
 }

@@ -102,7 +102,7 @@ fn bad_inputs_exit_2() {
         "no/such/labels-5.14.1.jsonl",
     ]);
     assert_eq!(code, 2);
-    assert!(err.contains("cannot read no/such/"), "{err}");
+    assert!(err.contains("error[E901]: cannot read `no/such/"), "{err}");
 
     let (code, _, err) = llemc(&[
         "heldout",

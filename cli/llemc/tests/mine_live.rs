@@ -36,12 +36,12 @@ fn usage_errors_exit_2_and_name_the_problem() {
     ]);
     assert_eq!(code, 2);
     assert!(
-        err.starts_with("error: cannot read no/such/probes.yaml: "),
+        err.starts_with("error[E901]: cannot read `no/such/probes.yaml`: "),
         "{err}"
     );
     let (code, _, err) = llemc(&["mine", "dynamic", "--version", "9.9.9"]);
     assert_eq!(code, 2);
-    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.starts_with("error[E513]: "), "{err}");
 }
 
 #[test]
@@ -50,6 +50,7 @@ fn lifts_fixture_classes_through_the_cli() {
         distribution: "pydantic".to_owned(),
         version: "2.14.4".to_owned(),
         extras: vec!["msgspec==0.19.0".to_owned()],
+        shared: Vec::new(),
     };
     let venv = ensure(&repo().join(".cache/venvs"), &spec, "python3").expect("fixture venv");
     let fixtures = repo().join("miners/live/tests/fixtures/lifts");

@@ -1,4 +1,6 @@
-//! Reading rule corpora: the model, the reader, and the lowering of `match.fields` to the AST.
+//! Rule corpora: the model read with spans ([`model`], [`read_corpus`]), the lowering of
+//! `match.fields` to the AST, the document form every pipeline stage edits ([`doc`]) and the one
+//! writer that turns it into text ([`write`]).
 //!
 //! [`read_corpus`] checks a whole file in one pass and reports every problem it finds:
 //!
@@ -24,14 +26,18 @@
 //! | `E215` | unknown key inside `match` |
 //! | `W201` | `present: false` / `absent: false` (the operand is ignored) |
 
+pub mod doc;
 pub mod match_fields;
 pub mod model;
 pub mod read;
 mod suggest;
 mod values;
 pub mod when;
+pub mod write;
 
+pub use doc::{CorpusDoc, OutcomeDoc, RuleDoc, SourceDoc};
 pub use match_fields::{OPERATOR_NAMES, lower_match_fields};
 pub use model::*;
 pub use read::{ADDED_BY, EMISSION_CHANNELS, OUTCOMES, SEVERITIES, read_corpus};
 pub use when::parse_when;
+pub use write::{RULE_KEY_ORDER, rule_yaml, write_corpus};

@@ -50,6 +50,18 @@ pub enum RuleSeverity {
 }
 
 impl RuleSeverity {
+    /// Every severity, in the corpus format's order.
+    pub const ALL: [RuleSeverity; 3] = [
+        RuleSeverity::Error,
+        RuleSeverity::Warn,
+        RuleSeverity::Dormant,
+    ];
+
+    /// The severity spelled `text`, if any.
+    pub fn parse(text: &str) -> Option<RuleSeverity> {
+        RuleSeverity::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
     /// The corpus spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -57,6 +69,175 @@ impl RuleSeverity {
             RuleSeverity::Warn => "warn",
             RuleSeverity::Dormant => "dormant",
         }
+    }
+}
+
+/// `expected_outcome.outcome`: what the library does with a config the rule fires on.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The value is ignored or normalised without a word.
+    DormantSilent,
+    /// The value is ignored or normalised, and the library says so.
+    DormantAnnounced,
+    /// The library warns.
+    Warn,
+    /// The library raises.
+    Error,
+    /// The library accepts the config as it is.
+    Pass,
+}
+
+impl Outcome {
+    /// Every outcome, in the corpus format's order.
+    pub const ALL: [Outcome; 5] = [
+        Outcome::DormantSilent,
+        Outcome::DormantAnnounced,
+        Outcome::Warn,
+        Outcome::Error,
+        Outcome::Pass,
+    ];
+
+    /// The corpus spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::DormantSilent => "dormant_silent",
+            Outcome::DormantAnnounced => "dormant_announced",
+            Outcome::Warn => "warn",
+            Outcome::Error => "error",
+            Outcome::Pass => "pass",
+        }
+    }
+
+    /// The outcome spelled `text`, if any.
+    pub fn parse(text: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.as_str() == text)
+    }
+}
+
+/// `expected_outcome.emission_channel`: where the library says what it does.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum EmissionChannel {
+    /// `warnings.warn`.
+    WarningsWarn,
+    /// `logger.warning`.
+    LoggerWarning,
+    /// `logger.warning_once` (once per process).
+    LoggerWarningOnce,
+    /// The validator's dict of minor issues (logged, raised under strict validation).
+    MinorIssuesDict,
+    /// Nothing is said.
+    None,
+    /// An exception.
+    RuntimeException,
+}
+
+impl EmissionChannel {
+    /// Every channel, in the corpus format's order.
+    pub const ALL: [EmissionChannel; 6] = [
+        EmissionChannel::WarningsWarn,
+        EmissionChannel::LoggerWarning,
+        EmissionChannel::LoggerWarningOnce,
+        EmissionChannel::MinorIssuesDict,
+        EmissionChannel::None,
+        EmissionChannel::RuntimeException,
+    ];
+
+    /// The corpus spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmissionChannel::WarningsWarn => "warnings_warn",
+            EmissionChannel::LoggerWarning => "logger_warning",
+            EmissionChannel::LoggerWarningOnce => "logger_warning_once",
+            EmissionChannel::MinorIssuesDict => "minor_issues_dict",
+            EmissionChannel::None => "none",
+            EmissionChannel::RuntimeException => "runtime_exception",
+        }
+    }
+
+    /// The channel spelled `text`, if any.
+    pub fn parse(text: &str) -> Option<EmissionChannel> {
+        EmissionChannel::ALL
+            .into_iter()
+            .find(|c| c.as_str() == text)
+    }
+}
+
+/// `added_by` / `cross_validated_by`: the source that proposed a rule.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum AddedBy {
+    /// The static miner (library source).
+    StaticMiner,
+    /// The dynamic miner (probing constructors).
+    DynamicMiner,
+    /// The pydantic lift.
+    PydanticLift,
+    /// The msgspec lift.
+    MsgspecLift,
+    /// The dataclass lift.
+    DataclassLift,
+    /// A rule written by hand.
+    ManualSeed,
+    /// A warning seen on a real run.
+    RuntimeWarning,
+    /// A collision observed on a real run.
+    ObservedCollision,
+    /// The v1 loader's static miner.
+    AstWalker,
+    /// The v1 loader's introspection.
+    Introspection,
+}
+
+impl AddedBy {
+    /// Every source, in the corpus format's order.
+    pub const ALL: [AddedBy; 10] = [
+        AddedBy::StaticMiner,
+        AddedBy::DynamicMiner,
+        AddedBy::PydanticLift,
+        AddedBy::MsgspecLift,
+        AddedBy::DataclassLift,
+        AddedBy::ManualSeed,
+        AddedBy::RuntimeWarning,
+        AddedBy::ObservedCollision,
+        AddedBy::AstWalker,
+        AddedBy::Introspection,
+    ];
+
+    /// The corpus spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AddedBy::StaticMiner => "static_miner",
+            AddedBy::DynamicMiner => "dynamic_miner",
+            AddedBy::PydanticLift => "pydantic_lift",
+            AddedBy::MsgspecLift => "msgspec_lift",
+            AddedBy::DataclassLift => "dataclass_lift",
+            AddedBy::ManualSeed => "manual_seed",
+            AddedBy::RuntimeWarning => "runtime_warning",
+            AddedBy::ObservedCollision => "observed_collision",
+            AddedBy::AstWalker => "ast_walker",
+            AddedBy::Introspection => "introspection",
+        }
+    }
+
+    /// The source spelled `text`, if any.
+    pub fn parse(text: &str) -> Option<AddedBy> {
+        AddedBy::ALL.into_iter().find(|a| a.as_str() == text)
+    }
+
+    /// Whether the rule's message is the library's own observed text.
+    pub fn is_observed(self) -> bool {
+        matches!(
+            self,
+            AddedBy::DynamicMiner | AddedBy::RuntimeWarning | AddedBy::ObservedCollision
+        )
     }
 }
 
@@ -90,12 +271,22 @@ pub struct Rule {
     pub rule_under_test: Option<Spanned<String>>,
     /// The predicate, both spellings combined.
     pub predicate: Predicate,
+    /// `when:` as written (the text [`Predicate::when`] was parsed from).
+    pub when_text: Option<Spanned<String>>,
+    /// `match:` as written (the mapping [`Predicate::match_fields`] were lowered from).
+    pub match_node: Option<Node>,
     /// `subject:` — the field the rule is about, if named explicitly.
     pub subject: Option<Spanned<FieldPath>>,
     /// `message_template`.
     pub message_template: Option<Spanned<String>>,
     /// File offset of each byte of the decoded template (diagnostics point inside it).
     pub message_template_offsets: Vec<u32>,
+    /// `replay_match`: a regex the library's own text must match when replayed (the gate reads
+    /// it instead of the message template).
+    pub replay_match: Option<Spanned<String>>,
+    /// `replay_via`: how the rule's examples are replayed (`construct`, the default, or a later
+    /// stage such as `generate`).
+    pub replay_via: Option<Spanned<String>>,
     /// `kwargs_positive`: constructor kwargs that make the library exhibit the behaviour.
     pub kwargs_positive: Option<Node>,
     /// `kwargs_negative`: nearby kwargs that must not.
@@ -105,13 +296,20 @@ pub struct Rule {
     /// `miner_source`: where in the library the rule comes from.
     pub miner_source: Option<MinerSource>,
     /// `added_by` (default `manual_seed`).
-    pub added_by: Spanned<String>,
+    pub added_by: Spanned<AddedBy>,
     /// `cross_validated_by`.
-    pub cross_validated_by: Vec<Spanned<String>>,
+    pub cross_validated_by: Vec<Spanned<AddedBy>>,
+    /// `references`, kept as written (informational).
+    pub references: Option<Node>,
+    /// `added_at`, kept as written (informational).
+    pub added_at: Option<Node>,
     /// `versions`: PEP 440 specifier of the library versions the rule holds for.
     pub versions: Option<Spanned<String>>,
     /// `provenance` (0.7.0 shape), kept as written.
     pub provenance: Option<Node>,
+    /// `observations`: what the library did when the validation gate replayed the rule, kept as
+    /// written (informational).
+    pub observations: Option<Node>,
     /// Every other key, kept as written (informational).
     pub extra: Vec<(Spanned<String>, Node)>,
 }
@@ -139,12 +337,32 @@ pub struct MatchField {
 /// `expected_outcome`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExpectedOutcome {
-    /// `outcome`: dormant_silent, dormant_announced, warn, error or pass.
-    pub outcome: Spanned<String>,
+    /// `outcome`.
+    pub outcome: Spanned<Outcome>,
     /// `emission_channel`.
-    pub emission_channel: Spanned<String>,
+    pub emission_channel: Spanned<EmissionChannel>,
     /// `normalised_fields` as written (list or mapping).
     pub normalised_fields: Option<Node>,
+}
+
+impl ExpectedOutcome {
+    /// The fields `normalised_fields` names (the list's items, or the mapping's keys).
+    pub fn normalised_names(&self) -> Vec<String> {
+        let Some(node) = &self.normalised_fields else {
+            return Vec::new();
+        };
+        match (node.as_seq(), node.as_map()) {
+            (Some(items), _) => items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_owned))
+                .collect(),
+            (_, Some(entries)) => entries
+                .iter()
+                .filter_map(|(k, _)| k.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// `miner_source`.
@@ -156,4 +374,12 @@ pub struct MinerSource {
     pub method: Option<Spanned<String>>,
     /// Line number at the time of the scan.
     pub line: Option<Spanned<i64>>,
+    /// The dotted module a live miner imported the class from.
+    pub module: Option<Spanned<String>>,
+    /// The class a live miner introspected or probed.
+    pub class: Option<Spanned<String>>,
+    /// The field a lift read the constraint from.
+    pub field: Option<Spanned<String>>,
+    /// The probe cluster the dynamic miner inferred the rule from.
+    pub cluster: Option<Spanned<String>>,
 }

@@ -3,8 +3,8 @@
 
 use super::match_fields::{and_of, field_path, lower_fields};
 use super::model::{
-    Corpus, ExpectedOutcome, MatchField, MinerSource, Predicate, Rule, RuleSeverity, RuleShape,
-    Spanned,
+    AddedBy, Corpus, EmissionChannel, ExpectedOutcome, MatchField, MinerSource, Outcome, Predicate,
+    Rule, RuleSeverity, RuleShape, Spanned,
 };
 use super::suggest::{did_you_mean, list_values};
 use super::values::{Ctx, head_span};
@@ -12,7 +12,7 @@ use super::when::parse_when;
 use crate::diagnostic::{Diagnostic, FileId};
 use crate::versions::Specifier;
 use crate::yaml::{Node, NodeKind, parse_yaml};
-use llemc_grammar::ast::{Expr, Span};
+use llemc_grammar::ast::{Expr, FieldPath, Span};
 use std::collections::HashMap;
 
 /// `severity`: the closed set.
@@ -50,7 +50,7 @@ pub const ADDED_BY: [&str; 10] = [
 ];
 
 /// Every rule key the reader knows (others are kept in `extra`).
-const RULE_KEYS: [&str; 20] = [
+const RULE_KEYS: [&str; 23] = [
     "id",
     "engine",
     "library",
@@ -71,6 +71,9 @@ const RULE_KEYS: [&str; 20] = [
     "subject",
     "versions",
     "provenance",
+    "replay_match",
+    "replay_via",
+    "observations",
 ];
 
 /// The keys the v1 shape requires on top of the common ones.
@@ -238,6 +241,61 @@ fn semver_major(text: &str) -> Option<u64> {
     parts.first()?.parse().ok()
 }
 
+/// One rule's keys while it is read: the mapping, how messages name it, and where they point
+/// when a key is missing.
+struct RuleReader<'n> {
+    node: &'n Node,
+    owner: String,
+    at: Span,
+}
+
+/// The identity and shape of a rule, read first.
+struct Head {
+    id: Option<Spanned<String>>,
+    shape: RuleShape,
+}
+
+/// The descriptive keys of a rule.
+struct Texts {
+    engine: Option<Spanned<String>>,
+    severity: Option<Spanned<RuleSeverity>>,
+    native_type: Option<Spanned<String>>,
+    library: Option<Spanned<String>>,
+    rule_under_test: Option<Spanned<String>>,
+    message_template: Option<Spanned<String>>,
+    message_template_offsets: Vec<u32>,
+    replay_match: Option<Spanned<String>>,
+    replay_via: Option<Spanned<String>>,
+    miner_source: Option<MinerSource>,
+}
+
+/// The replay examples of a rule and what the library does with them.
+struct Examples {
+    kwargs_positive: Option<Node>,
+    kwargs_negative: Option<Node>,
+    expected_outcome: Option<ExpectedOutcome>,
+}
+
+/// Where a rule comes from and what it is kept with.
+struct Provenance {
+    added_by: Option<Spanned<AddedBy>>,
+    cross_validated_by: Vec<Spanned<AddedBy>>,
+    references: Option<Node>,
+    added_at: Option<Node>,
+    provenance: Option<Node>,
+    observations: Option<Node>,
+    subject: Option<Spanned<FieldPath>>,
+    versions: Option<Spanned<String>>,
+}
+
+/// The predicate of a rule as read: both spellings, as written and lowered.
+struct Written {
+    match_fields: Vec<MatchField>,
+    match_node: Option<Node>,
+    when: Option<Expr>,
+    when_text: Option<Spanned<String>>,
+}
+
 fn read_rule(
     cx: &mut Ctx<'_>,
     node: &Node,
@@ -260,180 +318,264 @@ fn read_rule(
         return None;
     };
     let errors_before = cx.error_count();
-
     let id = node
         .get("id")
         .and_then(|n| cx.nonempty_string(&format!("`id` of rule #{}", index + 1), n));
-    let owner = match &id {
-        Some(id) => format!("rule `{}`", id.value),
-        None => format!("rule #{}", index + 1),
-    };
-    let at = match &id {
-        Some(id) => id.span,
-        None => head_span(node),
-    };
-    if let Some(id) = &id {
-        match ids.get(&id.value) {
-            Some(&first) => cx.push(
-                Diagnostic::error("E206", format!("duplicate rule id `{}`", id.value))
-                    .with_primary(cx.file, id.span, "defined again here")
-                    .with_secondary(cx.file, first, "first defined here")
-                    .with_help("rule ids must be unique within a corpus: rename one of the rules"),
-            ),
-            None => {
-                ids.insert(id.value.clone(), id.span);
-            }
-        }
-    }
-
-    let has = |key: &str| node.get_entry(key).is_some();
-    let shape = if has("provenance") || !V1_ONLY.iter().any(|k| has(k)) {
-        RuleShape::V070
-    } else {
-        RuleShape::V1
-    };
-
-    // Required keys.
-    let unknown_keys: Vec<&str> = entries
-        .iter()
-        .filter_map(|(k, _)| k.as_str())
-        .filter(|k| !RULE_KEYS.contains(k))
-        .collect();
-    let mut required: Vec<&str> = vec!["id", "engine", "severity"];
-    if shape == RuleShape::V1 {
-        required.extend(V1_ONLY);
-    }
-    for key in required {
-        if !has(key) {
-            report_missing(cx, &owner, key, at, shape, &unknown_keys);
-        }
-    }
-    if !has("match") && node.get("when").is_none_or(Node::is_null) {
-        report_missing(cx, &owner, "match", at, shape, &unknown_keys);
-    }
-
-    let rule_engine = node
-        .get("engine")
-        .and_then(|n| cx.nonempty_string(&format!("`engine` of {owner}"), n));
-    if let (Some(rule_engine), Some(envelope)) = (&rule_engine, envelope_engine) {
-        check_engine(cx, &owner, "engine", rule_engine, envelope);
-    }
-    let severity = node
-        .get("severity")
-        .and_then(|n| cx.closed_string("severity", &owner, n, &SEVERITIES))
-        .map(|s| {
-            let value = match s.value.as_str() {
-                "error" => RuleSeverity::Error,
-                "warn" => RuleSeverity::Warn,
-                _ => RuleSeverity::Dormant,
-            };
-            Spanned::new(value, s.span)
-        });
-    // Optional keys: an explicit null is the same as leaving the key out.
-    let optional = |key: &str| node.get(key).filter(|n| !n.is_null());
-    let text_key = |cx: &mut Ctx<'_>, key: &str| {
-        optional(key).and_then(|n| cx.string(&format!("`{key}` of {owner}"), n))
-    };
-    let native_type = node
-        .get("native_type")
-        .and_then(|n| cx.string(&format!("`native_type` of {owner}"), n));
-    let library = text_key(cx, "library");
-    let rule_under_test = text_key(cx, "rule_under_test");
-    let message_template = text_key(cx, "message_template");
-    let message_template_offsets = match (&message_template, optional("message_template")) {
-        (Some(_), Some(n)) => crate::yaml::string_offsets(n, cx.source),
-        _ => Vec::new(),
-    };
-    let miner_source = optional("miner_source").and_then(|n| read_miner_source(cx, n, &owner));
-
-    let kwargs = |cx: &mut Ctx<'_>, key: &str| {
-        let n = node.get(key)?;
-        if n.as_map().is_none() {
-            cx.wrong_type(
-                &format!("`{key}` of {owner}"),
-                "a mapping of constructor arguments",
-                n,
-            );
-            return None;
-        }
-        Some(n.clone())
-    };
-    let kwargs_positive = kwargs(cx, "kwargs_positive");
-    let kwargs_negative = kwargs(cx, "kwargs_negative");
-    let expected_outcome = node
-        .get("expected_outcome")
-        .and_then(|n| read_expected_outcome(cx, n, &owner));
-
-    let added_by = match optional("added_by") {
-        Some(n) => cx.closed_string("added_by", &owner, n, &ADDED_BY),
-        None => Some(Spanned::new(
-            "manual_seed".to_owned(),
-            Span::new(node.span.start as usize, node.span.start as usize),
-        )),
-    };
-    let cross_validated_by = match node.get("cross_validated_by") {
-        None => Vec::new(),
-        Some(n) => match &n.kind {
-            NodeKind::Null => Vec::new(),
-            NodeKind::Seq(items) => items
-                .iter()
-                .filter_map(|item| {
-                    cx.closed_string("cross_validated_by entry", &owner, item, &ADDED_BY)
-                })
-                .collect(),
-            _ => {
-                cx.wrong_type(&format!("`cross_validated_by` of {owner}"), "a list", n);
-                Vec::new()
-            }
+    let reader = RuleReader {
+        node,
+        owner: match &id {
+            Some(id) => format!("rule `{}`", id.value),
+            None => format!("rule #{}", index + 1),
+        },
+        at: match &id {
+            Some(id) => id.span,
+            None => head_span(node),
         },
     };
-
-    let provenance = match optional("provenance") {
-        Some(n) if n.as_map().is_none() => {
-            cx.wrong_type(&format!("`provenance` of {owner}"), "a mapping", n);
-            None
-        }
-        other => other.cloned(),
-    };
-
-    let subject = optional("subject").and_then(|n| {
-        let text = cx.string(&format!("`subject` of {owner}"), n)?;
-        let path = field_path(
-            cx,
-            text.value.strip_prefix('@').unwrap_or(&text.value),
-            n.span,
-            "the subject",
-        )?;
-        Some(Spanned::new(path, n.span))
-    });
-    let versions = optional("versions").and_then(|n| read_versions(cx, n, &owner));
-
-    // The predicate: `match.fields`, then `when`.
-    let mut written_fields = 0usize;
-    let mut match_fields: Vec<MatchField> = Vec::new();
-    if let Some(m) = node.get("match")
-        && let Some(fields) = read_match(cx, m, &owner, envelope_engine)
+    let head = reader.head(cx, id, ids);
+    let texts = reader.texts(cx, envelope_engine);
+    let examples = reader.examples(cx);
+    let provenance = reader.provenance(cx);
+    let written = reader.predicate(cx, envelope_engine);
+    let extra = reader.extra(cx, entries);
+    if written.match_fields.is_empty()
+        && written.when.is_none()
+        && cx.error_count() == errors_before
     {
-        written_fields = fields.as_map().map(<[_]>::len).unwrap_or(0);
-        match_fields = lower_fields(cx, fields, &owner);
+        cx.push(
+            Diagnostic::error(
+                "E209",
+                format!("empty predicate: {} tests nothing", reader.owner),
+            )
+            .with_primary(cx.file, reader.at, "in this rule")
+            .with_help("add `match.fields` tests or a `when:` predicate"),
+        );
     }
-    let when_node = optional("when");
-    let when = when_node.and_then(|n| match parse_when(cx.file, cx.source, n, &owner) {
-        Ok(expr) => Some(expr),
-        Err(d) => {
-            cx.push(d);
-            None
+    if cx.error_count() > errors_before {
+        return None;
+    }
+    assemble(node, head, texts, examples, provenance, written, extra)
+}
+
+impl RuleReader<'_> {
+    /// An optional key: an explicit null is the same as leaving the key out.
+    fn optional(&self, key: &str) -> Option<&Node> {
+        self.node.get(key).filter(|n| !n.is_null())
+    }
+
+    fn has(&self, key: &str) -> bool {
+        self.node.get_entry(key).is_some()
+    }
+
+    /// The id's uniqueness, the shape, and the keys the shape requires.
+    fn head(
+        &self,
+        cx: &mut Ctx<'_>,
+        id: Option<Spanned<String>>,
+        ids: &mut HashMap<String, Span>,
+    ) -> Head {
+        if let Some(id) = &id {
+            match ids.get(&id.value) {
+                Some(&first) => cx.push(
+                    Diagnostic::error("E206", format!("duplicate rule id `{}`", id.value))
+                        .with_primary(cx.file, id.span, "defined again here")
+                        .with_secondary(cx.file, first, "first defined here")
+                        .with_help(
+                            "rule ids must be unique within a corpus: rename one of the rules",
+                        ),
+                ),
+                None => {
+                    ids.insert(id.value.clone(), id.span);
+                }
+            }
         }
-    });
-    if written_fields == 0
-        && when_node.is_none()
-        && let Some((match_key, m)) = node.get_entry("match")
-    {
-        let (at, label) = match m.get_entry("fields") {
-            Some((fields_key, _)) => (fields_key.span, "no tests under `fields`"),
-            None => (match_key.span, "no `fields` in `match`"),
+        let shape = if self.has("provenance") || !V1_ONLY.iter().any(|k| self.has(k)) {
+            RuleShape::V070
+        } else {
+            RuleShape::V1
         };
+        let unknown_keys: Vec<&str> = self
+            .node
+            .as_map()
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|(k, _)| k.as_str())
+            .filter(|k| !RULE_KEYS.contains(k))
+            .collect();
+        let mut required: Vec<&str> = vec!["id", "engine", "severity"];
+        if shape == RuleShape::V1 {
+            required.extend(V1_ONLY);
+        }
+        for key in required {
+            if !self.has(key) {
+                report_missing(cx, &self.owner, key, self.at, shape, &unknown_keys);
+            }
+        }
+        if !self.has("match") && self.node.get("when").is_none_or(Node::is_null) {
+            report_missing(cx, &self.owner, "match", self.at, shape, &unknown_keys);
+        }
+        Head { id, shape }
+    }
+
+    /// A string key of the rule, if given.
+    fn text(&self, cx: &mut Ctx<'_>, key: &str) -> Option<Spanned<String>> {
+        let owner = &self.owner;
+        self.optional(key)
+            .and_then(|n| cx.string(&format!("`{key}` of {owner}"), n))
+    }
+
+    fn texts(&self, cx: &mut Ctx<'_>, envelope_engine: Option<&Spanned<String>>) -> Texts {
+        let owner = &self.owner;
+        let engine = self
+            .node
+            .get("engine")
+            .and_then(|n| cx.nonempty_string(&format!("`engine` of {owner}"), n));
+        if let (Some(rule_engine), Some(envelope)) = (&engine, envelope_engine) {
+            check_engine(cx, owner, "engine", rule_engine, envelope);
+        }
+        let severity = self
+            .node
+            .get("severity")
+            .and_then(|n| cx.closed_string("severity", owner, n, &SEVERITIES))
+            .and_then(|s| Some(Spanned::new(RuleSeverity::parse(&s.value)?, s.span)));
+        let native_type = self
+            .node
+            .get("native_type")
+            .and_then(|n| cx.string(&format!("`native_type` of {owner}"), n));
+        let library = self.text(cx, "library");
+        let rule_under_test = self.text(cx, "rule_under_test");
+        let message_template = self.text(cx, "message_template");
+        let message_template_offsets = match (&message_template, self.optional("message_template"))
         {
+            (Some(_), Some(n)) => crate::yaml::string_offsets(n, cx.source),
+            _ => Vec::new(),
+        };
+        let miner_source = self
+            .optional("miner_source")
+            .and_then(|n| read_miner_source(cx, n, owner));
+        Texts {
+            engine,
+            severity,
+            native_type,
+            library,
+            rule_under_test,
+            message_template,
+            message_template_offsets,
+            replay_match: self.text(cx, "replay_match"),
+            replay_via: self.text(cx, "replay_via"),
+            miner_source,
+        }
+    }
+
+    fn examples(&self, cx: &mut Ctx<'_>) -> Examples {
+        let owner = &self.owner;
+        let kwargs = |cx: &mut Ctx<'_>, key: &str| {
+            let n = self.node.get(key)?;
+            if n.as_map().is_none() {
+                cx.wrong_type(
+                    &format!("`{key}` of {owner}"),
+                    "a mapping of constructor arguments",
+                    n,
+                );
+                return None;
+            }
+            Some(n.clone())
+        };
+        let kwargs_positive = kwargs(cx, "kwargs_positive");
+        let kwargs_negative = kwargs(cx, "kwargs_negative");
+        let expected_outcome = self
+            .node
+            .get("expected_outcome")
+            .and_then(|n| read_expected_outcome(cx, n, owner));
+        Examples {
+            kwargs_positive,
+            kwargs_negative,
+            expected_outcome,
+        }
+    }
+
+    fn provenance(&self, cx: &mut Ctx<'_>) -> Provenance {
+        let owner = &self.owner;
+        let added_by = match self.optional("added_by") {
+            Some(n) => read_added_by(cx, "added_by", owner, n),
+            None => Some(Spanned::new(
+                AddedBy::ManualSeed,
+                Span::new(self.node.span.start as usize, self.node.span.start as usize),
+            )),
+        };
+        let cross_validated_by = match self.node.get("cross_validated_by") {
+            None => Vec::new(),
+            Some(n) => match &n.kind {
+                NodeKind::Null => Vec::new(),
+                NodeKind::Seq(items) => items
+                    .iter()
+                    .filter_map(|item| read_added_by(cx, "cross_validated_by entry", owner, item))
+                    .collect(),
+                _ => {
+                    cx.wrong_type(&format!("`cross_validated_by` of {owner}"), "a list", n);
+                    Vec::new()
+                }
+            },
+        };
+        let provenance = match self.optional("provenance") {
+            Some(n) if n.as_map().is_none() => {
+                cx.wrong_type(&format!("`provenance` of {owner}"), "a mapping", n);
+                None
+            }
+            other => other.cloned(),
+        };
+        let subject = self.optional("subject").and_then(|n| {
+            let text = cx.string(&format!("`subject` of {owner}"), n)?;
+            let path = field_path(
+                cx,
+                text.value.strip_prefix('@').unwrap_or(&text.value),
+                n.span,
+                "the subject",
+            )?;
+            Some(Spanned::new(path, n.span))
+        });
+        let versions = self
+            .optional("versions")
+            .and_then(|n| read_versions(cx, n, owner));
+        Provenance {
+            added_by,
+            cross_validated_by,
+            references: self.optional("references").cloned(),
+            added_at: self.optional("added_at").cloned(),
+            provenance,
+            observations: self.optional("observations").cloned(),
+            subject,
+            versions,
+        }
+    }
+
+    /// The predicate: `match.fields`, then `when`.
+    fn predicate(&self, cx: &mut Ctx<'_>, envelope_engine: Option<&Spanned<String>>) -> Written {
+        let owner = &self.owner;
+        let mut written_fields = 0usize;
+        let mut match_fields: Vec<MatchField> = Vec::new();
+        if let Some(m) = self.node.get("match")
+            && let Some(fields) = read_match(cx, m, owner, envelope_engine)
+        {
+            written_fields = fields.as_map().map(<[_]>::len).unwrap_or(0);
+            match_fields = lower_fields(cx, fields, owner);
+        }
+        let when_node = self.optional("when");
+        let when = when_node.and_then(|n| match parse_when(cx.file, cx.source, n, owner) {
+            Ok(expr) => Some(expr),
+            Err(d) => {
+                cx.push(d);
+                None
+            }
+        });
+        if written_fields == 0
+            && when_node.is_none()
+            && let Some((match_key, m)) = self.node.get_entry("match")
+        {
+            let (at, label) = match m.get_entry("fields") {
+                Some((fields_key, _)) => (fields_key.span, "no tests under `fields`"),
+                None => (match_key.span, "no `fields` in `match`"),
+            };
             cx.push(
                 Diagnostic::error("E209", format!("empty predicate: {owner} tests nothing"))
                     .with_primary(cx.file, at, label)
@@ -441,39 +583,66 @@ fn read_rule(
                     .with_help("add `fields:` tests under `match`, or a `when:` predicate"),
             );
         }
-    }
-
-    let extra: Vec<(Spanned<String>, Node)> = entries
-        .iter()
-        .filter_map(|(k, v)| {
-            let key = k.as_str()?;
-            let kept = !RULE_KEYS.contains(&key) || key == "references" || key == "added_at";
-            kept.then(|| (Spanned::new(key.to_owned(), k.span), v.clone()))
-        })
-        .collect();
-    for (k, _) in entries {
-        if k.as_str().is_none() {
-            cx.wrong_type(&format!("a key of {owner}"), "a string", k);
+        Written {
+            match_fields,
+            match_node: self.optional("match").cloned(),
+            when_text: when_node
+                .and_then(|n| n.as_str().map(|s| Spanned::new(s.to_owned(), n.span))),
+            when,
         }
     }
 
-    if match_fields.is_empty() && when.is_none() && cx.error_count() == errors_before {
-        cx.push(
-            Diagnostic::error("E209", format!("empty predicate: {owner} tests nothing"))
-                .with_primary(cx.file, at, "in this rule")
-                .with_help("add `match.fields` tests or a `when:` predicate"),
-        );
+    /// The keys the reader does not know (kept as written), after reporting non-string keys.
+    fn extra(&self, cx: &mut Ctx<'_>, entries: &[(Node, Node)]) -> Vec<(Spanned<String>, Node)> {
+        let extra = entries
+            .iter()
+            .filter_map(|(k, v)| {
+                let key = k.as_str()?;
+                (!RULE_KEYS.contains(&key))
+                    .then(|| (Spanned::new(key.to_owned(), k.span), v.clone()))
+            })
+            .collect();
+        for (k, _) in entries {
+            if k.as_str().is_none() {
+                cx.wrong_type(&format!("a key of {}", self.owner), "a string", k);
+            }
+        }
+        extra
     }
-    if cx.error_count() > errors_before {
-        return None;
-    }
+}
+
+/// `added_by` or a `cross_validated_by` entry.
+fn read_added_by(
+    cx: &mut Ctx<'_>,
+    what: &str,
+    owner: &str,
+    node: &Node,
+) -> Option<Spanned<AddedBy>> {
+    let text = cx.closed_string(what, owner, node, &ADDED_BY)?;
+    Some(Spanned::new(AddedBy::parse(&text.value)?, text.span))
+}
+
+/// The rule, when every required piece was read.
+fn assemble(
+    node: &Node,
+    head: Head,
+    texts: Texts,
+    examples: Examples,
+    provenance: Provenance,
+    written: Written,
+    extra: Vec<(Spanned<String>, Node)>,
+) -> Option<Rule> {
     let (Some(id), Some(engine), Some(severity), Some(added_by)) =
-        (id, rule_engine, severity, added_by)
+        (head.id, texts.engine, texts.severity, provenance.added_by)
     else {
         return None;
     };
-    let mut exprs: Vec<Expr> = match_fields.iter().map(|f| f.expr.clone()).collect();
-    exprs.extend(when.clone());
+    let mut exprs: Vec<Expr> = written
+        .match_fields
+        .iter()
+        .map(|f| f.expr.clone())
+        .collect();
+    exprs.extend(written.when.clone());
     let span = exprs
         .iter()
         .map(|e| e.span)
@@ -483,28 +652,35 @@ fn read_rule(
     Some(Rule {
         id,
         span: node.span,
-        shape,
+        shape: head.shape,
         engine,
         severity,
-        native_type,
-        library,
-        rule_under_test,
+        native_type: texts.native_type,
+        library: texts.library,
+        rule_under_test: texts.rule_under_test,
         predicate: Predicate {
-            match_fields,
-            when,
+            match_fields: written.match_fields,
+            when: written.when,
             expr,
         },
-        subject,
-        message_template,
-        message_template_offsets,
-        kwargs_positive,
-        kwargs_negative,
-        expected_outcome,
-        miner_source,
+        when_text: written.when_text,
+        match_node: written.match_node,
+        subject: provenance.subject,
+        message_template: texts.message_template,
+        message_template_offsets: texts.message_template_offsets,
+        replay_match: texts.replay_match,
+        replay_via: texts.replay_via,
+        kwargs_positive: examples.kwargs_positive,
+        kwargs_negative: examples.kwargs_negative,
+        expected_outcome: examples.expected_outcome,
+        miner_source: texts.miner_source,
         added_by,
-        cross_validated_by,
-        versions,
-        provenance,
+        cross_validated_by: provenance.cross_validated_by,
+        references: provenance.references,
+        added_at: provenance.added_at,
+        versions: provenance.versions,
+        provenance: provenance.provenance,
+        observations: provenance.observations,
         extra,
     })
 }
@@ -620,7 +796,19 @@ fn read_miner_source(cx: &mut Ctx<'_>, node: &Node, owner: &str) -> Option<Miner
     let line = node
         .get("line_at_scan")
         .and_then(|n| cx.integer(&format!("`miner_source.line_at_scan` of {owner}"), n));
-    Some(MinerSource { path, method, line })
+    let mut text = |key: &str| {
+        node.get(key)
+            .and_then(|n| cx.string(&format!("`miner_source.{key}` of {owner}"), n))
+    };
+    Some(MinerSource {
+        path,
+        method,
+        line,
+        module: text("module"),
+        class: text("class"),
+        field: text("field"),
+        cluster: text("cluster"),
+    })
 }
 
 fn read_expected_outcome(cx: &mut Ctx<'_>, node: &Node, owner: &str) -> Option<ExpectedOutcome> {
@@ -630,7 +818,9 @@ fn read_expected_outcome(cx: &mut Ctx<'_>, node: &Node, owner: &str) -> Option<E
     }
     let at = head_span(node);
     let outcome = match node.get("outcome") {
-        Some(n) => cx.closed_string("outcome", owner, n, &OUTCOMES),
+        Some(n) => cx
+            .closed_string("outcome", owner, n, &OUTCOMES)
+            .and_then(|s| Some(Spanned::new(Outcome::parse(&s.value)?, s.span))),
         None => {
             let d = cx.missing(
                 &format!("`expected_outcome` of {owner}"),
@@ -643,7 +833,9 @@ fn read_expected_outcome(cx: &mut Ctx<'_>, node: &Node, owner: &str) -> Option<E
         }
     };
     let emission_channel = match node.get("emission_channel") {
-        Some(n) => cx.closed_string("emission_channel", owner, n, &EMISSION_CHANNELS),
+        Some(n) => cx
+            .closed_string("emission_channel", owner, n, &EMISSION_CHANNELS)
+            .and_then(|s| Some(Spanned::new(EmissionChannel::parse(&s.value)?, s.span))),
         None => {
             let d = cx.missing(
                 &format!("`expected_outcome` of {owner}"),
@@ -730,7 +922,7 @@ mod tests {
         let corpus = corpus.unwrap();
         assert_eq!(corpus.rules.len(), 2);
         assert_eq!(corpus.rules[0].shape, RuleShape::V070);
-        assert_eq!(corpus.rules[1].added_by.value, "manual_seed");
+        assert_eq!(corpus.rules[1].added_by.value, AddedBy::ManualSeed);
         assert!(corpus.rules[1].predicate.when.is_some());
         assert_eq!(
             corpus.rules[1].subject.as_ref().unwrap().value.dotted(),

@@ -35,14 +35,14 @@ pub fn python() -> PathBuf {
 }
 
 /// A directory holding a tiny random GPT-2 model and a word-level tokenizer, made once per
-/// fixture version with `harness/tests/fixtures/make_tiny_model.py` under the test scratch
+/// version of `scripts/make_tiny_model.py` under the test scratch
 /// directory, and reused.
 pub fn tiny_model() -> PathBuf {
     static MODEL: OnceLock<PathBuf> = OnceLock::new();
     MODEL
         .get_or_init(|| {
             let script =
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/make_tiny_model.py");
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/make_tiny_model.py");
             let source = std::fs::read(&script).unwrap();
             let version = blake3::hash(&source).to_hex();
             let scratch = Path::new(env!("CARGO_TARGET_TMPDIR"));

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 pub struct Layout {
     root: PathBuf,
     artifacts: BTreeMap<String, String>,
+    cache: Option<PathBuf>,
 }
 
 /// A per-version file of an engine whose path the SSOT may override under `artifacts:`.
@@ -44,7 +45,32 @@ impl Layout {
         Layout {
             root: root.into(),
             artifacts: BTreeMap::new(),
+            cache: None,
         }
+    }
+
+    /// The layout of the current directory, paths relative to it (`engines/...`, not
+    /// `./engines/...`).
+    pub fn cwd() -> Layout {
+        Layout::new("")
+    }
+
+    /// The nearest directory at or above `start` that holds `engines/`, else `start`.
+    pub fn find_root(start: &Path) -> PathBuf {
+        let mut dir = Some(start);
+        while let Some(d) = dir {
+            if Layout::new(d).engines().is_dir() {
+                return d.to_path_buf();
+            }
+            dir = d.parent();
+        }
+        start.to_path_buf()
+    }
+
+    /// The same layout with the cache (venvs, wheels, sources, staging) somewhere else.
+    pub fn with_cache(mut self, cache: impl Into<PathBuf>) -> Layout {
+        self.cache = Some(cache.into());
+        self
     }
 
     /// The same layout with an engine's `artifacts:` templates.
@@ -65,9 +91,14 @@ impl Layout {
             .join(format!("{engine}.yaml"))
     }
 
+    /// `engines`: every engine's seeds, probes, schemas and corpora.
+    pub fn engines(&self) -> PathBuf {
+        self.root.join("engines")
+    }
+
     /// `engines/<engine>`.
     pub fn engine_dir(&self, engine: &str) -> PathBuf {
-        self.root.join("engines").join(engine)
+        self.engines().join(engine)
     }
 
     /// `engines/<engine>/seeds.yaml`: the manual seeds.
@@ -80,10 +111,17 @@ impl Layout {
         self.engine_dir(engine).join("probes.yaml")
     }
 
+    /// The path the SSOT's `artifacts:` names for a per-version file, if it names one.
+    pub fn declared(&self, kind: Artifact, version: &str) -> Option<PathBuf> {
+        self.artifacts
+            .get(kind.key())
+            .map(|template| self.root.join(template.replace("{version}", version)))
+    }
+
     /// The path of a per-version artifact (SSOT template, else the default).
     pub fn artifact(&self, kind: Artifact, engine: &str, version: &str) -> PathBuf {
-        if let Some(template) = self.artifacts.get(kind.key()) {
-            return self.root.join(template.replace("{version}", version));
+        if let Some(declared) = self.declared(kind, version) {
+            return declared;
         }
         match kind {
             Artifact::Schema => self.version_dir(engine, version).join("schema.yaml"),
@@ -93,7 +131,7 @@ impl Layout {
             Artifact::Validated => self
                 .version_dir(engine, version)
                 .join("invariants.validated.yaml"),
-            Artifact::Staging => self.cache().join("staging").join(engine).join(version),
+            Artifact::Staging => self.staging_root(engine).join(version),
         }
     }
 
@@ -129,19 +167,32 @@ impl Layout {
             .with_file_name("invariants.quarantine.yaml")
     }
 
+    /// `.cache/staging/<engine>`: the staging folders of every version.
+    pub fn staging_root(&self, engine: &str) -> PathBuf {
+        self.cache().join("staging").join(engine)
+    }
+
     /// The staging folder of a version.
     pub fn staging(&self, engine: &str, version: &str) -> PathBuf {
         self.artifact(Artifact::Staging, engine, version)
     }
 
-    /// `.cache`: everything downloaded or built that is not committed.
+    /// `.cache` (unless moved with [`Layout::with_cache`]): everything downloaded or built that
+    /// is not committed.
     pub fn cache(&self) -> PathBuf {
-        self.root.join(".cache")
+        self.cache
+            .clone()
+            .unwrap_or_else(|| self.root.join(".cache"))
     }
 
     /// `.cache/venvs`: one venv per library version.
     pub fn venvs(&self) -> PathBuf {
         self.cache().join("venvs")
+    }
+
+    /// `<venvs>/<distribution>-<version>`: the venv of one library version.
+    pub fn venv(&self, distribution: &str, version: &str) -> PathBuf {
+        self.venvs().join(format!("{distribution}-{version}"))
     }
 
     /// `docs/generated/invariants-<engine>.md`.
@@ -190,6 +241,17 @@ mod tests {
             layout.display(&layout.seeds("vllm")),
             "engines/vllm/seeds.yaml"
         );
+    }
+
+    #[test]
+    fn relative_layouts_and_moved_caches() {
+        let layout = Layout::cwd();
+        assert_eq!(layout.seeds("e"), PathBuf::from("engines/e/seeds.yaml"));
+        assert_eq!(layout.display(&layout.ssot("e")), "engine_versions/e.yaml");
+        let moved = Layout::new("/repo").with_cache("/tmp/c");
+        assert_eq!(moved.staging("e", "1"), PathBuf::from("/tmp/c/staging/e/1"));
+        assert_eq!(moved.venv("d", "1"), PathBuf::from("/tmp/c/venvs/d-1"));
+        assert_eq!(moved.declared(Artifact::Schema, "1"), None);
     }
 
     #[test]

@@ -1,17 +1,16 @@
 //! Compiling one rule on its own, in schema mode: how every stage checks a proposed rule and
 //! computes its fingerprint (the identity of a rule across sources).
 
+use llemc_compiler::corpus::{CorpusDoc, RuleDoc, write_corpus};
+use llemc_compiler::diagnostic::Diagnostic;
 use llemc_compiler::program::canonical_predicate;
-use llemc_compiler::yaml_out::{self, Yaml};
+use llemc_compiler::yaml_out::Yaml;
 use llemc_runtime::compile::{CorpusInput, compile_corpus};
 use llemc_runtime::loaded::LoadedProgram;
 use serde::Serialize;
 
 /// The corpus format version written.
 pub const SCHEMA_VERSION: &str = "1.1.0";
-
-/// Keys that never reach the written corpus (it is for one version already).
-pub const DROPPED_KEYS: [&str; 2] = ["versions", "added_at"];
 
 /// A compiled rule: the program holding only it, and its fingerprint.
 pub struct CompiledRule {
@@ -32,35 +31,34 @@ pub struct Fingerprint {
     pub predicate: String,
 }
 
-/// Compiles one rule (a mapping of rule keys) on its own in schema mode. The rule's `versions`
-/// are ignored and missing kwargs get empty placeholders: only the predicate, severity and
-/// template are checked. The error is the first error diagnostic.
+/// The envelope of a corpus for one engine version, holding `rules`.
+pub fn corpus_doc(engine: &str, version: &str, rules: Vec<RuleDoc>) -> CorpusDoc {
+    CorpusDoc {
+        schema_version: SCHEMA_VERSION.to_owned(),
+        engine: engine.to_owned(),
+        engine_version: Some(version.to_owned()),
+        rules,
+    }
+}
+
+/// Compiles one rule on its own in schema mode for library `version`. The rule's `versions` are
+/// ignored and missing kwargs get empty placeholders: only the predicate, severity and template
+/// are checked. The error is the first error diagnostic, without its labels (they point into
+/// the one-rule text, not into a file the caller has).
 pub fn compile_rule(
-    engine: &str,
     version: &str,
-    rule: &[(String, Yaml)],
+    rule: &RuleDoc,
     schema: (&str, &str),
-) -> Result<CompiledRule, String> {
-    let mut fields: Vec<(String, Yaml)> = rule
-        .iter()
-        .filter(|(k, v)| !DROPPED_KEYS.contains(&k.as_str()) && !v.is_null())
-        .cloned()
-        .collect();
-    if !fields.iter().any(|(k, _)| k == "engine") {
-        fields.push(("engine".to_owned(), Yaml::str(engine)));
+) -> Result<CompiledRule, Diagnostic> {
+    let mut alone = rule.clone();
+    alone.versions = None;
+    alone.added_at = None;
+    for kwargs in [&mut alone.kwargs_positive, &mut alone.kwargs_negative] {
+        kwargs.get_or_insert_with(|| Yaml::Map(Vec::new()));
     }
-    for key in ["kwargs_positive", "kwargs_negative"] {
-        if !fields.iter().any(|(k, _)| k == key) {
-            fields.push((key.to_owned(), Yaml::Map(Vec::new())));
-        }
-    }
-    let text = yaml_out::to_string(&envelope(engine, version, vec![Yaml::Map(fields)]));
-    let id = rule
-        .iter()
-        .find(|(k, _)| k == "id")
-        .and_then(|(_, v)| v.as_str())
-        .unwrap_or("rule");
-    let name = format!("<{id}>");
+    let engine = rule.engine.as_str();
+    let text = write_corpus("", &corpus_doc(engine, version, vec![alone]));
+    let name = format!("<{}>", rule.id);
     let input = CorpusInput {
         name: &name,
         text: &text,
@@ -72,12 +70,19 @@ pub fn compile_rule(
         f.diagnostics
             .iter()
             .find(|d| d.is_error())
-            .map(|d| format!("{}: {}", d.code, d.message))
-            .unwrap_or_else(|| "does not compile".to_owned())
+            .map(|d| Diagnostic {
+                primary: None,
+                secondary: Vec::new(),
+                ..d.clone()
+            })
+            .unwrap_or_else(|| Diagnostic::error("E620", "the rule does not compile on its own"))
     })?;
     let program = loaded.program();
     let Some(ir) = program.rules.first() else {
-        return Err("not selected for this engine version".to_owned());
+        return Err(Diagnostic::error(
+            "E620",
+            format!("rule `{}` is not selected for {engine} {version}", rule.id),
+        ));
     };
     let fingerprint = Fingerprint {
         native_type: ir.native_type.clone().unwrap_or_default(),
@@ -90,12 +95,7 @@ pub fn compile_rule(
     })
 }
 
-/// The corpus envelope around `rules`.
-pub fn envelope(engine: &str, version: &str, rules: Vec<Yaml>) -> Yaml {
-    Yaml::Map(vec![
-        ("schema_version".to_owned(), Yaml::str(SCHEMA_VERSION)),
-        ("engine".to_owned(), Yaml::str(engine)),
-        ("engine_version".to_owned(), Yaml::str(version)),
-        ("rules".to_owned(), Yaml::Seq(rules)),
-    ])
+/// A diagnostic as one line: `code: message`.
+pub fn one_line(diagnostic: &Diagnostic) -> String {
+    format!("{}: {}", diagnostic.code, diagnostic.message)
 }

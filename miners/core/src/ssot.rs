@@ -96,6 +96,9 @@ pub struct EngineSsot {
     pub versions: Vec<VersionEntry>,
     /// Requirements installed beside the library in each version's venv (`llemc env ensure`).
     pub env_extras: Vec<String>,
+    /// Requirements installed once into a venv every version's venv shares (`torch==2.10.0`),
+    /// seen through a `.pth` file (`live::env`).
+    pub shared_env: Vec<String>,
 }
 
 impl EngineSsot {
@@ -116,6 +119,16 @@ impl EngineSsot {
                         .join(", ")
                 )
             })
+    }
+
+    /// The entry for `version`, or `E513` listing the supported ones.
+    pub fn supported(&self, version: &str) -> Result<&VersionEntry, Diagnostic> {
+        self.version(version).map_err(|message| {
+            Diagnostic::error("E513", message).with_help(format!(
+                "pass one of the listed versions, or add {version} under `versions:` in engine_versions/{}.yaml",
+                self.engine
+            ))
+        })
     }
 
     /// The landmarks of `version`: the common ones minus `absent`, plus its own.
@@ -238,133 +251,12 @@ pub fn read_ssot(file: FileId, text: &str) -> Result<EngineSsot, Vec<Diagnostic>
     let engine = r.string(&root, "engine");
     let distribution = r.string(&root, "distribution");
     let default_version = r.string(&root, "default_version");
-    let mut artifacts = BTreeMap::new();
-    if let Some(map) = root.get("artifacts").and_then(Node::as_map) {
-        for (k, v) in map {
-            if let (Some(k), Some(v)) = (k.as_str(), v.as_str()) {
-                artifacts.insert(k.to_owned(), v.to_owned());
-            }
-        }
-    }
-    let mut native_types = Vec::new();
-    match root.get("native_types").and_then(Node::as_map) {
-        Some(map) => {
-            for (k, v) in map {
-                let Some(name) = k.as_str() else { continue };
-                let (Some(module), Some(class)) = (r.string(v, "module"), r.string(v, "class"))
-                else {
-                    continue;
-                };
-                native_types.push(NativeTypeDecl {
-                    name: name.to_owned(),
-                    module,
-                    class,
-                    section: v.get("section").and_then(Node::as_str).map(str::to_owned),
-                    nested_in: v.get("nested_in").and_then(Node::as_str).map(str::to_owned),
-                });
-            }
-        }
-        None => r.err(
-            &root,
-            "missing `native_types` mapping".into(),
-            "list the native types and their modules",
-        ),
-    }
+    let artifacts = strings_by_key(root.get("artifacts"));
+    let native_types = r.native_types(&root);
     let landmarks = r.landmarks(root.get("landmarks"));
-    for l in &landmarks {
-        if !native_types.iter().any(|n| n.name == l.native_type) {
-            r.diags.push(Diagnostic::error(
-                "E511",
-                format!(
-                    "landmark `{}` names native type `{}`, which `native_types` does not declare",
-                    l.method, l.native_type
-                ),
-            ));
-        }
-    }
-    let mut assume = BTreeMap::new();
-    if let Some(map) = root.get("assume").and_then(Node::as_map) {
-        for (k, v) in map {
-            let Some(name) = k.as_str() else { continue };
-            let value = v.get("value").and_then(Node::as_bool);
-            let reason = v.get("reason").and_then(Node::as_str);
-            match (value, reason) {
-                (Some(value), Some(reason)) => {
-                    assume.insert(
-                        name.to_owned(),
-                        Assumption {
-                            value,
-                            reason: reason.to_owned(),
-                        },
-                    );
-                }
-                _ => r.err(
-                    v,
-                    format!("assumption `{name}` needs a boolean `value` and a `reason`"),
-                    "write `{value: true, reason: ...}`",
-                ),
-            }
-        }
-    }
-    let mut versions = Vec::new();
-    match root.get("versions").and_then(Node::as_map) {
-        Some(map) => {
-            for (k, v) in map {
-                let version = match (&k.kind, k.as_str()) {
-                    (_, Some(s)) => s.to_owned(),
-                    (llemc_compiler::yaml::NodeKind::Float(f), _) => f.to_string(),
-                    _ => {
-                        r.err(k, "a version must be a string".into(), "quote it");
-                        continue;
-                    }
-                };
-                let Some(envelope) = r.string(v, "envelope") else {
-                    continue;
-                };
-                let specifier = match Specifier::parse(&envelope) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        r.err(
-                            v.get("envelope").unwrap_or(v),
-                            format!("envelope of {version} is not a PEP 440 specifier: {e}"),
-                            "write e.g. `>=5.14,<5.15`",
-                        );
-                        continue;
-                    }
-                };
-                if !specifier.matches(&version) {
-                    r.err(
-                        k,
-                        format!("version {version} is outside its own envelope `{envelope}`"),
-                        "fix the envelope",
-                    );
-                }
-                let absent = v
-                    .get("absent")
-                    .and_then(Node::as_seq)
-                    .map(|items| {
-                        items
-                            .iter()
-                            .filter_map(|i| i.as_str().map(str::to_owned))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let extra_landmarks = r.landmarks(v.get("landmarks"));
-                versions.push(VersionEntry {
-                    version,
-                    envelope,
-                    specifier,
-                    absent,
-                    extra_landmarks,
-                });
-            }
-        }
-        None => r.err(
-            &root,
-            "missing `versions` mapping".into(),
-            "list the supported versions",
-        ),
-    }
+    r.check_landmarks(&landmarks, &native_types);
+    let assume = r.assumptions(root.get("assume"));
+    let versions = r.versions(&root);
     let (Some(engine), Some(distribution), Some(default_version)) =
         (engine, distribution, default_version)
     else {
@@ -392,15 +284,162 @@ pub fn read_ssot(file: FileId, text: &str) -> Result<EngineSsot, Vec<Diagnostic>
             .map(str::to_owned),
         assume,
         versions,
-        env_extras: root
-            .get("env_extras")
-            .and_then(Node::as_seq)
-            .map(|items| {
-                items
-                    .iter()
-                    .filter_map(|i| i.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default(),
+        env_extras: strings(root.get("env_extras")),
+        shared_env: strings(root.get("shared_env")),
     })
+}
+
+/// The string items of a list (others are skipped).
+fn strings(node: Option<&Node>) -> Vec<String> {
+    node.and_then(Node::as_seq)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The string entries of a mapping (others are skipped).
+fn strings_by_key(node: Option<&Node>) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    if let Some(map) = node.and_then(Node::as_map) {
+        for (k, v) in map {
+            if let (Some(k), Some(v)) = (k.as_str(), v.as_str()) {
+                out.insert(k.to_owned(), v.to_owned());
+            }
+        }
+    }
+    out
+}
+
+impl Reader {
+    fn native_types(&mut self, root: &Node) -> Vec<NativeTypeDecl> {
+        let mut out = Vec::new();
+        let Some(map) = root.get("native_types").and_then(Node::as_map) else {
+            self.err(
+                root,
+                "missing `native_types` mapping".into(),
+                "list the native types and their modules",
+            );
+            return out;
+        };
+        for (k, v) in map {
+            let Some(name) = k.as_str() else { continue };
+            let (Some(module), Some(class)) = (self.string(v, "module"), self.string(v, "class"))
+            else {
+                continue;
+            };
+            out.push(NativeTypeDecl {
+                name: name.to_owned(),
+                module,
+                class,
+                section: v.get("section").and_then(Node::as_str).map(str::to_owned),
+                nested_in: v.get("nested_in").and_then(Node::as_str).map(str::to_owned),
+            });
+        }
+        out
+    }
+
+    /// `E511`: every landmark names a declared native type.
+    fn check_landmarks(&mut self, landmarks: &[Landmark], native_types: &[NativeTypeDecl]) {
+        for l in landmarks {
+            if !native_types.iter().any(|n| n.name == l.native_type) {
+                self.diags.push(Diagnostic::error(
+                    "E511",
+                    format!(
+                        "landmark `{}` names native type `{}`, which `native_types` does not declare",
+                        l.method, l.native_type
+                    ),
+                ));
+            }
+        }
+    }
+
+    fn assumptions(&mut self, node: Option<&Node>) -> BTreeMap<String, Assumption> {
+        let mut assume = BTreeMap::new();
+        let Some(map) = node.and_then(Node::as_map) else {
+            return assume;
+        };
+        for (k, v) in map {
+            let Some(name) = k.as_str() else { continue };
+            let value = v.get("value").and_then(Node::as_bool);
+            let reason = v.get("reason").and_then(Node::as_str);
+            match (value, reason) {
+                (Some(value), Some(reason)) => {
+                    assume.insert(
+                        name.to_owned(),
+                        Assumption {
+                            value,
+                            reason: reason.to_owned(),
+                        },
+                    );
+                }
+                _ => self.err(
+                    v,
+                    format!("assumption `{name}` needs a boolean `value` and a `reason`"),
+                    "write `{value: true, reason: ...}`",
+                ),
+            }
+        }
+        assume
+    }
+
+    fn versions(&mut self, root: &Node) -> Vec<VersionEntry> {
+        let mut versions = Vec::new();
+        let Some(map) = root.get("versions").and_then(Node::as_map) else {
+            self.err(
+                root,
+                "missing `versions` mapping".into(),
+                "list the supported versions",
+            );
+            return versions;
+        };
+        for (k, v) in map {
+            let version = match (&k.kind, k.as_str()) {
+                (_, Some(s)) => s.to_owned(),
+                (llemc_compiler::yaml::NodeKind::Float(f), _) => f.to_string(),
+                _ => {
+                    self.err(k, "a version must be a string".into(), "quote it");
+                    continue;
+                }
+            };
+            if let Some(entry) = self.version(k, v, version) {
+                versions.push(entry);
+            }
+        }
+        versions
+    }
+
+    fn version(&mut self, key: &Node, v: &Node, version: String) -> Option<VersionEntry> {
+        let envelope = self.string(v, "envelope")?;
+        let specifier = match Specifier::parse(&envelope) {
+            Ok(s) => s,
+            Err(e) => {
+                self.err(
+                    v.get("envelope").unwrap_or(v),
+                    format!("envelope of {version} is not a PEP 440 specifier: {e}"),
+                    "write e.g. `>=5.14,<5.15`",
+                );
+                return None;
+            }
+        };
+        if !specifier.matches(&version) {
+            self.err(
+                key,
+                format!("version {version} is outside its own envelope `{envelope}`"),
+                "fix the envelope",
+            );
+        }
+        let absent = strings(v.get("absent"));
+        let extra_landmarks = self.landmarks(v.get("landmarks"));
+        Some(VersionEntry {
+            version,
+            envelope,
+            specifier,
+            absent,
+            extra_landmarks,
+        })
+    }
 }

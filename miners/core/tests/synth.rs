@@ -245,9 +245,9 @@ fn every_seed_is_synthesized_and_validated() {
         engine_version: Some("5.14.1".to_owned()),
     };
     let (loaded, _) = compile_corpus(&input).ok().expect("seeds compile");
-    let root =
-        llemc_compiler::yaml::parse_yaml(llemc_compiler::diagnostic::FileId(0), &seeds).unwrap();
-    let written: Vec<_> = root.get("rules").unwrap().as_seq().unwrap().to_vec();
+    let (corpus, _) =
+        llemc_compiler::corpus::read_corpus(llemc_compiler::diagnostic::FileId(0), &seeds);
+    let written = corpus.unwrap().rules;
     let rules = &loaded.program().rules;
     assert_eq!(rules.len(), 43);
     let mut solved = 0;
@@ -255,18 +255,9 @@ fn every_seed_is_synthesized_and_validated() {
     let mut same_negative = 0;
     let mut failures = Vec::new();
     for (i, rule) in rules.iter().enumerate() {
-        let node = written
-            .iter()
-            .find(|n| n.get("id").and_then(|x| x.as_str()) == Some(rule.id.as_str()))
-            .unwrap();
-        let hand = |k: &str| {
-            llemc_compiler::yaml_out::Yaml::from_node(node.get(k).unwrap())
-                .to_json()
-                .as_object()
-                .cloned()
-                .unwrap()
-        };
-        let (hp, hn) = (hand("kwargs_positive"), hand("kwargs_negative"));
+        let read = written.iter().find(|r| r.id.value == rule.id).unwrap();
+        let doc = llemc_compiler::corpus::RuleDoc::from_rule(read);
+        let (hp, hn) = (doc.positive_json(), doc.negative_json());
         check_pair(&loaded, i, &hp, &hn)
             .unwrap_or_else(|e| panic!("hand-written kwargs of {}: {e}", rule.id));
         match synthesize(&loaded, i) {

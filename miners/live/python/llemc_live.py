@@ -261,6 +261,13 @@ def observe(arg):
       - attributes: {name: value} of every passed kwarg read back after construction
       - normalised: {name: {"passed": v, "after": v}} where the read-back differs from the input
     """
+    return observe_instance(arg)[0]
+
+
+def observe_instance(arg):
+    """`observe`, also returning the constructed instance (None when construction failed) and the
+    exception behind `report["exception"]` (or None), for stages that go on from there
+    (`llemc_generate`)."""
     module, qualname = arg["module"], arg["class"]
     kwargs = dict(arg.get("kwargs") or {})
     seconds = arg.get("timeout_s", 10)
@@ -272,14 +279,14 @@ def observe(arg):
     except Exception as exc:
         report["outcome"] = "unavailable"
         report["exception"] = _exception(exc)
-        return report
+        return report, None, exc
     instance, error, emissions, minor = _run_captured(lambda: cls(**kwargs), spy_variable, seconds)
     report["emissions"].extend(emissions)
     report["minor_issues"].update(minor)
     if error is not None:
         report["exception"] = _exception(error)
         report["outcome"] = _classify(error)
-        return report
+        return report, None, error
     for name, passed in kwargs.items():
         if not hasattr(instance, name):
             continue
@@ -298,7 +305,7 @@ def observe(arg):
         if error is not None:
             report["exception"] = _exception(error)
             report["outcome"] = _classify(error)
-    return report
+    return report, instance, error
 
 
 def _strict(validate):

@@ -12,6 +12,10 @@ use pyo3::types::{PyList, PyModule};
 /// JSON value and returns one.
 const EMBEDDED_MODULES: &[(&str, &str)] = &[
     ("llemc_live", include_str!("../python/llemc_live.py")),
+    (
+        "llemc_generate",
+        include_str!("../python/llemc_generate.py"),
+    ),
     ("llemc_gate", include_str!("../python/llemc_gate.py")),
     ("llemc_lifts", include_str!("../python/llemc_lifts.py")),
 ];
@@ -101,7 +105,9 @@ pub struct Live {
 
 impl Live {
     /// Initialises the interpreter (once per process), puts `site_packages` first on `sys.path`
-    /// (in the given order) and loads the embedded modules.
+    /// (in the given order), processes their `.pth` files as the venv's own interpreter would (a
+    /// venv sees its shared site-packages through one, `live::env::SHARED_PTH`) and loads the
+    /// embedded modules.
     pub fn start(site_packages: &[PathBuf]) -> Result<Live, LiveError> {
         for dir in site_packages {
             if !dir.is_dir() {
@@ -123,6 +129,12 @@ impl Live {
                 if !path.contains(&text)? {
                     path.insert(index, text)?;
                 }
+            }
+            // `site.addsitedir` keeps a folder already on `sys.path` where it is and appends
+            // what its `.pth` files name.
+            let site = py.import("site")?;
+            for dir in site_packages {
+                site.call_method1("addsitedir", (dir.to_string_lossy().into_owned(),))?;
             }
             let modules = sys.getattr("modules")?;
             for (name, source) in EMBEDDED_MODULES {
@@ -177,6 +189,44 @@ impl Live {
             &serde_json::json!({ "distribution": distribution }),
         )?;
         Ok(value.as_str().map(str::to_owned))
+    }
+}
+
+/// Starts the interpreter on `site_packages` and checks that it imports exactly `distribution`
+/// `version`: `E671` when it does not start, `E672` when the library is missing or of another
+/// version (one process hosts one library version).
+pub fn start_library(
+    site_packages: &[PathBuf],
+    distribution: &str,
+    version: &str,
+) -> Result<Live, llemc_compiler::diagnostic::Diagnostic> {
+    use llemc_compiler::diagnostic::Diagnostic;
+    let live = Live::start(site_packages).map_err(|e| {
+        Diagnostic::error("E671", format!("the embedded interpreter failed: {e}")).with_help(
+            "create the venv with `llemc env ensure ENGINE@VERSION`, or pass --site-packages",
+        )
+    })?;
+    let found = live.distribution_version(distribution).map_err(|e| {
+        Diagnostic::error(
+            "E671",
+            format!("cannot ask the interpreter for {distribution}: {e}"),
+        )
+    })?;
+    match found {
+        None => Err(Diagnostic::error(
+            "E672",
+            format!("{distribution} is not installed in the interpreter's site-packages"),
+        )
+        .with_help("check --site-packages, or run `llemc env ensure` for the version")),
+        Some(found) if found != version => Err(Diagnostic::error(
+            "E672",
+            format!(
+                "version mismatch: the interpreter imports {distribution} {found}, not {version}"
+            ),
+        )
+        .with_note("one process hosts one library version")
+        .with_help("run one command per version, each with that version's site-packages")),
+        Some(_) => Ok(live),
     }
 }
 

@@ -2,6 +2,9 @@
 //! the library (`bridge`, feature `python`), the lifts (constraints the library's classes declare
 //! in their type metadata) and the dynamic miner (probing constructors with value grids).
 
+// `Diagnostic` is the one error type of every stage and is returned by value on purpose.
+#![allow(clippy::result_large_err)]
+
 pub mod dynamic;
 pub mod env;
 pub mod lifts;

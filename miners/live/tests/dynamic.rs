@@ -43,7 +43,7 @@ fn mine() -> &'static DynamicStaging {
 fn rules_of<'a>(s: &'a DynamicStaging, cluster: &str) -> Vec<(&'a str, &'a str)> {
     s.rules
         .iter()
-        .filter(|r| r.miner_source.cluster.as_deref() == Some(cluster))
+        .filter(|r| r.miner_source.as_ref().and_then(|m| m.cluster.as_deref()) == Some(cluster))
         .map(|r| (r.severity.as_str(), r.when.as_str()))
         .collect()
 }
@@ -70,18 +70,20 @@ fn infers_the_fixture_constraints() {
         )),
         "{gate:?}"
     );
-    let depth: Vec<&llemc_live::lifts::rule::LiveRule> = s
+    let depth: Vec<&llemc_mining::staging::StagedRule> = s
         .rules
         .iter()
-        .filter(|r| r.miner_source.cluster.as_deref() == Some("depth"))
+        .filter(|r| r.miner_source.as_ref().and_then(|m| m.cluster.as_deref()) == Some("depth"))
         .collect();
     assert_eq!(depth.len(), 1);
     assert_eq!(depth[0].when, "depth present and depth >= 9");
-    assert_eq!(depth[0].severity, "dormant");
-    assert_eq!(depth[0].expected_outcome.outcome, "dormant_silent");
+    assert_eq!(depth[0].severity.as_str(), "dormant");
+    assert_eq!(depth[0].expected_outcome.outcome.as_str(), "dormant_silent");
     assert_eq!(
-        depth[0].expected_outcome.normalised_fields.get("depth"),
-        Some(&serde_json::json!(8))
+        depth[0].expected_outcome.normalised_fields,
+        Some(llemc_mining::staging::NormalisedFields::Values(
+            [("depth".to_owned(), serde_json::json!(8))].into()
+        ))
     );
     let size = rules_of(s, "size");
     assert!(

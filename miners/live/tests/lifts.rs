@@ -21,6 +21,7 @@ pub fn fixture_env() -> EnvSpec {
         distribution: "pydantic".to_owned(),
         version: "2.14.4".to_owned(),
         extras: vec!["msgspec==0.19.0".to_owned()],
+        shared: Vec::new(),
     }
 }
 

@@ -105,3 +105,26 @@ fn python_errors_cross_the_bridge_as_values() {
         other => panic!("expected a Python AttributeError, got {other:?}"),
     }
 }
+
+#[test]
+fn pth_files_of_a_site_packages_are_processed() -> Result<(), LiveError> {
+    // `fixtures/live/llemc-fixture-shared.pth` names `../live_shared`, as a venv's
+    // `llemc-shared.pth` names the shared site-packages (torch).
+    let live = Live::start(&[fixture_site()])?;
+    assert_eq!(
+        live.call(
+            "llemc_live_shared_fixture",
+            "answer",
+            &serde_json::Value::Null
+        )?,
+        "seen through the .pth file"
+    );
+    let shared = fixture_site().join("../live_shared");
+    let path = live.interpreter()?.path;
+    assert!(
+        path.iter()
+            .any(|p| PathBuf::from(p).canonicalize().ok() == shared.canonicalize().ok()),
+        "{path:?}"
+    );
+    Ok(())
+}

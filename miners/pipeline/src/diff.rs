@@ -6,11 +6,13 @@
 //! *changed* when its id, predicate, severity, native type, message or kwargs differ; unmatched
 //! rules are *added* or *removed*. Output is sorted and deterministic.
 
+use llemc_compiler::corpus::{RuleDoc, read_corpus};
+use llemc_compiler::diagnostic::{Diagnostic, SourceMap};
 use llemc_compiler::versions::Specifier;
-use llemc_compiler::yaml::parse_yaml;
 use llemc_compiler::yaml_out::Yaml;
+use llemc_mining::failure::{Failure, read_text};
 use llemc_mining::layout::Layout;
-use llemc_mining::rule::compile_rule;
+use llemc_mining::rule::{compile_rule, one_line};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -122,107 +124,58 @@ pub struct DiffCorpus {
     pub rules: Vec<DiffRule>,
 }
 
-/// Resolves a diff operand: an existing file path, else a version whose corpus is
-/// `engines/<engine>/<version>/invariants.{proposed,validated}.yaml`.
+/// Resolves a diff operand: an existing file path, else a version whose corpus is the
+/// version's proposed (or validated) corpus.
 pub fn corpus_path(root: &Path, engine: &str, operand: &str, validated: bool) -> PathBuf {
     let as_path = PathBuf::from(operand);
     if as_path.is_file() || operand.ends_with(".yaml") || operand.ends_with(".yml") {
         return as_path;
     }
-    let name = if validated {
-        "invariants.validated.yaml"
+    let layout = Layout::new(root);
+    if validated {
+        layout.validated(engine, operand)
     } else {
-        "invariants.proposed.yaml"
-    };
-    root.join("engines").join(engine).join(operand).join(name)
+        layout.proposed(engine, operand)
+    }
 }
 
 /// Reads and compiles a corpus file. The schema is the engine schema for the file's version
-/// (found under `root`), unless `schema` gives one.
-pub fn load_corpus(root: &Path, path: &Path, schema: Option<&Path>) -> Result<DiffCorpus, String> {
-    let shown = Layout::new(root).display(path);
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
-    let node = parse_yaml(llemc_compiler::diagnostic::FileId(0), &text)
-        .map_err(|d| format!("{shown}: {}", d.message))?;
-    let engine = node
-        .get("engine")
-        .and_then(|n| n.as_str())
-        .ok_or_else(|| format!("{shown}: the envelope has no `engine`"))?
-        .to_owned();
-    let version = node
-        .get("engine_version")
-        .and_then(|n| {
-            n.as_str()
-                .map(str::to_owned)
-                .or_else(|| Some(n.short_display()))
-        })
-        .filter(|v| !v.is_empty() && v != "null")
-        .ok_or_else(|| format!("{shown}: the envelope has no `engine_version`"))?;
-    let schema_file = schema.map_or_else(
-        || Layout::new(root).schema(&engine, &version),
-        Path::to_path_buf,
-    );
-    let schema_name = Layout::new(root).display(&schema_file);
-    let schema_text = std::fs::read_to_string(&schema_file)
-        .map_err(|e| format!("cannot read the engine schema {schema_name}: {e}"))?;
+/// (found under `root`), unless `schema` gives one. A corpus that does not read (or names no
+/// `engine_version`) stops the diff with diagnostics into it; a rule that does not compile is
+/// listed in the diff.
+pub fn load_corpus(root: &Path, path: &Path, schema: Option<&Path>) -> Result<DiffCorpus, Failure> {
+    let layout = Layout::new(root);
+    let shown = layout.display(path);
+    let text = read_text(path, &shown, None)?;
+    let mut sources = SourceMap::new();
+    let file = sources.add(&shown, text.as_str());
+    let (corpus, diagnostics) = read_corpus(file, &text);
+    let corpus = match corpus {
+        Some(c) if !diagnostics.iter().any(Diagnostic::is_error) => c,
+        _ => return Err(Failure::new(diagnostics, sources)),
+    };
+    let Some(version) = corpus.engine_version.as_ref().map(|v| v.value.clone()) else {
+        let d = Diagnostic::error(
+            "E660",
+            format!("`{shown}` names no `engine_version`: it cannot be compared by version"),
+        )
+        .with_primary(file, corpus.engine.span, "the envelope")
+        .with_help("add `engine_version: <library version>` to the envelope");
+        return Err(Failure::new(vec![d], sources));
+    };
+    let engine = corpus.engine.value.clone();
+    let schema_file = schema.map_or_else(|| layout.schema(&engine, &version), Path::to_path_buf);
+    let schema_name = layout.display(&schema_file);
+    let schema_text = read_text(&schema_file, &schema_name, None)?;
     let mut rules = Vec::new();
-    for item in node.get("rules").and_then(|r| r.as_seq()).unwrap_or(&[]) {
-        let Yaml::Map(fields) = Yaml::from_node(item) else {
-            continue;
-        };
-        let get = |k: &str| {
-            fields
-                .iter()
-                .find(|(key, _)| key == k)
-                .map(|(_, v)| v)
-                .filter(|v| !v.is_null())
-        };
-        if let Some(spec) = get("versions").and_then(Yaml::as_str)
-            && Specifier::parse(spec).is_ok_and(|s| !s.matches(&version))
+    for rule in &corpus.rules {
+        if let Some(spec) = &rule.versions
+            && Specifier::parse(&spec.value).is_ok_and(|s| !s.matches(&version))
         {
             continue;
         }
-        let id = get("id").and_then(Yaml::as_str).unwrap_or("?").to_owned();
-        let written = match get("when") {
-            Some(Yaml::Str(s)) => s.clone(),
-            _ => get("match")
-                .map(|m| m.to_json().to_string())
-                .unwrap_or_default(),
-        };
-        let compiled = compile_rule(&engine, &version, &fields, (&schema_name, &schema_text));
-        let (native_type, severity, predicate, error) = match compiled {
-            Ok(c) => (
-                c.fingerprint.native_type,
-                c.fingerprint.severity,
-                Some(c.fingerprint.predicate),
-                None,
-            ),
-            Err(e) => (
-                get("native_type")
-                    .and_then(Yaml::as_str)
-                    .unwrap_or("")
-                    .to_owned(),
-                get("severity")
-                    .and_then(Yaml::as_str)
-                    .unwrap_or("")
-                    .to_owned(),
-                None,
-                Some(e),
-            ),
-        };
-        rules.push(DiffRule {
-            id,
-            native_type,
-            severity,
-            predicate,
-            written,
-            message: get("message_template")
-                .and_then(Yaml::as_str)
-                .map(str::to_owned),
-            kwargs_positive: get("kwargs_positive").map_or(serde_json::Value::Null, Yaml::to_json),
-            kwargs_negative: get("kwargs_negative").map_or(serde_json::Value::Null, Yaml::to_json),
-            error,
-        });
+        let doc = RuleDoc::from_rule(rule);
+        rules.push(diff_rule(&doc, &version, (&schema_name, &schema_text)));
     }
     rules.sort_by(|a, b| (&a.native_type, &a.id).cmp(&(&b.native_type, &b.id)));
     Ok(DiffCorpus {
@@ -234,6 +187,41 @@ pub fn load_corpus(root: &Path, path: &Path, schema: Option<&Path>) -> Result<Di
         },
         rules,
     })
+}
+
+/// One rule as the diff sees it: compiled on its own for its canonical predicate.
+fn diff_rule(doc: &RuleDoc, version: &str, schema: (&str, &str)) -> DiffRule {
+    let written = match (&doc.when, &doc.match_block) {
+        (Some(when), _) => when.clone(),
+        (None, Some(m)) => m.to_json().to_string(),
+        (None, None) => String::new(),
+    };
+    let (native_type, severity, predicate, error) = match compile_rule(version, doc, schema) {
+        Ok(c) => (
+            c.fingerprint.native_type,
+            c.fingerprint.severity,
+            Some(c.fingerprint.predicate),
+            None,
+        ),
+        Err(d) => (
+            doc.native_type.clone().unwrap_or_default(),
+            doc.severity.as_str().to_owned(),
+            None,
+            Some(one_line(&d)),
+        ),
+    };
+    let json = |k: &Option<Yaml>| k.as_ref().map_or(serde_json::Value::Null, Yaml::to_json);
+    DiffRule {
+        id: doc.id.clone(),
+        native_type,
+        severity,
+        predicate,
+        written,
+        message: doc.message_template.clone(),
+        kwargs_positive: json(&doc.kwargs_positive),
+        kwargs_negative: json(&doc.kwargs_negative),
+        error,
+    }
 }
 
 fn fingerprint(r: &DiffRule) -> Option<(&str, &str, &str)> {

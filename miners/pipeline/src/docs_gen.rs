@@ -8,9 +8,10 @@
 //! version, example kwargs on which it fires and on which it does not. Deterministic: the same
 //! corpora give the same bytes.
 
-use llemc_compiler::diagnostic::FileId;
-use llemc_compiler::yaml::{Node, parse_yaml};
+use llemc_compiler::corpus::{RuleDoc, RuleSeverity, read_corpus};
+use llemc_compiler::diagnostic::{Diagnostic, FileId, SourceMap};
 use llemc_compiler::yaml_out::Yaml;
+use llemc_mining::failure::Failure;
 use llemc_mining::rule::compile_rule;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -28,16 +29,6 @@ pub struct VersionCorpus<'a> {
     pub schema: (&'a str, &'a str),
 }
 
-/// Why the reference could not be generated.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DocsError(pub String);
-
-impl std::fmt::Display for DocsError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// One rule as documented, merged over the versions it holds in.
 #[derive(Clone, Debug, Default)]
 struct Entry {
@@ -51,92 +42,99 @@ struct Entry {
     versions: Vec<String>,
 }
 
-const SEVERITIES: [&str; 3] = ["error", "warn", "dormant"];
+/// Native type → severity → canonical predicate → the rule documented.
+type Sections = BTreeMap<String, BTreeMap<RuleSeverity, BTreeMap<String, Entry>>>;
 
 /// Renders the reference for `engine` from the corpora of its versions (newest first as given).
+/// A corpus that does not read, or a rule that does not compile on its own (`E661`), stops it
+/// with diagnostics into the corpus.
 pub fn render(
     engine: &str,
     command: &str,
     corpora: &[VersionCorpus<'_>],
-) -> Result<String, DocsError> {
-    // native type -> severity -> canonical predicate -> entry
-    let mut sections: BTreeMap<String, BTreeMap<String, BTreeMap<String, Entry>>> = BTreeMap::new();
+) -> Result<String, Failure> {
+    let mut sections: Sections = BTreeMap::new();
     let mut counts: Vec<(String, [usize; 3])> = Vec::new();
+    let mut sources = SourceMap::new();
     for corpus in corpora {
-        let root = parse_yaml(FileId(0), corpus.text)
-            .map_err(|d| DocsError(format!("{}: {}", corpus.path, d.message)))?;
-        let rules = root.get("rules").and_then(Node::as_seq).unwrap_or_default();
-        let mut count = [0usize; 3];
-        for node in rules {
-            let Yaml::Map(fields) = Yaml::from_node(node) else {
-                continue;
-            };
-            let text = |key: &str| {
-                fields
-                    .iter()
-                    .find(|(k, _)| k == key)
-                    .and_then(|(_, v)| v.as_str())
-                    .unwrap_or_default()
-                    .to_owned()
-            };
-            let id = text("id");
-            let compiled = compile_rule(engine, corpus.version, &fields, corpus.schema)
-                .map_err(|e| DocsError(format!("{}: rule `{id}`: {e}", corpus.path)))?;
-            let fp = compiled.fingerprint;
-            if let Some(slot) = SEVERITIES.iter().position(|s| *s == fp.severity)
-                && let Some(c) = count.get_mut(slot)
-            {
-                *c += 1;
-            }
-            let entry = sections
-                .entry(fp.native_type.clone())
-                .or_default()
-                .entry(fp.severity.clone())
-                .or_default()
-                .entry(fp.predicate.clone())
-                .or_insert_with(|| Entry {
-                    id: id.clone(),
-                    when: if text("when").is_empty() {
-                        fp.predicate.clone()
-                    } else {
-                        text("when")
-                    },
-                    message: text("message_template"),
-                    fires_on: flow(
-                        fields
-                            .iter()
-                            .find(|(k, _)| k == "kwargs_positive")
-                            .map(|(_, v)| v),
-                    ),
-                    passes_on: flow(
-                        fields
-                            .iter()
-                            .find(|(k, _)| k == "kwargs_negative")
-                            .map(|(_, v)| v),
-                    ),
-                    ..Entry::default()
-                });
-            entry.versions.push(corpus.version.to_owned());
-            if let Some(source) = fields
-                .iter()
-                .find(|(k, _)| k == "miner_source")
-                .map(|(_, v)| v)
-            {
-                let path = source.get("path").and_then(Yaml::as_str).unwrap_or("?");
-                let method = source.get("method").and_then(Yaml::as_str).unwrap_or("?");
-                let line = match source.get("line_at_scan") {
-                    Some(Yaml::Int(n)) => n.to_string(),
-                    _ => "?".to_owned(),
-                };
-                entry.sources.push((
-                    corpus.version.to_owned(),
-                    format!("`{path}:{line}` ({method})"),
-                ));
-            }
+        let file = sources.add(corpus.path, corpus.text);
+        match add_version(&mut sections, corpus, file) {
+            Ok(count) => counts.push((corpus.version.to_owned(), count)),
+            Err(diagnostics) => return Err(Failure::new(diagnostics, sources)),
         }
-        counts.push((corpus.version.to_owned(), count));
     }
     Ok(write(engine, command, corpora, &counts, &sections))
+}
+
+/// Adds the rules of one version; how many rules of each severity it has.
+fn add_version(
+    sections: &mut Sections,
+    corpus: &VersionCorpus<'_>,
+    file: FileId,
+) -> Result<[usize; 3], Vec<Diagnostic>> {
+    let (read, diagnostics) = read_corpus(file, corpus.text);
+    let read = match read {
+        Some(c) if !diagnostics.iter().any(Diagnostic::is_error) => c,
+        _ => return Err(diagnostics),
+    };
+    let mut count = [0usize; 3];
+    for rule in &read.rules {
+        let doc = RuleDoc::from_rule(rule);
+        let compiled = compile_rule(corpus.version, &doc, corpus.schema).map_err(|d| {
+            vec![
+                Diagnostic::error(
+                    "E661",
+                    format!(
+                        "rule `{}` does not compile: {}: {}",
+                        doc.id, d.code, d.message
+                    ),
+                )
+                .with_primary(file, rule.id.span, "this rule")
+                .with_help(format!(
+                    "run `llemc check {}` for the rule's diagnostics",
+                    corpus.path
+                )),
+            ]
+        })?;
+        let fp = compiled.fingerprint;
+        let severity = RuleSeverity::parse(&fp.severity).unwrap_or(doc.severity);
+        if let Some(slot) = RuleSeverity::ALL.iter().position(|s| *s == severity)
+            && let Some(c) = count.get_mut(slot)
+        {
+            *c += 1;
+        }
+        let entry = sections
+            .entry(fp.native_type.clone())
+            .or_default()
+            .entry(severity)
+            .or_default()
+            .entry(fp.predicate.clone())
+            .or_insert_with(|| Entry {
+                id: doc.id.clone(),
+                when: doc
+                    .when
+                    .clone()
+                    .filter(|w| !w.is_empty())
+                    .unwrap_or_else(|| fp.predicate.clone()),
+                message: doc.message_template.clone().unwrap_or_default(),
+                fires_on: flow(doc.kwargs_positive.as_ref()),
+                passes_on: flow(doc.kwargs_negative.as_ref()),
+                ..Entry::default()
+            });
+        entry.versions.push(corpus.version.to_owned());
+        if let Some(source) = &doc.miner_source {
+            let path = source.path.as_deref().unwrap_or("?");
+            let method = source.method.as_deref().unwrap_or("?");
+            let line = source
+                .line_at_scan
+                .map_or_else(|| "?".to_owned(), |n| n.to_string());
+            entry.sources.push((
+                corpus.version.to_owned(),
+                format!("`{path}:{line}` ({method})"),
+            ));
+        }
+    }
+    Ok(count)
 }
 
 fn flow(value: Option<&Yaml>) -> String {
@@ -151,7 +149,7 @@ fn write(
     command: &str,
     corpora: &[VersionCorpus<'_>],
     counts: &[(String, [usize; 3])],
-    sections: &BTreeMap<String, BTreeMap<String, BTreeMap<String, Entry>>>,
+    sections: &Sections,
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# {engine}: the shipped rules\n");
@@ -173,13 +171,13 @@ fn write(
     }
     for (native, by_severity) in sections {
         let _ = writeln!(out, "\n## `{native}`");
-        for severity in SEVERITIES {
-            let Some(rules) = by_severity.get(severity) else {
+        for severity in RuleSeverity::ALL {
+            let Some(rules) = by_severity.get(&severity) else {
                 continue;
             };
             let mut entries: Vec<&Entry> = rules.values().collect();
             entries.sort_by(|a, b| a.id.cmp(&b.id));
-            let _ = writeln!(out, "\n### {severity} ({})", entries.len());
+            let _ = writeln!(out, "\n### {} ({})", severity.as_str(), entries.len());
             for e in entries {
                 let _ = writeln!(out, "\n#### `{}`\n", e.id);
                 let _ = writeln!(out, "- when: `{}`", e.when.replace('`', "'"));

@@ -10,7 +10,8 @@
 //! field conflict directly. The configs checked are every normalisation's `kwargs_positive` and
 //! `kwargs_negative`, the empty config, and the union of every two positives of one native type.
 
-use llemc_compiler::yaml::{Node, parse_yaml};
+use llemc_compiler::corpus::{Corpus, RuleDoc};
+use llemc_compiler::diagnostic::Diagnostic;
 use llemc_compiler::yaml_out::Yaml;
 use llemc_runtime::loaded::LoadedProgram;
 use serde_json::{Map, Value as Json};
@@ -134,58 +135,46 @@ pub struct FixpointReport {
     pub conflicts: Vec<Conflict>,
 }
 
-/// Why the corpus could not be read for the check.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FixpointError(pub String);
-
-impl std::fmt::Display for FixpointError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// The normalisations of a corpus (`text`) compiled into `loaded`.
+/// The normalisations of `corpus` (read from the file it was compiled from) in `loaded`. `E650`
+/// (pointing at the rule) when a rule normalises fields but names no native type.
 pub fn normalisations(
     loaded: &LoadedProgram,
-    text: &str,
-) -> Result<Vec<Normalisation>, FixpointError> {
-    let root = parse_yaml(llemc_compiler::diagnostic::FileId(0), text)
-        .map_err(|d| FixpointError(d.message))?;
-    let rules = root.get("rules").and_then(Node::as_seq).unwrap_or_default();
+    corpus: &Corpus,
+) -> Result<Vec<Normalisation>, Diagnostic> {
+    let program = loaded.program();
     let mut out = Vec::new();
-    for rule in rules {
-        let assigns: BTreeMap<String, Json> = rule
-            .get("expected_outcome")
-            .and_then(|o| o.get("normalised_fields"))
-            .and_then(Node::as_map)
-            .map(|entries| {
-                entries
-                    .iter()
-                    .filter_map(|(k, v)| {
-                        Some((k.as_str()?.to_owned(), Yaml::from_node(v).to_json()))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+    for rule in &corpus.rules {
+        let doc = RuleDoc::from_rule(rule);
+        let assigns: BTreeMap<String, Json> = match doc
+            .expected_outcome
+            .as_ref()
+            .and_then(|o| o.normalised_fields.as_ref())
+        {
+            Some(Yaml::Map(entries)) => entries
+                .iter()
+                .map(|(field, value)| (field.clone(), value.to_json()))
+                .collect(),
+            _ => BTreeMap::new(),
+        };
         if assigns.is_empty() {
             continue;
         }
-        let Some(id) = rule.get("id").and_then(Node::as_str) else {
-            continue;
-        };
-        let program = loaded.program();
+        let id = rule.id.value.as_str();
         let Some(index) = program.rules.iter().position(|r| r.id == id) else {
             // Not selected for this engine version.
             continue;
         };
         let Some(native_type) = program.rules.get(index).and_then(|r| r.native_type.clone()) else {
-            return Err(FixpointError(format!(
-                "rule `{id}` normalises fields but names no native type"
-            )));
+            return Err(Diagnostic::error(
+                "E650",
+                format!("rule `{id}` normalises fields but names no native type"),
+            )
+            .with_primary(corpus.file, rule.id.span, "this rule")
+            .with_help("add `native_type:` (the class whose kwargs it rewrites)"));
         };
-        let examples = ["kwargs_positive", "kwargs_negative"]
-            .iter()
-            .filter_map(|key| match Yaml::from_node(rule.get(key)?).to_json() {
+        let examples = [&doc.kwargs_positive, &doc.kwargs_negative]
+            .into_iter()
+            .filter_map(|kwargs| match kwargs.as_ref()?.to_json() {
                 Json::Object(m) => Some(m),
                 _ => None,
             })

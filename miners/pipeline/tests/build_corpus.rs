@@ -177,7 +177,7 @@ fn hard_errors_write_nothing() {
         version: Some("5.14.1".into()),
     };
     let e = build_corpus(&options).unwrap_err();
-    assert!(e.0.contains("no staging files"), "{e}");
+    assert!(e.summary().contains("no staging files"), "{e}");
 
     std::fs::write(
         root.join(".cache/staging/transformers/5.14.1/static_miner.json"),
@@ -185,7 +185,7 @@ fn hard_errors_write_nothing() {
     )
     .unwrap();
     let e = build_corpus(&options).unwrap_err();
-    assert!(e.0.contains("not valid JSON"), "{e}");
+    assert!(e.summary().contains("not valid JSON"), "{e}");
 
     let other = r#"{"engine": "transformers", "engine_version": "4.57.6", "rules": []}"#;
     std::fs::write(
@@ -194,7 +194,26 @@ fn hard_errors_write_nothing() {
     )
     .unwrap();
     let e = build_corpus(&options).unwrap_err();
-    assert!(e.0.contains("4.57.6"), "{e}");
+    assert!(e.summary().contains("4.57.6"), "{e}");
+    assert!(!root.join("engines/transformers/5.14.1").exists());
+
+    // A seed that does not read stops the build, pointing into the seeds file.
+    let empty = r#"{"engine": "transformers", "engine_version": "5.14.1", "rules": []}"#;
+    std::fs::write(
+        root.join(".cache/staging/transformers/5.14.1/static_miner.json"),
+        empty,
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("engines/transformers/seeds.yaml"),
+        "schema_version: 1.1.0\nengine: transformers\nrules:\n- id: a\n  engine: transformers\n  severity: loud\n  when: top_k present\n",
+    )
+    .unwrap();
+    let e = build_corpus(&options).unwrap_err();
+    insta::assert_snapshot!(
+        "seeds_do_not_read",
+        e.render(llemc_compiler::diagnostic::Color::Never)
+    );
     assert!(!root.join("engines/transformers/5.14.1").exists());
     let _ = std::fs::remove_dir_all(&root);
 }

@@ -56,7 +56,11 @@ fn a_rule_that_does_not_compile_is_named() {
     }];
     let err = render("transformers", "llemc docs", &corpora).unwrap_err();
     assert!(
-        err.0.starts_with("broken.yaml: rule `beams_positive`:"),
+        err.summary()
+            .starts_with("E661: rule `beams_positive` does not compile: E302:"),
         "{err}"
     );
+    // The diagnostic points at the rule in the corpus.
+    let shown = err.render(llemc_compiler::diagnostic::Color::Never);
+    assert!(shown.contains("┌─ broken.yaml:6:7"), "{shown}");
 }

@@ -7,6 +7,8 @@
     clippy::expect_used
 )]
 
+use llemc_compiler::corpus::read_corpus;
+use llemc_compiler::diagnostic::FileId;
 use llemc_pipeline::fixpoint::{Conflict, check, normalisations};
 use llemc_runtime::compile::{CorpusInput, compile_corpus};
 
@@ -38,7 +40,8 @@ fn conflicts(rules: &[(&str, &str, &str, &str)]) -> (usize, Vec<Conflict>) {
         Ok(done) => done,
         Err(failure) => panic!("fixture corpus does not compile: {:?}", failure.diagnostics),
     };
-    let found = normalisations(&loaded, &text).unwrap();
+    let (corpus, _) = read_corpus(FileId(0), &text);
+    let found = normalisations(&loaded, &corpus.unwrap()).unwrap();
     assert_eq!(found.len(), rules.len());
     let report = check(&loaded, &found);
     (report.configs_checked, report.conflicts)
@@ -168,7 +171,8 @@ fn shipped_corpora_normalise_consistently() {
         }) else {
             panic!("{path} does not compile");
         };
-        let found = normalisations(&loaded, &text).unwrap();
+        let (corpus, _) = read_corpus(FileId(0), &text);
+        let found = normalisations(&loaded, &corpus.unwrap()).unwrap();
         let report = check(&loaded, &found);
         assert_eq!(report.conflicts, vec![], "{version}");
     }

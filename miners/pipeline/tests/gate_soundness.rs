@@ -13,9 +13,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use llemc_compiler::corpus::{
+    EmissionChannel, Outcome, OutcomeDoc, RuleDoc, RuleSeverity, read_corpus, write_corpus,
+};
 use llemc_compiler::diagnostic::FileId;
-use llemc_compiler::yaml::{Node, parse_yaml};
-use llemc_compiler::yaml_out::{self, Yaml};
+use llemc_compiler::yaml_out::Yaml;
 use llemc_live::bridge::Live;
 use llemc_live::env::{EnvSpec, ensure};
 use llemc_mining::ssot::read_ssot;
@@ -43,6 +45,7 @@ fn live() -> &'static Live {
             distribution: "transformers".to_owned(),
             version: "5.14.1".to_owned(),
             extras: ssot.env_extras.clone(),
+            shared: ssot.shared_env.clone(),
         };
         let venv = ensure(&repo().join(".cache/venvs"), &spec, "python3").unwrap();
         let live = Live::start(&[fixtures().join("site"), venv.site_packages]).unwrap();
@@ -116,11 +119,10 @@ fn fixture_rule(
     )
 }
 
-#[test]
-fn each_wrong_rule_is_caught_by_exactly_its_check() {
-    let live = live();
+/// Two right fixture rules and one wrong rule per check, each wrong in exactly one way.
+fn one_wrong_rule_per_check() -> Vec<String> {
     let too_large = "`size` is too large: {size}";
-    let rules = [
+    vec![
         fixture_rule(
             "right",
             "error",
@@ -189,7 +191,13 @@ fn each_wrong_rule_is_caught_by_exactly_its_check() {
             "{size: 6}",
             "{size: 1}",
         ),
-    ];
+    ]
+}
+
+#[test]
+fn each_wrong_rule_is_caught_by_exactly_its_check() {
+    let live = live();
+    let rules = one_wrong_rule_per_check();
     let corpus = format!(
         "schema_version: 1.1.0\nengine: gatefixture\nengine_version: 1.0.0\nrules:\n{}",
         rules.concat()
@@ -297,33 +305,20 @@ fn timeouts_and_kwargs_the_constructor_rejects_are_divergences() {
     }
 }
 
-/// The proposed transformers 5.14.1 rule with `id`, as a YAML mapping.
-fn real_rule(id: &str) -> Yaml {
+/// The proposed transformers 5.14.1 rule with `id`.
+fn real_rule(id: &str) -> RuleDoc {
     let text = std::fs::read_to_string(
         repo().join("engines/transformers/5.14.1/invariants.proposed.yaml"),
     )
     .unwrap();
-    let root = parse_yaml(FileId(0), &text).unwrap();
-    let node = root
-        .get("rules")
-        .and_then(Node::as_seq)
+    let (corpus, _) = read_corpus(FileId(0), &text);
+    let rule = corpus
         .unwrap()
-        .iter()
-        .find(|r| r.get("id").and_then(Node::as_str) == Some(id))
+        .rules
+        .into_iter()
+        .find(|r| r.id.value == id)
         .unwrap();
-    Yaml::from_node(node)
-}
-
-fn with(rule: &Yaml, changes: &[(&str, Yaml)]) -> Yaml {
-    let Yaml::Map(entries) = rule else { panic!() };
-    let mut entries = entries.clone();
-    for (key, value) in changes {
-        match entries.iter_mut().find(|(k, _)| k == key) {
-            Some(entry) => entry.1 = value.clone(),
-            None => entries.push(((*key).to_owned(), value.clone())),
-        }
-    }
-    Yaml::Map(entries)
+    RuleDoc::from_rule(&rule)
 }
 
 #[test]
@@ -331,49 +326,27 @@ fn real_transformers_rules_right_and_wrong() {
     let live = live();
     let pad = real_rule("transformers_generation_pad_token_id_negative");
     let context = real_rule("transformers_generation_watermarking_context_width_not_positive");
-    let rules = vec![
-        pad.clone(),
-        context.clone(),
-        // (e) off by one: the library's test is pad_token_id < 0
-        with(
-            &pad,
-            &[
-                ("id", Yaml::str("pad_off_by_one")),
-                (
-                    "when",
-                    Yaml::str("pad_token_id present and pad_token_id < 1"),
-                ),
-                (
-                    "kwargs_negative",
-                    Yaml::Map(vec![("pad_token_id".to_owned(), Yaml::Int(5))]),
-                ),
-            ],
-        ),
-        // (a) the library raises on context_width 0; the rule calls it dormant
-        with(
-            &context,
-            &[
-                ("id", Yaml::str("context_wrong_severity")),
-                ("severity", Yaml::str("dormant")),
-                ("subject", Yaml::str("context_width")),
-                (
-                    "expected_outcome",
-                    Yaml::Map(vec![
-                        ("outcome".to_owned(), Yaml::str("dormant_announced")),
-                        (
-                            "emission_channel".to_owned(),
-                            Yaml::str("minor_issues_dict"),
-                        ),
-                    ]),
-                ),
-            ],
-        ),
-    ];
-    let corpus = yaml_out::to_string(&llemc_mining::rule::envelope(
-        "transformers",
-        "5.14.1",
-        rules,
-    ));
+    // (e) off by one: the library's test is pad_token_id < 0
+    let mut pad_off_by_one = pad.clone();
+    pad_off_by_one.id = "pad_off_by_one".to_owned();
+    pad_off_by_one.when = Some("pad_token_id present and pad_token_id < 1".to_owned());
+    pad_off_by_one.kwargs_negative =
+        Some(Yaml::Map(vec![("pad_token_id".to_owned(), Yaml::Int(5))]));
+    // (a) the library raises on context_width 0; the rule calls it dormant
+    let mut context_wrong_severity = context.clone();
+    context_wrong_severity.id = "context_wrong_severity".to_owned();
+    context_wrong_severity.severity = RuleSeverity::Dormant;
+    context_wrong_severity.subject = Some("context_width".to_owned());
+    context_wrong_severity.expected_outcome = Some(OutcomeDoc {
+        outcome: Outcome::DormantAnnounced,
+        emission_channel: EmissionChannel::MinorIssuesDict,
+        normalised_fields: None,
+    });
+    let rules = vec![pad, context, pad_off_by_one, context_wrong_severity];
+    let corpus = write_corpus(
+        "",
+        &llemc_mining::rule::corpus_doc("transformers", "5.14.1", rules),
+    );
     let targets: BTreeMap<String, Target> = [
         ("transformers.GenerationConfig", "GenerationConfig"),
         ("transformers.WatermarkingConfig", "WatermarkingConfig"),

@@ -12,7 +12,7 @@
 
 use llemc_pipeline::heldout::score::{Score, ScoreOptions, render_human, score_files};
 use llemc_pipeline::heldout::{Case, KWARGS_FILE, Label, labels_file, read_jsonl};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 const VERSIONS: [&str; 2] = ["5.14.1", "4.57.6"];
 
@@ -36,9 +36,9 @@ fn corpora(version: &str) -> Vec<(String, PathBuf)> {
     out
 }
 
-fn score(corpus: &PathBuf, version: &str) -> Score {
+fn score(corpus: &Path, version: &str) -> Score {
     score_files(&ScoreOptions {
-        corpus: corpus.clone(),
+        corpus: corpus.to_path_buf(),
         labels: workspace().join(labels_file(version)),
         kwargs: None,
         schema: None,

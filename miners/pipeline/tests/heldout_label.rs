@@ -1,6 +1,7 @@
 //! The held-out labeler on real transformers 5.14.1: a handful of kwargs whose library behaviour
-//! is known (accepted, minor issue under strict validation, logger warning, rejection), a rerun
-//! gives byte-identical labels, and the committed held-out set is what the generator writes.
+//! is known (accepted, minor issue under strict validation, logger warning, rejection, a failure
+//! only generate() shows), a rerun gives byte-identical labels, and the committed held-out set is
+//! what the generator writes.
 #![cfg(feature = "python")]
 #![allow(
     clippy::unwrap_used,
@@ -11,7 +12,7 @@
 )]
 
 use llemc_pipeline::heldout::label::{LabelOptions, default_python, run};
-use llemc_pipeline::heldout::{Label, Outcome, read_jsonl};
+use llemc_pipeline::heldout::{GenerateOutcome, Label, Outcome, read_jsonl};
 use std::path::PathBuf;
 
 fn workspace() -> PathBuf {
@@ -25,6 +26,8 @@ const CASES: &str = r#"{"id": "ok", "kwargs": {"do_sample": true, "temperature":
 {"id": "dyn_cache_len", "kwargs": {"cache_implementation": "dynamic", "max_cache_len": 1024}}
 {"id": "str_tokens", "kwargs": {"max_new_tokens": "256"}}
 {"id": "typo", "kwargs": {"temprature": 0.7}}
+{"id": "float_beams", "kwargs": {"num_beams": 2.0, "max_new_tokens": 4}}
+{"id": "zero_penalty", "kwargs": {"repetition_penalty": 0, "max_new_tokens": 4}}
 "#;
 
 #[test]
@@ -44,8 +47,9 @@ fn labels_a_handful_of_kwargs_with_transformers_5_14_1() {
         timeout_s: 10.0,
     };
     let report = run(&options("a.jsonl")).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(report.cases, 7);
-    assert_eq!((report.accepted, report.rejected), (4, 3));
+    assert_eq!(report.cases, 9);
+    assert_eq!((report.accepted, report.rejected), (6, 3));
+    assert_eq!(report.generate_failed, 2);
 
     let labels: Vec<Label> = read_jsonl(&dir.join("a.jsonl")).unwrap();
     let by = |id: &str| labels.iter().find(|l| l.id == id).unwrap();
@@ -103,6 +107,39 @@ fn labels_a_handful_of_kwargs_with_transformers_5_14_1() {
 
     let typo = by("typo");
     assert_eq!(typo.outcome, Outcome::Accepted);
+
+    // generate() runs every accepted config on the tiny in-memory GPT-2 ...
+    let ran = ok.generate.as_ref().unwrap();
+    assert_eq!(ran.outcome, GenerateOutcome::Ok, "{ran:?}");
+    assert_eq!(ran.sequences, Some(vec![1, 14]), "6 prompt tokens + 8 new");
+    assert!(zero.generate.is_none(), "a rejected config is not run");
+    // ... and sees what construction and validation let through
+    let beams = by("float_beams");
+    assert_eq!(beams.outcome, Outcome::Accepted);
+    let failed = beams.generate.as_ref().unwrap();
+    assert_eq!(failed.outcome, GenerateOutcome::Error);
+    let raised = failed.exception.as_ref().unwrap();
+    assert_eq!(
+        (raised.stage.as_str(), raised.kind.as_str()),
+        ("generate", "TypeError")
+    );
+    let frame = raised.frame.as_ref().unwrap();
+    assert_eq!(
+        (frame.file.as_str(), frame.function.as_str()),
+        ("generation/utils.py", "_expand_inputs_for_generation")
+    );
+    let penalty = by("zero_penalty").generate.as_ref().unwrap();
+    let raised = penalty.exception.as_ref().unwrap();
+    assert_eq!(raised.kind, "ValueError");
+    assert!(
+        raised
+            .message
+            .contains("`penalty` has to be a strictly positive float")
+    );
+    assert_eq!(
+        raised.frame.as_ref().map(|f| f.file.as_str()),
+        Some("generation/logits_process.py")
+    );
 
     // Deterministic: a rerun writes the same bytes.
     run(&options("b.jsonl")).unwrap();

@@ -99,53 +99,12 @@ pub fn collect(
         _ => None,
     }
     .unwrap_or_default();
-    // class attributes and properties returning literals
-    scan_top(body, &mut |s| match &s.kind {
-        StmtKind::Assign { targets, value } => {
-            for t in targets {
-                if let Some(n) = t.as_name() {
-                    if let Some(l) = modules.const_expr(module_name, value, 0) {
-                        info.class_consts.entry(n.to_owned()).or_insert(l);
-                    }
-                }
-            }
-        }
-        StmtKind::AnnAssign {
-            target,
-            value: Some(value),
-            ..
-        } => {
-            if let Some(n) = target.as_name() {
-                if let Some(l) = modules.const_expr(module_name, value, 0) {
-                    info.class_consts.entry(n.to_owned()).or_insert(l);
-                }
-            }
-        }
-        StmtKind::FunctionDef {
-            name,
-            decorators,
-            body,
-            ..
-        } if decorators.iter().any(|d| d.as_name() == Some("property")) => {
-            let stmts: Vec<&Stmt> = body
-                .iter()
-                .filter(|s| !matches!(&s.kind, StmtKind::Expr(e) if e.as_str().is_some()))
-                .collect();
-            if let [only] = stmts.as_slice() {
-                if let StmtKind::Return(Some(v)) = &only.kind {
-                    if let Some(l) = modules.const_expr(module_name, v, 0) {
-                        info.class_consts.entry(name.clone()).or_insert(l);
-                    }
-                }
-            }
-        }
-        _ => {}
-    });
+    collect_class_consts(modules, module_name, body, &mut info);
     scan_top(body, &mut |s| {
-        if let StmtKind::FunctionDef { name, body, .. } = &s.kind {
-            if name != "__init__" {
-                self_assignments(body, &mut info.method_attrs);
-            }
+        if let StmtKind::FunctionDef { name, body, .. } = &s.kind
+            && name != "__init__"
+        {
+            self_assignments(body, &mut info.method_attrs);
         }
     });
     let Some(init) = super::resolve::find_method(class, "__init__") else {
@@ -164,10 +123,7 @@ pub fn collect(
     for p in params.iter().skip(1) {
         let default = match &p.default {
             None => DefaultVal::Required,
-            Some(d) => match modules.const_expr(module_name, d, 0) {
-                Some(l) => DefaultVal::Lit(l),
-                None => DefaultVal::NonLiteral(module.expr_text(d).to_owned()),
-            },
+            Some(d) => default_of(modules, module_name, module, d),
         };
         info.fields.push(FieldInfo {
             name: p.name.clone(),
@@ -180,17 +136,15 @@ pub fn collect(
     }
     // kwargs.pop("x", default) anywhere in __init__, in source order
     let kw = kwarg.clone().unwrap_or_default();
-    let mut locals: HashMap<String, String> = HashMap::new();
-    collect_init(
+    InitScan {
         modules,
         module_name,
         module,
-        body,
-        &kw,
-        &mut info,
-        &mut locals,
-        false,
-    );
+        kw: &kw,
+        info: &mut info,
+        locals: HashMap::new(),
+    }
+    .scan(body, false);
     info.kwargs_setattr = setattr_loop(body, &kw, &[]);
     for f in &mut info.fields {
         if f.doc.is_none() {
@@ -198,6 +152,61 @@ pub fn collect(
         }
     }
     info
+}
+
+/// Class attributes and properties that return literals.
+fn collect_class_consts(
+    modules: &mut Modules,
+    module_name: &str,
+    body: &[Stmt],
+    info: &mut TypeInfo,
+) {
+    let mut add = |name: &str, value: &Expr| {
+        if let Some(l) = modules.const_expr(module_name, value, 0) {
+            info.class_consts.entry(name.to_owned()).or_insert(l);
+        }
+    };
+    scan_top(body, &mut |s| match &s.kind {
+        StmtKind::Assign { targets, value } => {
+            for n in targets.iter().filter_map(Expr::as_name) {
+                add(n, value);
+            }
+        }
+        StmtKind::AnnAssign {
+            target,
+            value: Some(value),
+            ..
+        } => {
+            if let Some(n) = target.as_name() {
+                add(n, value);
+            }
+        }
+        StmtKind::FunctionDef {
+            name,
+            decorators,
+            body,
+            ..
+        } if decorators.iter().any(|d| d.as_name() == Some("property")) => {
+            let stmts: Vec<&Stmt> = body
+                .iter()
+                .filter(|s| !matches!(&s.kind, StmtKind::Expr(e) if e.as_str().is_some()))
+                .collect();
+            if let [only] = stmts.as_slice()
+                && let StmtKind::Return(Some(v)) = &only.kind
+            {
+                add(name, v);
+            }
+        }
+        _ => {}
+    });
+}
+
+/// A default as written: a literal when it folds to one, else its source text.
+fn default_of(modules: &mut Modules, module_name: &str, module: &Module, d: &Expr) -> DefaultVal {
+    match modules.const_expr(module_name, d, 0) {
+        Some(l) => DefaultVal::Lit(l),
+        None => DefaultVal::NonLiteral(module.expr_text(d).to_owned()),
+    }
 }
 
 fn kwarg_pop(e: &Expr, kw: &str) -> Option<(String, Option<Expr>)> {
@@ -214,152 +223,129 @@ fn kwarg_pop(e: &Expr, kw: &str) -> Option<(String, Option<Expr>)> {
     Some((key, args.get(1).cloned()))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn collect_init(
-    modules: &mut Modules,
-    module_name: &str,
-    module: &Module,
-    body: &[Stmt],
-    kw: &str,
-    info: &mut TypeInfo,
-    locals: &mut HashMap<String, String>,
-    conditional: bool,
-) {
-    for stmt in body {
-        match &stmt.kind {
-            StmtKind::Assign { targets, value } => {
-                // the field this value is (the user's kwarg), if it is one
-                let stored = if let Some((key, default)) = kwarg_pop(value, kw) {
-                    if !conditional && !info.fields.iter().any(|f| f.name == key) {
-                        let default = match &default {
-                            None => DefaultVal::Lit(Lit::Null),
-                            Some(d) => match modules.const_expr(module_name, d, 0) {
-                                Some(l) => DefaultVal::Lit(l),
-                                None => DefaultVal::NonLiteral(module.expr_text(d).to_owned()),
-                            },
-                        };
-                        info.fields.push(FieldInfo {
-                            name: key.clone(),
-                            default,
-                            annotation: None,
-                            doc: None,
-                            extra: false,
-                        });
-                    }
-                    Some(key)
-                } else if let Some(n) = value.as_name() {
-                    if info.params.contains(n) {
-                        Some(n.to_owned())
-                    } else {
-                        locals.get(n).cloned()
-                    }
-                } else {
-                    None
-                };
-                for t in targets {
-                    if let ExprKind::Attribute { value: obj, attr } = &t.kind
-                        && obj.as_name() == Some("self")
-                    {
-                        if conditional {
-                            info.conditional_attrs.insert(attr.clone());
-                        } else {
-                            info.init_attrs.insert(attr.clone());
-                        }
-                    }
-                    match (&t.kind, &stored) {
-                        (ExprKind::Name(n), Some(f)) if !conditional => {
-                            locals.insert(n.clone(), f.clone());
-                        }
-                        (ExprKind::Attribute { value: obj, attr }, _)
-                            if obj.as_name() == Some("self") =>
-                        {
-                            match &stored {
-                                Some(f) if !conditional => {
-                                    if attr != f {
-                                        info.aliases.insert(attr.clone(), f.clone());
-                                    }
-                                }
-                                Some(f) if attr == f => {}
-                                _ => {
-                                    let field = info.aliases.get(attr).cloned().or_else(|| {
-                                        info.fields
-                                            .iter()
-                                            .find(|x| &x.name == attr)
-                                            .map(|x| x.name.clone())
-                                    });
-                                    if let Some(field) = field {
-                                        if conditional || stored.is_none() {
-                                            info.rewritten.insert(field);
-                                        }
-                                    } else if !conditional {
-                                        // an attribute set from something else: not a field
-                                    }
-                                }
-                            }
-                        }
-                        _ => {}
+/// One pass over `__init__`: the kwargs it pops, the attributes that store fields (and under
+/// which names), and the fields it rewrites.
+struct InitScan<'a> {
+    modules: &'a mut Modules,
+    module_name: &'a str,
+    module: &'a Module,
+    /// Name of the `**kwargs` parameter (empty when there is none).
+    kw: &'a str,
+    info: &'a mut TypeInfo,
+    /// Local variable -> the field it holds.
+    locals: HashMap<String, String>,
+}
+
+impl InitScan<'_> {
+    /// Scans `body`; `conditional` when it runs on some paths only (a branch, a loop, a handler).
+    fn scan(&mut self, body: &[Stmt], conditional: bool) {
+        for stmt in body {
+            match &stmt.kind {
+                StmtKind::Assign { targets, value } => {
+                    let stored = self.stored_field(value, conditional);
+                    for t in targets {
+                        self.store(t, stored.as_deref(), conditional);
                     }
                 }
-            }
-            StmtKind::If { body, clauses, .. } => {
-                collect_init(modules, module_name, module, body, kw, info, locals, true);
-                for c in clauses {
-                    collect_init(
-                        modules,
-                        module_name,
-                        module,
-                        &c.body,
-                        kw,
-                        info,
-                        locals,
-                        true,
-                    );
+                StmtKind::If { body, clauses, .. } => {
+                    self.scan(body, true);
+                    for c in clauses {
+                        self.scan(&c.body, true);
+                    }
                 }
-            }
-            StmtKind::For { body, .. } | StmtKind::While { body, .. } | StmtKind::With { body } => {
-                collect_init(modules, module_name, module, body, kw, info, locals, true);
-            }
-            StmtKind::Try {
-                body,
-                handlers,
-                orelse,
-                finalbody,
-            } => {
-                collect_init(
-                    modules,
-                    module_name,
-                    module,
+                StmtKind::For { body, .. }
+                | StmtKind::While { body, .. }
+                | StmtKind::With { body } => self.scan(body, true),
+                StmtKind::Try {
                     body,
-                    kw,
-                    info,
-                    locals,
-                    conditional,
-                );
-                for h in handlers {
-                    collect_init(modules, module_name, module, h, kw, info, locals, true);
-                }
-                collect_init(
-                    modules,
-                    module_name,
-                    module,
+                    handlers,
                     orelse,
-                    kw,
-                    info,
-                    locals,
-                    conditional,
-                );
-                collect_init(
-                    modules,
-                    module_name,
-                    module,
                     finalbody,
-                    kw,
-                    info,
-                    locals,
-                    conditional,
-                );
+                } => {
+                    self.scan(body, conditional);
+                    for h in handlers {
+                        self.scan(h, true);
+                    }
+                    self.scan(orelse, conditional);
+                    self.scan(finalbody, conditional);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The field an assigned value is (the user's kwarg), if it is one; a kwarg popped on every
+    /// path becomes a field.
+    fn stored_field(&mut self, value: &Expr, conditional: bool) -> Option<String> {
+        if let Some((key, default)) = kwarg_pop(value, self.kw) {
+            if !conditional && !self.info.fields.iter().any(|f| f.name == key) {
+                let default = match &default {
+                    None => DefaultVal::Lit(Lit::Null),
+                    Some(d) => default_of(self.modules, self.module_name, self.module, d),
+                };
+                self.info.fields.push(FieldInfo {
+                    name: key.clone(),
+                    default,
+                    annotation: None,
+                    doc: None,
+                    extra: false,
+                });
+            }
+            return Some(key);
+        }
+        let n = value.as_name()?;
+        if self.info.params.contains(n) {
+            Some(n.to_owned())
+        } else {
+            self.locals.get(n).cloned()
+        }
+    }
+
+    /// Records what assigning `stored` (a field, or something else) to `target` means.
+    fn store(&mut self, target: &Expr, stored: Option<&str>, conditional: bool) {
+        match &target.kind {
+            ExprKind::Name(n) => {
+                if let (Some(f), false) = (stored, conditional) {
+                    self.locals.insert(n.clone(), f.to_owned());
+                }
+            }
+            ExprKind::Attribute { value: obj, attr } if obj.as_name() == Some("self") => {
+                if conditional {
+                    self.info.conditional_attrs.insert(attr.clone());
+                } else {
+                    self.info.init_attrs.insert(attr.clone());
+                }
+                self.store_attr(attr, stored, conditional);
             }
             _ => {}
+        }
+    }
+
+    /// `self.attr = stored`: an alias of the field on every path; else a rewrite of the field
+    /// the attribute stores.
+    fn store_attr(&mut self, attr: &str, stored: Option<&str>, conditional: bool) {
+        match stored {
+            Some(f) if !conditional => {
+                if attr != f {
+                    self.info.aliases.insert(attr.to_owned(), f.to_owned());
+                }
+            }
+            Some(f) if attr == f => {}
+            _ => {
+                let field = self.info.aliases.get(attr).cloned().or_else(|| {
+                    self.info
+                        .fields
+                        .iter()
+                        .find(|x| x.name == attr)
+                        .map(|x| x.name.clone())
+                });
+                // an attribute set from something else is not a field
+                if let Some(field) = field
+                    && (conditional || stored.is_none())
+                {
+                    self.info.rewritten.insert(field);
+                }
+            }
         }
     }
 }
@@ -643,17 +629,17 @@ pub fn returned_dict(
     body: &[Stmt],
 ) -> Option<BTreeMap<String, Lit>> {
     for stmt in body {
-        if let StmtKind::Return(Some(e)) = &stmt.kind {
-            if let ExprKind::Dict(items) = &e.kind {
-                let mut out = BTreeMap::new();
-                for (k, v) in items {
-                    let key = k.as_ref()?.as_str()?.to_owned();
-                    if let Some(l) = modules.const_expr(module_name, v, 0) {
-                        out.insert(key, l);
-                    }
+        if let StmtKind::Return(Some(e)) = &stmt.kind
+            && let ExprKind::Dict(items) = &e.kind
+        {
+            let mut out = BTreeMap::new();
+            for (k, v) in items {
+                let key = k.as_ref()?.as_str()?.to_owned();
+                if let Some(l) = modules.const_expr(module_name, v, 0) {
+                    out.insert(key, l);
                 }
-                return Some(out);
             }
+            return Some(out);
         }
     }
     None

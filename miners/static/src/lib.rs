@@ -6,109 +6,35 @@
 //! engine schema generated from the fields `__init__` takes.
 
 mod docstring;
+pub mod error;
 mod fields;
+mod mine;
 pub mod pred;
 pub mod python;
 mod resolve;
 pub mod source;
+mod ssot_spans;
 mod translate;
 
-use crate::source::source_version;
+pub use error::{MineError, Missing, SsotFile};
+pub use mine::{mine, supported_version};
+
 use fields::{DefaultVal, TypeInfo};
+use llemc_compiler::corpus::{AddedBy, EmissionChannel, Outcome, RuleSeverity};
+use llemc_compiler::diagnostic::Diagnostic;
+use llemc_compiler::schema_write::{
+    FieldDefault, FieldDoc, NativeTypeDoc, SchemaDoc, write_schema,
+};
 use llemc_compiler::types::Kinds;
-use llemc_mining::ssot::{EngineSsot, Role};
+use llemc_compiler::yaml_out::Yaml;
+use llemc_mining::failure::Failure;
+use llemc_mining::ssot::EngineSsot;
 use llemc_mining::staging::{
-    ExpectedOutcome, MinerSource, OpaqueRule, Report, StagedRule, Staging,
+    Counts, ExpectedOutcome, MinerSource, OpaqueRule, Report, StagedRule, Staging,
 };
 use pred::{Lit, Pred, simplify};
-use resolve::{Modules, find_class, find_method};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fmt::Write as _;
-use std::path::Path;
-use translate::{Detector, Walker};
-
-/// Why mining stopped (always exit code 2).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum MineError {
-    /// The version is not listed in the SSOT.
-    UnsupportedVersion(String),
-    /// The source tree declares no version.
-    NoVersion {
-        /// The source tree.
-        root: String,
-        /// The package looked for.
-        package: String,
-    },
-    /// The source's version is outside the SSOT's envelope.
-    OutsideEnvelope {
-        /// The version asked for.
-        version: String,
-        /// The version the source declares.
-        found: String,
-        /// The envelope.
-        envelope: String,
-    },
-    /// Landmarks that could not be found.
-    MissingLandmarks(Vec<String>),
-    /// A source file does not parse.
-    Syntax {
-        /// Path relative to the source root.
-        file: String,
-        /// 1-based line.
-        line: u32,
-        /// 1-based column.
-        column: u32,
-        /// The parser's message.
-        message: String,
-    },
-    /// A file could not be read.
-    Io {
-        /// The path.
-        path: String,
-        /// What went wrong.
-        message: String,
-    },
-}
-
-impl std::fmt::Display for MineError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            MineError::UnsupportedVersion(m) => f.write_str(m),
-            MineError::NoVersion { root, package } => write!(
-                f,
-                "{root} declares no version (no {package}-*.dist-info/METADATA and no __version__ in {package}/__init__.py)"
-            ),
-            MineError::OutsideEnvelope {
-                version,
-                found,
-                envelope,
-            } => write!(
-                f,
-                "the source is version {found}, outside the envelope `{envelope}` of {version} in the SSOT: the library changed; add or update its entry under `versions:`"
-            ),
-            MineError::MissingLandmarks(items) => {
-                write!(f, "landmark(s) not found, the library changed: ")?;
-                f.write_str(&items.join("; "))?;
-                write!(
-                    f,
-                    " (update engine_versions: rename the landmark, or list it under the version's `absent:`)"
-                )
-            }
-            MineError::Syntax {
-                file,
-                line,
-                column,
-                message,
-            } => {
-                write!(
-                    f,
-                    "{file}:{line}:{column}: Python source does not parse: {message}"
-                )
-            }
-            MineError::Io { path, message } => write!(f, "{path}: {message}"),
-        }
-    }
-}
+use translate::Detector;
 
 /// What one mining run produces.
 #[derive(Clone, Debug)]
@@ -119,6 +45,7 @@ pub struct MineOutput {
     pub schema_yaml: String,
 }
 
+/// A native type being mined: its class's fields and what the validators show about them.
 struct TypeCtx {
     info: TypeInfo,
     module_name: String,
@@ -127,175 +54,6 @@ struct TypeCtx {
     hasattr_fields: BTreeSet<String>,
     usage: HashMap<String, Kinds>,
     usage_classes: HashMap<String, BTreeSet<String>>,
-}
-
-/// Mines `version` of the SSOT's engine from the source tree at `root`.
-pub fn mine(ssot: &EngineSsot, version: &str, root: &Path) -> Result<MineOutput, MineError> {
-    let entry = ssot
-        .version(version)
-        .map_err(MineError::UnsupportedVersion)?;
-    let package = ssot
-        .native_types
-        .first()
-        .map(|n| n.module.split('.').next().unwrap_or("").to_owned())
-        .unwrap_or_else(|| ssot.distribution.clone());
-    let found = source_version(root, &package).ok_or_else(|| MineError::NoVersion {
-        root: root.display().to_string(),
-        package: package.clone(),
-    })?;
-    if !entry.specifier.matches(&found) {
-        return Err(MineError::OutsideEnvelope {
-            version: version.to_owned(),
-            found,
-            envelope: entry.envelope.clone(),
-        });
-    }
-    let landmarks = ssot.landmarks_for(entry);
-    let mut modules = Modules::new(root);
-    let mut missing = Vec::new();
-    // native types: the class of each one a landmark names
-    let mut types: BTreeMap<String, TypeCtx> = BTreeMap::new();
-    for l in &landmarks {
-        if types.contains_key(&l.native_type) {
-            continue;
-        }
-        let Some(decl) = ssot.native(&l.native_type) else {
-            missing.push(format!("native type {} is not declared", l.native_type));
-            continue;
-        };
-        let Some(module) = modules.load(&decl.module)? else {
-            missing.push(format!(
-                "module {} (for {}) does not exist",
-                decl.module, decl.name
-            ));
-            continue;
-        };
-        let Some(class) = find_class(&module, &decl.class) else {
-            missing.push(format!("class {} in {}", decl.class, decl.module));
-            continue;
-        };
-        let info = fields::collect(&mut modules, &decl.module, &module, &decl.name, class);
-        types.insert(
-            l.native_type.clone(),
-            TypeCtx {
-                rel_path: modules.rel_path(&decl.module).unwrap_or_default(),
-                module_name: decl.module.clone(),
-                module: module.clone(),
-                info,
-                hasattr_fields: BTreeSet::new(),
-                usage: HashMap::new(),
-                usage_classes: HashMap::new(),
-            },
-        );
-    }
-    // methods
-    let mut methods: Vec<(String, String, Role)> = Vec::new();
-    for l in &landmarks {
-        let Some(ctx) = types.get(&l.native_type) else {
-            continue;
-        };
-        let Some(class) = find_class(&ctx.module, &ctx.info.class) else {
-            continue;
-        };
-        if find_method(class, &l.method).is_none() {
-            missing.push(format!(
-                "method {}.{} in {}",
-                ctx.info.class, l.method, ctx.module_name
-            ));
-            continue;
-        }
-        methods.push((l.native_type.clone(), l.method.clone(), l.role));
-    }
-    if !missing.is_empty() {
-        return Err(MineError::MissingLandmarks(missing));
-    }
-    // defaults landmarks
-    for (native, method, role) in &methods {
-        if *role != Role::Defaults {
-            continue;
-        }
-        let Some(ctx) = types.get_mut(native) else {
-            continue;
-        };
-        let module = ctx.module.clone();
-        if let Some(class) = find_class(&module, &ctx.info.class) {
-            if let Some(m) = find_method(class, method) {
-                if let crate::python::ast::StmtKind::FunctionDef { body, .. } = &m.kind {
-                    ctx.info.generate_defaults =
-                        fields::returned_dict(&mut modules, &ctx.module_name, body);
-                }
-            }
-        }
-    }
-    // two passes: the first learns field types from their uses, the second translates with them
-    let mut kinds_by_type: HashMap<String, HashMap<String, Kinds>> = HashMap::new();
-    let mut all_sites: Vec<(String, String, translate::Site)> = Vec::new();
-    for pass in 0..2 {
-        all_sites.clear();
-        for (native, method, role) in &methods {
-            if *role != Role::Validator {
-                continue;
-            }
-            let Some(ctx) = types.get_mut(native) else {
-                continue;
-            };
-            let module = ctx.module.clone();
-            let Some(class) = find_class(&module, &ctx.info.class) else {
-                continue;
-            };
-            let Some(m) = find_method(class, method) else {
-                continue;
-            };
-            let crate::python::ast::StmtKind::FunctionDef { body, .. } = &m.kind else {
-                continue;
-            };
-            let empty = HashMap::new();
-            let kinds = kinds_by_type.get(native).unwrap_or(&empty);
-            let mut walker = Walker::new(
-                &mut modules,
-                ctx.module_name.clone(),
-                &module,
-                &ctx.info,
-                method,
-                &ssot.assume,
-                ssot.minor_issues_variable.as_deref(),
-                kinds,
-                &mut ctx.usage,
-                &mut ctx.usage_classes,
-                &mut ctx.hasattr_fields,
-            );
-            walker.walk_body(body);
-            for s in walker.sites {
-                all_sites.push((native.clone(), format!("{}.{method}", ctx.info.class), s));
-            }
-        }
-        if pass == 0 {
-            for (native, ctx) in &types {
-                let mut map = HashMap::new();
-                for f in &ctx.info.fields {
-                    let fallback = ctx
-                        .info
-                        .generate_defaults
-                        .as_ref()
-                        .and_then(|d| d.get(&f.name));
-                    let ty = fields::field_type(
-                        f,
-                        ctx.usage.get(&f.name).copied(),
-                        ctx.usage_classes.get(&f.name),
-                        fallback,
-                    );
-                    map.insert(f.name.clone(), ty.kinds());
-                }
-                kinds_by_type.insert(native.clone(), map);
-            }
-        }
-    }
-    let staging = build_staging(ssot, version, &types, all_sites);
-    let schema_yaml = schema_yaml(ssot, version, &found, &types);
-    Ok(MineOutput {
-        staging,
-        schema_yaml,
-    })
 }
 
 fn short_hash(parts: &[&str]) -> String {
@@ -341,115 +99,162 @@ fn build_staging(
     types: &BTreeMap<String, TypeCtx>,
     sites: Vec<(String, String, translate::Site)>,
 ) -> Staging {
-    let mut report = Report::default();
-    let mut rules: BTreeMap<String, StagedRule> = BTreeMap::new();
-    let mut opaque: BTreeMap<String, OpaqueRule> = BTreeMap::new();
+    let mut stager = Stager {
+        engine: &ssot.engine,
+        types,
+        report: Report::default(),
+        rules: BTreeMap::new(),
+        opaque: BTreeMap::new(),
+    };
     for (name, a) in &ssot.assume {
-        report.assumptions.insert(name.clone(), a.reason.clone());
+        stager
+            .report
+            .assumptions
+            .insert(name.clone(), a.reason.clone());
     }
     for (native, method, site) in sites {
-        let rel_path = types
-            .get(&native)
-            .map(|c| c.rel_path.clone())
-            .unwrap_or_default();
-        let (severity, outcome, channel) = site.detector.outcome();
-        let source = MinerSource {
-            path: rel_path,
-            method: method.clone(),
-            line_at_scan: site.line,
-        };
-        report.sites += 1;
-        let det = report
-            .by_detector
-            .entry(site.detector.name().to_owned())
-            .or_default();
-        det.sites += 1;
-        let lm = report.by_landmark.entry(method.clone()).or_default();
-        lm.sites += 1;
+        stager.site(&native, &method, &site);
+    }
+    Staging {
+        engine: ssot.engine.clone(),
+        engine_version: version.to_owned(),
+        miner: "static_miner".to_owned(),
+        rules: stager.rules.into_values().collect(),
+        opaque: stager.opaque.into_values().collect(),
+        report: stager.report,
+    }
+}
+
+/// The staging file while its sites are added: rules and opaque sites by id, and the counts.
+struct Stager<'a> {
+    engine: &'a str,
+    types: &'a BTreeMap<String, TypeCtx>,
+    report: Report,
+    rules: BTreeMap<String, StagedRule>,
+    opaque: BTreeMap<String, OpaqueRule>,
+}
+
+/// What kept a site from becoming a rule: the reasons and the untranslatable source texts.
+struct Untranslated {
+    reasons: Vec<String>,
+    texts: Vec<String>,
+}
+
+impl Stager<'_> {
+    /// Adds one site: unreachable (counted), opaque, or a rule (each once per id).
+    fn site(&mut self, native: &str, method: &str, site: &translate::Site) {
+        self.count(site.detector, method, |c| c.sites += 1);
+        self.report.sites += 1;
         let when = simplify(site.when.clone());
         if when == Pred::False {
-            report.unreachable += 1;
-            continue;
+            self.report.unreachable += 1;
+            return;
         }
-        let mut reasons: Vec<String> = Vec::new();
-        let mut texts: Vec<String> = Vec::new();
-        let mut parts = Vec::new();
-        when.opaque_parts(&mut parts);
-        for (src, reason) in parts {
-            if !reasons.contains(&reason) {
-                reasons.push(reason);
-            }
-            if !texts.contains(&src) {
-                texts.push(src);
-            }
-        }
-        if when == Pred::True {
-            reasons.push("the site is reached unconditionally (no condition to check)".into());
-        }
-        if let Some((_, Err(src))) = &site.normalised {
-            reasons.push("the normalised value is not a literal".into());
-            texts.push(src.clone());
-        }
-        let printed = if reasons.is_empty() {
+        let mut untranslated = untranslated(&when, site);
+        let printed = if untranslated.reasons.is_empty() {
             canonical(&when)
         } else {
             None
         };
-        let Some(when_text) = printed.filter(|_| reasons.is_empty()) else {
-            if reasons.is_empty() {
-                reasons.push("the translated condition does not print as a predicate".into());
-            }
-            texts.push(site.source.clone());
-            let partial = match &when {
-                Pred::And(items) => {
-                    let clean: Vec<Pred> =
-                        items.iter().filter(|i| !i.has_opaque()).cloned().collect();
-                    if clean.is_empty() {
-                        None
-                    } else {
-                        canonical(&simplify(Pred::And(clean)))
-                    }
+        match printed {
+            Some(when_text) => self.rule(native, method, site, when_text),
+            None => {
+                if untranslated.reasons.is_empty() {
+                    untranslated
+                        .reasons
+                        .push("the translated condition does not print as a predicate".into());
                 }
-                other if !other.has_opaque() => canonical(other),
-                _ => None,
-            };
-            let reason = reasons.join("; ");
-            let source_text = texts.join(" | ");
-            let id = format!(
-                "{}_opaque_{}",
-                id_prefix(&ssot.engine, &method),
-                short_hash(&[
-                    &native,
-                    severity,
-                    &reason,
-                    &source_text,
-                    partial.as_deref().unwrap_or("")
-                ])
-            );
-            for r in &reasons {
-                *report.opaque_reasons.entry(r.clone()).or_default() += 1;
+                untranslated.texts.push(site.source.clone());
+                self.opaque(native, method, site, &when, untranslated);
             }
-            if opaque.contains_key(&id) {
-                report.duplicates += 1;
-                continue;
+        }
+    }
+
+    /// Applies `bump` to the counts of the site's detector and landmark.
+    fn count(&mut self, detector: Detector, method: &str, bump: impl Fn(&mut Counts)) {
+        bump(
+            self.report
+                .by_detector
+                .entry(detector.name().to_owned())
+                .or_default(),
+        );
+        bump(
+            self.report
+                .by_landmark
+                .entry(method.to_owned())
+                .or_default(),
+        );
+    }
+
+    fn source(&self, native: &str, method: &str, site: &translate::Site) -> MinerSource {
+        let rel_path = self
+            .types
+            .get(native)
+            .map(|c| c.rel_path.clone())
+            .unwrap_or_default();
+        MinerSource::line(&rel_path, method, site.line)
+    }
+
+    fn opaque(
+        &mut self,
+        native: &str,
+        method: &str,
+        site: &translate::Site,
+        when: &Pred,
+        untranslated: Untranslated,
+    ) {
+        let (severity, _, _) = site.detector.outcome();
+        let partial = match when {
+            Pred::And(items) => {
+                let clean: Vec<Pred> = items.iter().filter(|i| !i.has_opaque()).cloned().collect();
+                if clean.is_empty() {
+                    None
+                } else {
+                    canonical(&simplify(Pred::And(clean)))
+                }
             }
-            report.opaque += 1;
-            det.opaque += 1;
-            lm.opaque += 1;
-            opaque.insert(
-                id.clone(),
-                OpaqueRule {
-                    id,
-                    native_type: native.clone(),
-                    severity: severity.to_owned(),
-                    miner_source: source,
-                    reason,
-                    source_text,
-                    partial_when: partial,
-                },
-            );
-            continue;
+            other if !other.has_opaque() => canonical(other),
+            _ => None,
         };
+        let reason = untranslated.reasons.join("; ");
+        let source_text = untranslated.texts.join(" | ");
+        let id = format!(
+            "{}_opaque_{}",
+            id_prefix(self.engine, method),
+            short_hash(&[
+                native,
+                severity,
+                &reason,
+                &source_text,
+                partial.as_deref().unwrap_or("")
+            ])
+        );
+        for r in &untranslated.reasons {
+            *self.report.opaque_reasons.entry(r.clone()).or_default() += 1;
+        }
+        if self.opaque.contains_key(&id) {
+            self.report.duplicates += 1;
+            return;
+        }
+        self.report.opaque += 1;
+        self.count(site.detector, method, |c| c.opaque += 1);
+        let source = self.source(native, method, site);
+        self.opaque.insert(
+            id.clone(),
+            OpaqueRule {
+                id,
+                native_type: native.to_owned(),
+                severity: staged_severity(severity),
+                miner_source: source,
+                reason,
+                source_text,
+                partial_when: partial,
+            },
+        );
+    }
+
+    fn rule(&mut self, native: &str, method: &str, site: &translate::Site, when_text: String) {
+        let (severity, outcome, channel) = site.detector.outcome();
         let subject_key = if site.detector == Detector::Normalise {
             site.subject.clone().unwrap_or_default()
         } else {
@@ -457,12 +262,12 @@ fn build_staging(
         };
         let id = format!(
             "{}_{}",
-            id_prefix(&ssot.engine, &method),
-            short_hash(&[&native, severity, &when_text, &subject_key])
+            id_prefix(self.engine, method),
+            short_hash(&[native, severity, &when_text, &subject_key])
         );
-        if rules.contains_key(&id) {
-            report.duplicates += 1;
-            continue;
+        if self.rules.contains_key(&id) {
+            self.report.duplicates += 1;
+            return;
         }
         let (message, complete) = site.message.clone().unwrap_or_else(|| {
             (
@@ -471,68 +276,107 @@ fn build_staging(
             )
         });
         if !complete {
-            report.partial_messages += 1;
+            self.report.partial_messages += 1;
         }
         let mut normalised = BTreeMap::new();
         if let Some((field, Ok(l))) = &site.normalised {
             normalised.insert(field.clone(), lit_json(l));
         }
-        report.translated += 1;
-        det.translated += 1;
-        lm.translated += 1;
-        rules.insert(
+        self.report.translated += 1;
+        self.count(site.detector, method, |c| c.translated += 1);
+        let source = self.source(native, method, site);
+        self.rules.insert(
             id.clone(),
             StagedRule {
                 id,
-                native_type: native.clone(),
-                severity: severity.to_owned(),
+                native_type: native.to_owned(),
+                severity: staged_severity(severity),
                 when: when_text,
                 subject: site.subject.clone(),
                 message_template: message,
-                miner_source: source,
-                expected_outcome: ExpectedOutcome {
-                    outcome: outcome.to_owned(),
-                    emission_channel: channel.to_owned(),
-                    normalised_fields: normalised,
-                },
-                added_by: "static_miner".to_owned(),
+                miner_source: Some(source),
+                expected_outcome: staged_outcome(outcome, channel, normalised),
+                added_by: AddedBy::StaticMiner,
                 kwargs_positive: None,
                 kwargs_negative: None,
+                versions: None,
             },
         );
     }
-    Staging {
-        engine: ssot.engine.clone(),
-        engine_version: version.to_owned(),
-        miner: "static_miner".to_owned(),
-        rules: rules.into_values().collect(),
-        opaque: opaque.into_values().collect(),
-        report,
+}
+
+/// Why a site's condition (or normalised value) cannot be a rule, if it cannot.
+fn untranslated(when: &Pred, site: &translate::Site) -> Untranslated {
+    let mut reasons: Vec<String> = Vec::new();
+    let mut texts: Vec<String> = Vec::new();
+    let mut parts = Vec::new();
+    when.opaque_parts(&mut parts);
+    for (src, reason) in parts {
+        if !reasons.contains(&reason) {
+            reasons.push(reason);
+        }
+        if !texts.contains(&src) {
+            texts.push(src);
+        }
+    }
+    if *when == Pred::True {
+        reasons.push("the site is reached unconditionally (no condition to check)".into());
+    }
+    if let Some((_, Err(src))) = &site.normalised {
+        reasons.push("the normalised value is not a literal".into());
+        texts.push(src.clone());
+    }
+    Untranslated { reasons, texts }
+}
+
+/// A detector's severity as the staging type spells it.
+fn staged_severity(severity: &str) -> RuleSeverity {
+    RuleSeverity::parse(severity).unwrap_or(RuleSeverity::Error)
+}
+
+/// A detector's outcome and channel as the staging type spells them.
+fn staged_outcome(
+    outcome: &str,
+    channel: &str,
+    normalised: BTreeMap<String, serde_json::Value>,
+) -> ExpectedOutcome {
+    ExpectedOutcome::new(
+        Outcome::parse(outcome).unwrap_or(Outcome::Error),
+        EmissionChannel::parse(channel).unwrap_or(EmissionChannel::RuntimeException),
+        normalised,
+    )
+}
+
+/// A literal as the schema writer takes it.
+fn lit_yaml(l: &Lit) -> Yaml {
+    match l {
+        Lit::Null => Yaml::Null,
+        Lit::Bool(b) => Yaml::Bool(*b),
+        Lit::Int(i) => Yaml::Int(*i),
+        Lit::Float(f) => Yaml::Float(*f),
+        Lit::Str(s) => Yaml::Str(s.clone()),
+        Lit::Seq(items) => Yaml::Seq(items.iter().map(lit_yaml).collect()),
     }
 }
 
-fn yaml_lit(l: &Lit) -> String {
-    match l {
-        Lit::Null => "null".into(),
-        Lit::Bool(b) => b.to_string(),
-        Lit::Int(i) => i.to_string(),
-        Lit::Float(f) => {
-            if f.is_finite() {
-                format!("{f:?}")
-            } else if f.is_nan() {
-                ".nan".into()
-            } else if *f > 0.0 {
-                ".inf".into()
-            } else {
-                "-.inf".into()
-            }
-        }
-        Lit::Str(s) => serde_json::to_string(s).unwrap_or_default(),
-        Lit::Seq(items) => format!(
-            "[{}]",
-            items.iter().map(yaml_lit).collect::<Vec<_>>().join(", ")
-        ),
-    }
+/// The header of a generated schema.
+fn schema_comment(ssot: &EngineSsot, version: &str, found: &str) -> String {
+    format!(
+        "Engine schema for {} {version}, GENERATED by `llemc mine static` from the library source\n\
+         (source version {found}); do not edit by hand. See engines/{}/schema.yaml for the hand-written one.\n\
+         \n\
+         type:    the `__init__` annotation when there is one; else the type the class docstring's Args\n\
+         \x20        section documents, widened by any kind the default or the validators' comparisons /\n\
+         \x20        isinstance checks show that it does not list; else what those show alone; `any` when\n\
+         \x20        nothing does. None is a member when the default is None or a validator tests for None\n\
+         \x20        (`*optional*` in a docstring only says the argument may be omitted).\n\
+         default: the generate()-time fallback where the SSOT names a `defaults` landmark\n\
+         \x20        (5.x `_get_default_generation_params()`), else the value `__init__` stores when the\n\
+         \x20        kwarg is not passed (5.x GenerationConfig: None); no `default:` when `__init__`\n\
+         \x20        computes it (a non-literal) or the argument is required.\n\
+         required: the constructor cannot be called without it (no default in the signature).",
+        ssot.distribution, ssot.engine
+    )
 }
 
 fn schema_yaml(
@@ -541,101 +385,101 @@ fn schema_yaml(
     found: &str,
     types: &BTreeMap<String, TypeCtx>,
 ) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# Engine schema for {} {version}, GENERATED by `llemc mine static` from the library source\n# (source version {found}); do not edit by hand. See engines/{}/schema.yaml for the hand-written one.\n#\n# type:    the `__init__` annotation when there is one; else the type the class docstring's Args\n#          section documents, widened by any kind the default or the validators' comparisons /\n#          isinstance checks show that it does not list; else what those show alone; `any` when\n#          nothing does. None is a member when the default is None or a validator tests for None\n#          (`*optional*` in a docstring only says the argument may be omitted).\n# default: the generate()-time fallback where the SSOT names a `defaults` landmark\n#          (5.x `_get_default_generation_params()`), else the value `__init__` stores when the\n#          kwarg is not passed (5.x GenerationConfig: None); no `default:` when `__init__`\n#          computes it (a non-literal) or the argument is required.\n# required: the constructor cannot be called without it (no default in the signature).",
-        ssot.distribution, ssot.engine
-    );
-    let _ = writeln!(out, "schema_version: 1");
-    let _ = writeln!(out, "engine: {}", ssot.engine);
-    let _ = writeln!(out, "library: {}", ssot.distribution);
-    let _ = writeln!(out, "library_version: {version}");
-    let _ = writeln!(out, "sections:");
-    for n in &ssot.native_types {
-        if let (Some(section), true) = (&n.section, types.contains_key(&n.name)) {
-            let _ = writeln!(out, "  {section}: {}", n.name);
-        }
-    }
-    let _ = writeln!(out, "native_types:");
-    for n in &ssot.native_types {
-        let Some(ctx) = types.get(&n.name) else {
-            continue;
-        };
-        let _ = writeln!(out, "  {}:", n.name);
-        let _ = writeln!(out, "    source: {}", ctx.rel_path);
-        let _ = writeln!(out, "    fields:");
-        let mut names: BTreeSet<&str> = BTreeSet::new();
-        for f in &ctx.info.fields {
-            names.insert(&f.name);
-            let fallback = ctx
-                .info
-                .generate_defaults
-                .as_ref()
-                .and_then(|d| d.get(&f.name));
-            let mut ty = fields::field_type(
-                f,
-                ctx.usage.get(&f.name).copied(),
-                ctx.usage_classes.get(&f.name),
-                fallback,
-            );
-            let nested_decls: Vec<&llemc_mining::ssot::NativeTypeDecl> = ssot
-                .native_types
+    let doc = SchemaDoc {
+        engine: ssot.engine.clone(),
+        library: ssot.distribution.clone(),
+        library_version: version.to_owned(),
+        sections: ssot
+            .native_types
+            .iter()
+            .filter(|n| types.contains_key(&n.name))
+            .filter_map(|n| Some((n.section.clone()?, n.name.clone())))
+            .collect(),
+        native_types: ssot
+            .native_types
+            .iter()
+            .filter_map(|n| {
+                let ctx = types.get(&n.name)?;
+                Some(NativeTypeDoc {
+                    name: n.name.clone(),
+                    source: Some(ctx.rel_path.clone()),
+                    fields: schema_fields(ssot, n, ctx, types),
+                })
+            })
+            .collect(),
+    };
+    write_schema(&schema_comment(ssot, version, found), &doc)
+}
+
+/// The fields of one native type: its `__init__` parameters, then the attributes its
+/// validators test with `hasattr()`.
+fn schema_fields(
+    ssot: &EngineSsot,
+    n: &llemc_mining::ssot::NativeTypeDecl,
+    ctx: &TypeCtx,
+    types: &BTreeMap<String, TypeCtx>,
+) -> Vec<FieldDoc> {
+    let mut out = Vec::new();
+    let mut names: BTreeSet<&str> = BTreeSet::new();
+    for f in &ctx.info.fields {
+        names.insert(&f.name);
+        let fallback = ctx
+            .info
+            .generate_defaults
+            .as_ref()
+            .and_then(|d| d.get(&f.name));
+        let mut ty = fields::field_type(
+            f,
+            ctx.usage.get(&f.name).copied(),
+            ctx.usage_classes.get(&f.name),
+            fallback,
+        );
+        let nested_decls: Vec<&llemc_mining::ssot::NativeTypeDecl> = ssot
+            .native_types
+            .iter()
+            .filter(|d| d.nested_in.as_deref() == Some(&format!("{}.{}", n.name, f.name)))
+            .collect();
+        if !nested_decls.is_empty() {
+            // a documented base class of the nested types stands for them
+            let bases: BTreeSet<&str> = nested_decls
                 .iter()
-                .filter(|d| d.nested_in.as_deref() == Some(&format!("{}.{}", n.name, f.name)))
+                .filter_map(|d| types.get(&d.name))
+                .flat_map(|c| c.info.bases.iter().map(String::as_str))
                 .collect();
-            if !nested_decls.is_empty() {
-                // a documented base class of the nested types stands for them
-                let bases: BTreeSet<&str> = nested_decls
-                    .iter()
-                    .filter_map(|d| types.get(&d.name))
-                    .flat_map(|c| c.info.bases.iter().map(String::as_str))
-                    .collect();
-                let nested = nested_decls
-                    .iter()
-                    .map(|d| llemc_compiler::types::Ty::Class(d.name.clone()))
-                    .collect();
-                ty = with_classes(without_classes(ty, &bases), nested);
-            }
-            let default = match ctx
-                .info
-                .generate_defaults
-                .as_ref()
-                .and_then(|d| d.get(&f.name))
-            {
-                Some(l) => Some(l.clone()),
-                None => match &f.default {
-                    DefaultVal::Lit(l) => Some(l.clone()),
-                    _ => None,
-                },
-            };
-            let ty_text = serde_json::to_string(&ty.to_string()).unwrap_or_default();
-            match default {
-                Some(d) => {
-                    let _ = writeln!(
-                        out,
-                        "      {}: {{type: {ty_text}, default: {}}}",
-                        f.name,
-                        yaml_lit(&d)
-                    );
-                }
-                None if matches!(f.default, DefaultVal::Required) => {
-                    let _ = writeln!(out, "      {}: {{type: {ty_text}, required: true}}", f.name);
-                }
-                None => {
-                    let _ = writeln!(out, "      {}: {{type: {ty_text}}}", f.name);
-                }
-            }
+            let nested = nested_decls
+                .iter()
+                .map(|d| llemc_compiler::types::Ty::Class(d.name.clone()))
+                .collect();
+            ty = with_classes(without_classes(ty, &bases), nested);
         }
-        for extra in &ctx.hasattr_fields {
-            if names.contains(extra.as_str()) {
-                continue;
-            }
-            let _ = writeln!(
-                out,
-                "      {extra}: {{type: \"any\"}}   # not a parameter: an unknown kwarg stored as an attribute, tested with hasattr()"
-            );
+        let default = match fallback {
+            Some(l) => FieldDefault::Value(lit_yaml(l)),
+            None => match &f.default {
+                DefaultVal::Lit(l) => FieldDefault::Value(lit_yaml(l)),
+                DefaultVal::Required => FieldDefault::Required,
+                _ => FieldDefault::Unknown,
+            },
+        };
+        out.push(FieldDoc {
+            name: f.name.clone(),
+            ty: ty.to_string(),
+            default,
+            note: None,
+        });
+    }
+    for extra in &ctx.hasattr_fields {
+        if names.contains(extra.as_str()) {
+            continue;
         }
+        out.push(FieldDoc {
+            name: extra.clone(),
+            ty: "any".to_owned(),
+            default: FieldDefault::Unknown,
+            note: Some(
+                "not a parameter: an unknown kwarg stored as an attribute, tested with hasattr()"
+                    .to_owned(),
+            ),
+        });
     }
     out
 }
@@ -679,30 +523,27 @@ fn with_classes(
 }
 
 /// Compiles the staged rules as a corpus against `schema_yaml`: every `when:` must parse and
-/// resolve. Returns the rendered diagnostics on failure.
-pub fn check_against_schema(staging: &Staging, schema_yaml: &str) -> Result<(), String> {
-    let mut corpus = String::new();
-    let _ = writeln!(
-        corpus,
-        "schema_version: 1.1.0\nengine: {}\nengine_version: {}\nrules:",
-        staging.engine, staging.engine_version
+/// resolve. `E525` (a miner bug) and the compiler's diagnostics into the corpus on failure.
+pub fn check_against_schema(staging: &Staging, schema_yaml: &str) -> Result<(), Failure> {
+    let rules = staging
+        .rules
+        .iter()
+        .map(|r| {
+            let mut doc = r.doc(&staging.engine);
+            doc.subject = None;
+            doc.miner_source = None;
+            doc.kwargs_positive = Some(Yaml::Map(Vec::new()));
+            doc.kwargs_negative = Some(Yaml::Map(Vec::new()));
+            if let Some(outcome) = &mut doc.expected_outcome {
+                outcome.normalised_fields = Some(Yaml::Seq(Vec::new()));
+            }
+            doc
+        })
+        .collect();
+    let corpus = llemc_compiler::corpus::write_corpus(
+        "",
+        &llemc_mining::rule::corpus_doc(&staging.engine, &staging.engine_version, rules),
     );
-    for r in &staging.rules {
-        let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
-        let _ = writeln!(corpus, "- id: {}", r.id);
-        let _ = writeln!(corpus, "  engine: {}", staging.engine);
-        let _ = writeln!(corpus, "  severity: {}", r.severity);
-        let _ = writeln!(corpus, "  native_type: {}", r.native_type);
-        let _ = writeln!(corpus, "  when: {}", q(&r.when));
-        let _ = writeln!(corpus, "  message_template: {}", q(&r.message_template));
-        let _ = writeln!(corpus, "  kwargs_positive: {{}}\n  kwargs_negative: {{}}");
-        let _ = writeln!(
-            corpus,
-            "  expected_outcome: {{outcome: {}, emission_channel: {}, normalised_fields: []}}",
-            r.expected_outcome.outcome, r.expected_outcome.emission_channel
-        );
-        let _ = writeln!(corpus, "  added_by: static_miner");
-    }
     let input = llemc_runtime::compile::CorpusInput {
         name: "staging.yaml",
         text: &corpus,
@@ -712,10 +553,16 @@ pub fn check_against_schema(staging: &Staging, schema_yaml: &str) -> Result<(), 
     };
     match llemc_runtime::compile::compile_corpus(&input) {
         Ok(_) => Ok(()),
-        Err(failure) => Err(llemc_compiler::diagnostic::render_human(
-            &failure.diagnostics,
-            &failure.sources,
-            llemc_compiler::diagnostic::Color::Never,
-        )),
+        Err(failure) => {
+            let mut diagnostics = vec![
+                Diagnostic::error(
+                    "E525",
+                    "the mined rules do not compile against the generated schema (a miner bug)",
+                )
+                .with_help("report it with the diagnostics below; nothing was written"),
+            ];
+            diagnostics.extend(failure.diagnostics);
+            Err(Failure::new(diagnostics, failure.sources))
+        }
     }
 }

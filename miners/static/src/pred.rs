@@ -313,11 +313,11 @@ fn implied_present(pred: &Pred, out: &mut BTreeSet<String>) {
             }
             if let (Operand::Field(_), Operand::Field(_)) = (a, b) {
                 // `a == @b` holds when both are absent
-                if let Pred::Cmp(_, Op::Eq, _) = pred {
-                    if let (Operand::Field(x), Operand::Field(y)) = (a, b) {
-                        out.remove(x);
-                        out.remove(y);
-                    }
+                if let Pred::Cmp(_, Op::Eq, _) = pred
+                    && let (Operand::Field(x), Operand::Field(y)) = (a, b)
+                {
+                    out.remove(x);
+                    out.remove(y);
                 }
             }
         }

@@ -4,6 +4,7 @@ use super::MineError;
 use super::pred::Lit;
 use crate::python::ast::{BinOp, Expr, ExprKind, Stmt, StmtKind, UnaryOp};
 use crate::python::{Module, parse_module};
+use llemc_grammar::ast::Span;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -54,6 +55,9 @@ impl Modules {
         })?;
         let module = parse_module(&text).map_err(|e| MineError::Syntax {
             file: rel.clone(),
+            path: path.display().to_string(),
+            span: Span::new(e.start as usize, e.end as usize),
+            text: text.clone(),
             line: e.line,
             column: e.column,
             message: e.message,
@@ -107,10 +111,10 @@ impl Modules {
         let mut found: Option<Expr> = None;
         let mut import: Option<(String, String)> = None;
         scan_top(&module.body, &mut |stmt| match &stmt.kind {
-            StmtKind::Assign { targets, value } => {
-                if targets.iter().any(|t| t.as_name() == Some(name)) && found.is_none() {
-                    found = Some(value.clone());
-                }
+            StmtKind::Assign { targets, value }
+                if targets.iter().any(|t| t.as_name() == Some(name)) && found.is_none() =>
+            {
+                found = Some(value.clone());
             }
             StmtKind::AnnAssign {
                 target,

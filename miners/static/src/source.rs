@@ -214,13 +214,12 @@ pub fn source_version(root: &Path, package: &str) -> Option<String> {
             .collect();
         metas.sort();
         for meta in metas {
-            if let Ok(text) = fs::read_to_string(&meta) {
-                if let Some(v) = text
+            if let Ok(text) = fs::read_to_string(&meta)
+                && let Some(v) = text
                     .lines()
                     .find_map(|l| l.strip_prefix("Version:").map(|v| v.trim().to_owned()))
-                {
-                    return Some(v);
-                }
+            {
+                return Some(v);
             }
         }
     }

@@ -1,9 +1,9 @@
 //! The static miner on the fixture library (tests/fixtures): every construct, the hard errors.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use llemc_compiler::diagnostic::FileId;
+use llemc_compiler::diagnostic::{Color, FileId, SourceMap, render_human};
 use llemc_mining::ssot::{EngineSsot, read_ssot};
-use llemc_static_miner::{MineError, check_against_schema, mine};
+use llemc_static_miner::{MineError, SsotFile, check_against_schema, mine};
 use std::path::PathBuf;
 
 fn fixtures() -> PathBuf {
@@ -32,19 +32,42 @@ fn variant(name: &str, file: &str, from: &str, to: &str) -> PathBuf {
     root
 }
 
+fn ssot_text() -> String {
+    std::fs::read_to_string(fixtures().join("ssot.yaml")).unwrap_or_default()
+}
+
 fn ssot() -> EngineSsot {
-    let text = std::fs::read_to_string(fixtures().join("ssot.yaml")).unwrap_or_default();
-    match read_ssot(FileId(0), &text) {
+    match read_ssot(FileId(0), &ssot_text()) {
         Ok(s) => s,
         Err(d) => panic!("fixture SSOT does not read: {d:?}"),
     }
+}
+
+/// The error's diagnostics as `llemc mine static` shows them, with the temp dir of a variant
+/// source tree as `<source>`.
+fn rendered(err: Option<&MineError>, source: &std::path::Path) -> String {
+    rendered_against(&ssot_text(), err, source)
+}
+
+/// [`rendered`] against the SSOT `text`.
+fn rendered_against(text: &str, err: Option<&MineError>, source: &std::path::Path) -> String {
+    let Some(err) = err else {
+        panic!("mining succeeded");
+    };
+    let mut sources = SourceMap::new();
+    let ssot = SsotFile {
+        name: "ssot.yaml",
+        text,
+    };
+    let diagnostics = err.diagnostics(ssot, &mut sources);
+    render_human(&diagnostics, &sources, Color::Never).replace(source.to_str().unwrap(), "<source>")
 }
 
 #[test]
 fn fixture_rules_listing() {
     let out = match mine(&ssot(), "1.2.3", &fixtures().join("good")) {
         Ok(o) => o,
-        Err(e) => panic!("mining failed: {e}"),
+        Err(e) => panic!("mining failed: {e:?}"),
     };
     insta::assert_snapshot!("fixture_listing", out.staging.listing());
     insta::assert_snapshot!("fixture_schema", out.schema_yaml);
@@ -63,7 +86,7 @@ fn fixture_staging_json_is_deterministic() {
 fn fixture_rules_compile_against_generated_schema() {
     let out = match mine(&ssot(), "1.2.3", &fixtures().join("good")) {
         Ok(o) => o,
-        Err(e) => panic!("mining failed: {e}"),
+        Err(e) => panic!("mining failed: {e:?}"),
     };
     for r in &out.staging.rules {
         assert!(
@@ -80,47 +103,34 @@ fn fixture_rules_compile_against_generated_schema() {
 
 #[test]
 fn renamed_landmark_is_a_hard_error() {
-    let err = mine(
-        &ssot(),
-        "1.2.3",
-        &variant(
-            "renamed",
-            "config.py",
-            "def post_init(self):",
-            "def post_init_renamed(self):",
-        ),
-    )
-    .err();
-    assert!(matches!(err, Some(MineError::MissingLandmarks(_))));
-    insta::assert_snapshot!(
-        "renamed_landmark",
-        err.map(|e| e.to_string()).unwrap_or_default()
+    let source = variant(
+        "renamed",
+        "config.py",
+        "def post_init(self):",
+        "def post_init_renamed(self):",
     );
+    let err = mine(&ssot(), "1.2.3", &source).err();
+    assert!(matches!(err, Some(MineError::MissingLandmarks { .. })));
+    insta::assert_snapshot!("renamed_landmark", rendered(err.as_ref(), &source));
 }
 
 #[test]
 fn absent_landmark_of_another_version_is_not_required() {
     // 1.1.0 lists `fallback_values` as absent; the source is 1.2.3, outside 1.1's envelope
-    let err = mine(&ssot(), "1.1.0", &fixtures().join("good")).err();
-    insta::assert_snapshot!(
-        "outside_envelope_1_1",
-        err.map(|e| e.to_string()).unwrap_or_default()
-    );
+    let source = fixtures().join("good");
+    let err = mine(&ssot(), "1.1.0", &source).err();
+    insta::assert_snapshot!("outside_envelope_1_1", rendered(err.as_ref(), &source));
 }
 
 #[test]
 fn source_that_does_not_parse_names_file_and_line() {
-    let err = mine(
-        &ssot(),
-        "1.2.3",
-        &variant(
-            "broken",
-            "config.py",
-            "if self.heat is not None and self.heat > LIMIT:",
-            "if self.heat is not None and self.heat > LIMIT",
-        ),
-    )
-    .err();
+    let source = variant(
+        "broken",
+        "config.py",
+        "if self.heat is not None and self.heat > LIMIT:",
+        "if self.heat is not None and self.heat > LIMIT",
+    );
+    let err = mine(&ssot(), "1.2.3", &source).err();
     let text = std::fs::read_to_string(fixtures().join("good/fixturelib/config.py")).unwrap();
     let broken_line = text
         .lines()
@@ -134,42 +144,67 @@ fn source_that_does_not_parse_names_file_and_line() {
         }
         other => panic!("expected a syntax error, got {other:?}"),
     }
-    insta::assert_snapshot!(
-        "broken_source",
-        err.map(|e| e.to_string()).unwrap_or_default()
-    );
+    insta::assert_snapshot!("broken_source", rendered(err.as_ref(), &source));
 }
 
 #[test]
 fn version_outside_envelope_is_a_hard_error() {
-    let err = mine(
-        &ssot(),
-        "1.2.3",
-        &variant(
-            "outside",
-            "__init__.py",
-            "__version__ = \"1.2.3\"",
-            "__version__ = \"2.0.0\"",
-        ),
-    )
-    .err();
+    let source = variant(
+        "outside",
+        "__init__.py",
+        "__version__ = \"1.2.3\"",
+        "__version__ = \"2.0.0\"",
+    );
+    let err = mine(&ssot(), "1.2.3", &source).err();
     assert!(matches!(err, Some(MineError::OutsideEnvelope { .. })));
+    insta::assert_snapshot!("outside_envelope", rendered(err.as_ref(), &source));
+}
+
+#[test]
+fn moved_module_and_renamed_class_point_at_their_native_types() {
+    let text = ssot_text().replacen(
+        "module: fixturelib.config\n    class: SamplerConfig",
+        "module: fixturelib.sampling\n    class: SamplerConfig",
+        1,
+    );
+    let moved = read_ssot(FileId(0), &text).unwrap();
+    let source = variant(
+        "renamed-class",
+        "config.py",
+        "class LoaderConfig:",
+        "class Loader:",
+    );
+    let err = mine(&moved, "1.2.3", &source).err();
+    match &err {
+        Some(MineError::MissingLandmarks { missing, .. }) => assert_eq!(missing.len(), 2),
+        other => panic!("expected missing landmarks, got {other:?}"),
+    }
     insta::assert_snapshot!(
-        "outside_envelope",
-        err.map(|e| e.to_string()).unwrap_or_default()
+        "moved_module_renamed_class",
+        rendered_against(&text, err.as_ref(), &source)
     );
 }
 
 #[test]
+fn source_without_a_version_is_a_hard_error() {
+    let source = variant("no-version", "__init__.py", "__version__ = \"1.2.3\"", "");
+    let err = mine(&ssot(), "1.2.3", &source).err();
+    assert!(matches!(err, Some(MineError::NoVersion { .. })));
+    insta::assert_snapshot!("no_version", rendered(err.as_ref(), &source));
+}
+
+#[test]
 fn unknown_version_is_a_hard_error() {
-    let err = mine(&ssot(), "9.9.9", &fixtures().join("good")).err();
-    assert!(matches!(err, Some(MineError::UnsupportedVersion(_))));
+    let source = fixtures().join("good");
+    let err = mine(&ssot(), "9.9.9", &source).err();
+    assert!(matches!(err, Some(MineError::UnsupportedVersion { .. })));
+    insta::assert_snapshot!("unknown_version", rendered(err.as_ref(), &source));
 }
 
 fn good() -> llemc_static_miner::MineOutput {
     match mine(&ssot(), "1.2.3", &fixtures().join("good")) {
         Ok(o) => o,
-        Err(e) => panic!("mining failed: {e}"),
+        Err(e) => panic!("mining failed: {e:?}"),
     }
 }
 
@@ -180,7 +215,7 @@ fn no_op_normalisation_is_not_a_site() {
         .staging
         .rules
         .iter()
-        .flat_map(|r| r.expected_outcome.normalised_fields.keys())
+        .flat_map(|r| r.expected_outcome.normalised_values().keys())
         .map(String::as_str)
         .collect();
     // `if storage is None: self.storage = None` cannot change the value
@@ -196,10 +231,14 @@ fn no_op_normalisation_is_not_a_site() {
         .staging
         .rules
         .iter()
-        .find(|r| r.expected_outcome.normalised_fields.contains_key("scheme"))
+        .find(|r| {
+            r.expected_outcome
+                .normalised_values()
+                .contains_key("scheme")
+        })
         .unwrap();
     assert_eq!(
-        scheme.expected_outcome.normalised_fields.get("scheme"),
+        scheme.expected_outcome.normalised_values().get("scheme"),
         Some(&serde_json::json!("fp4"))
     );
 }
@@ -371,7 +410,10 @@ fn ordering_comparisons_give_implicit_type_error_sites() {
         .iter()
         .filter(|r| r.message_template.contains("not supported"))
     {
-        assert_eq!(r.severity, "error");
-        assert_eq!(r.expected_outcome.emission_channel, "runtime_exception");
+        assert_eq!(r.severity.as_str(), "error");
+        assert_eq!(
+            r.expected_outcome.emission_channel.as_str(),
+            "runtime_exception"
+        );
     }
 }

@@ -34,7 +34,7 @@ fn mined(version: &str) -> MineOutput {
     };
     match mine(&ssot(), version, &root) {
         Ok(o) => o,
-        Err(e) => panic!("mining transformers {version} failed: {e}"),
+        Err(e) => panic!("mining transformers {version} failed: {e:?}"),
     }
 }
 
@@ -148,7 +148,12 @@ fn seeds_versus_mined_5_14_1() {
             .filter(|r| {
                 let f = fields_of(&strip_strings(&r.when));
                 f == seed_fields
-                    || (Some(i64::from(r.miner_source.line_at_scan)) == line
+                    || (r
+                        .miner_source
+                        .as_ref()
+                        .and_then(|m| m.line_at_scan)
+                        .map(i64::from)
+                        == line
                         && !f.is_disjoint(&seed_fields))
             })
             .collect();
@@ -158,7 +163,7 @@ fn seeds_versus_mined_5_14_1() {
             None => {
                 unmatched += 1;
                 let opaque = out.staging.opaque.iter().find(|o| {
-                    o.native_type == native && Some(i64::from(o.miner_source.line_at_scan)) == line
+                    o.native_type == native && o.miner_source.line_at_scan.map(i64::from) == line
                 });
                 match opaque {
                     Some(o) => {

@@ -53,6 +53,28 @@ pub struct SweepCheckArgs {
     no_progress: bool,
 }
 
+impl SweepCheckArgs {
+    /// The check `llem run` makes of a study before running its valid points: every point
+    /// evaluated, the first `show` invalid ones listed, the valid ones written to `emit_valid`.
+    pub(crate) fn for_run(
+        study: PathBuf,
+        emit_valid: PathBuf,
+        show: usize,
+        format: Format,
+        color: ColorChoice,
+    ) -> SweepCheckArgs {
+        SweepCheckArgs {
+            study,
+            backend: Backend::Auto,
+            show,
+            emit_valid: Some(emit_valid),
+            format,
+            color,
+            no_progress: true,
+        }
+    }
+}
+
 /// What the report says about the sweep's inputs.
 pub(super) struct Context {
     study: String,
@@ -100,7 +122,7 @@ struct Base<'s> {
     schema: &'s llemc_compiler::schema::EngineSchema,
 }
 
-pub(super) fn run(args: &SweepCheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+pub(crate) fn run(args: &SweepCheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let color = args.color.resolve();
     let mut sources = SourceMap::new();
     let study_name = args.study.display().to_string();

@@ -4,6 +4,7 @@
 //! blanked) agree, so one rule covers all values of a parameterised message.
 
 use crate::lifts::rule::literal;
+use llemc_compiler::corpus::{EmissionChannel, Outcome, RuleSeverity};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -25,13 +26,33 @@ pub enum SignalKind {
 
 impl SignalKind {
     /// `(severity, outcome, emission_channel)`.
-    pub fn outcome(self) -> (&'static str, &'static str, &'static str) {
+    pub fn outcome(self) -> (RuleSeverity, Outcome, EmissionChannel) {
         match self {
-            SignalKind::Raise => ("error", "error", "runtime_exception"),
-            SignalKind::Minor => ("dormant", "dormant_announced", "minor_issues_dict"),
-            SignalKind::Warn => ("warn", "warn", "warnings_warn"),
-            SignalKind::Log => ("warn", "warn", "logger_warning"),
-            SignalKind::Normalise => ("dormant", "dormant_silent", "none"),
+            SignalKind::Raise => (
+                RuleSeverity::Error,
+                Outcome::Error,
+                EmissionChannel::RuntimeException,
+            ),
+            SignalKind::Minor => (
+                RuleSeverity::Dormant,
+                Outcome::DormantAnnounced,
+                EmissionChannel::MinorIssuesDict,
+            ),
+            SignalKind::Warn => (
+                RuleSeverity::Warn,
+                Outcome::Warn,
+                EmissionChannel::WarningsWarn,
+            ),
+            SignalKind::Log => (
+                RuleSeverity::Warn,
+                Outcome::Warn,
+                EmissionChannel::LoggerWarning,
+            ),
+            SignalKind::Normalise => (
+                RuleSeverity::Dormant,
+                Outcome::DormantSilent,
+                EmissionChannel::None,
+            ),
         }
     }
 }

@@ -26,8 +26,13 @@ pub mod live;
 pub mod rule;
 
 use facts::{ClassFacts, Constraint, FieldFacts};
-use llemc_mining::staging::ExpectedOutcome;
-use rule::{LiveRule, LiveSource, canonical_when, literal, short_hash};
+use llemc_compiler::corpus::{AddedBy, EmissionChannel, Outcome, RuleSeverity};
+use llemc_compiler::schema_write::{
+    FieldDefault, FieldDoc, NativeTypeDoc, SchemaDoc, write_schema,
+};
+use llemc_mining::rule::one_line;
+use llemc_mining::staging::{ExpectedOutcome, MinerSource, StagedRule, Staging};
+use rule::{canonical_when, compile_and_synthesize, literal, short_hash};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -81,38 +86,15 @@ pub struct LiftReport {
     pub dropped: Vec<String>,
 }
 
-/// The lifts' staging file (`lifts.json`), shaped like the static miner's.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct LiftStaging {
-    /// Engine.
-    pub engine: String,
-    /// Library version.
-    pub engine_version: String,
-    /// Always `lifts`.
-    pub miner: String,
-    /// Rules, sorted by id.
-    pub rules: Vec<LiveRule>,
-    /// Always empty (a declaration is either lifted or listed under `report.inspected.skipped`).
-    pub opaque: Vec<serde_json::Value>,
-    /// Report.
-    pub report: LiftReport,
-}
-
-impl LiftStaging {
-    /// The staging file as JSON (deterministic, ends with a newline).
-    pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
-        s.push('\n');
-        s
-    }
-}
+/// The lifts' staging file (`lifts.json`).
+pub type LiftStaging = Staging<LiftReport>;
 
 /// `added_by` for a class kind.
-fn added_by(kind: &str) -> Option<&'static str> {
+fn added_by(kind: &str) -> Option<AddedBy> {
     match kind {
-        "pydantic" => Some("pydantic_lift"),
-        "msgspec" => Some("msgspec_lift"),
-        "dataclass" => Some("dataclass_lift"),
+        "pydantic" => Some(AddedBy::PydanticLift),
+        "msgspec" => Some(AddedBy::MsgspecLift),
+        "dataclass" => Some(AddedBy::DataclassLift),
         _ => None,
     }
 }
@@ -186,7 +168,7 @@ pub fn class_rules(
     target: &Target,
     facts: &ClassFacts,
     inspected: &mut Inspected,
-) -> Vec<LiveRule> {
+) -> Vec<StagedRule> {
     let Some(added) = added_by(&facts.kind) else {
         return Vec::new();
     };
@@ -212,14 +194,14 @@ pub fn class_rules(
                         field.name.to_lowercase(),
                         short_hash(&[&target.native_type, "error", &when])
                     );
-                    out.push(LiveRule {
+                    out.push(StagedRule {
                         id,
                         native_type: target.native_type.clone(),
-                        severity: "error".to_owned(),
+                        severity: RuleSeverity::Error,
                         when,
                         subject: Some(field.name.clone()),
                         message_template: message,
-                        miner_source: LiveSource {
+                        miner_source: Some(MinerSource {
                             path: if facts.path.is_empty() {
                                 target.module.clone()
                             } else {
@@ -227,19 +209,20 @@ pub fn class_rules(
                             },
                             method: format!("{}.{}", target.class, field.name),
                             line_at_scan: facts.line,
-                            module: target.module.clone(),
-                            class: target.class.clone(),
+                            module: Some(target.module.clone()),
+                            class: Some(target.class.clone()),
                             field: Some(field.name.clone()),
                             cluster: None,
-                        },
-                        expected_outcome: ExpectedOutcome {
-                            outcome: "error".to_owned(),
-                            emission_channel: "runtime_exception".to_owned(),
-                            normalised_fields: BTreeMap::new(),
-                        },
-                        added_by: added.to_owned(),
+                        }),
+                        expected_outcome: ExpectedOutcome::new(
+                            Outcome::Error,
+                            EmissionChannel::RuntimeException,
+                            BTreeMap::new(),
+                        ),
+                        added_by: added,
                         kwargs_positive: None,
                         kwargs_negative: None,
+                        versions: None,
                     });
                 }
                 Err(reason) => inspected.skipped.push(format!("{}: {reason}", field.name)),
@@ -282,30 +265,34 @@ fn schema_type(field: &FieldFacts) -> String {
 /// one native type (and one section `section_<i>`) per target, its fields typed from the facts,
 /// no defaults.
 pub fn schema_from_facts(engine: &str, version: &str, classes: &[(Target, ClassFacts)]) -> String {
-    let mut out = format!(
-        "# Generated by llemc's lifts from type metadata.\nschema_version: 1\nengine: {engine}\nlibrary: {engine}\nlibrary_version: {}\nsections:\n",
-        serde_json::to_string(version).unwrap_or_default()
-    );
-    for (i, (target, _)) in classes.iter().enumerate() {
-        out.push_str(&format!("  section_{i}: {}\n", target.native_type));
-    }
-    out.push_str("native_types:\n");
-    for (target, facts) in classes {
-        out.push_str(&format!("  {}:\n", target.native_type));
-        if facts.fields.is_empty() {
-            out.push_str("    fields: {}\n");
-            continue;
-        }
-        out.push_str("    fields:\n");
-        for f in &facts.fields {
-            out.push_str(&format!(
-                "      {}: {{type: \"{}\"}}\n",
-                f.name,
-                schema_type(f)
-            ));
-        }
-    }
-    out
+    let doc = SchemaDoc {
+        engine: engine.to_owned(),
+        library: engine.to_owned(),
+        library_version: version.to_owned(),
+        sections: classes
+            .iter()
+            .enumerate()
+            .map(|(i, (target, _))| (format!("section_{i}"), target.native_type.clone()))
+            .collect(),
+        native_types: classes
+            .iter()
+            .map(|(target, facts)| NativeTypeDoc {
+                name: target.native_type.clone(),
+                source: None,
+                fields: facts
+                    .fields
+                    .iter()
+                    .map(|f| FieldDoc {
+                        name: f.name.clone(),
+                        ty: schema_type(f),
+                        default: FieldDefault::Unknown,
+                        note: None,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    write_schema("Generated by llemc's lifts from type metadata.", &doc)
 }
 
 /// Builds the staging file from facts: rules per class, compiled against `schema` (generated
@@ -319,7 +306,7 @@ pub fn lift(
     let generated = schema_from_facts(engine, version, classes);
     let schema = schema.unwrap_or(("lifts-schema.yaml", generated.as_str()));
     let mut report = LiftReport::default();
-    let mut rules: BTreeMap<String, LiveRule> = BTreeMap::new();
+    let mut rules: BTreeMap<String, StagedRule> = BTreeMap::new();
     for (target, facts) in classes {
         let mut inspected = Inspected {
             native_type: target.native_type.clone(),
@@ -337,18 +324,23 @@ pub fn lift(
             error: facts.error.clone(),
         };
         for mut r in class_rules(engine, target, facts, &mut inspected) {
-            match r.compile_and_synthesize(engine, version, schema) {
+            match compile_and_synthesize(&mut r, engine, version, schema) {
                 Ok(no_kwargs) => {
                     if let Some(reason) = no_kwargs {
                         report.no_kwargs.push(format!("{}: {reason}", r.id));
                     }
                     if !rules.contains_key(&r.id) {
                         inspected.rules += 1;
-                        *report.by_lift.entry(r.added_by.clone()).or_default() += 1;
+                        *report
+                            .by_lift
+                            .entry(r.added_by.as_str().to_owned())
+                            .or_default() += 1;
                         rules.insert(r.id.clone(), r);
                     }
                 }
-                Err(reason) => report.dropped.push(format!("{}: {reason}", r.id)),
+                Err(reason) => report
+                    .dropped
+                    .push(format!("{}: {}", r.id, one_line(&reason))),
             }
         }
         inspected.skipped.sort();
@@ -356,7 +348,7 @@ pub fn lift(
     }
     report.no_kwargs.sort();
     report.dropped.sort();
-    LiftStaging {
+    Staging {
         engine: engine.to_owned(),
         engine_version: version.to_owned(),
         miner: "lifts".to_owned(),

@@ -1,93 +1,28 @@
-//! The rule shape the live miners (lifts, dynamic miner) stage: the static miner's shape, with a
-//! `miner_source` that names what was introspected or probed instead of a source line.
+//! What the live miners (lifts, dynamic miner) share about the rules they stage: content-derived
+//! ids, canonical predicates, literals, message templates, and kwargs from the synthesizer.
 
-use llemc_compiler::yaml_out::Yaml;
+use llemc_compiler::diagnostic::Diagnostic;
 use llemc_mining::rule::compile_rule;
-use llemc_mining::staging::ExpectedOutcome;
+use llemc_mining::staging::StagedRule;
 use llemc_mining::synth::synthesize;
-use serde::Serialize;
 
-/// Where a live rule came from.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
-pub struct LiveSource {
-    /// Source file of the class, relative to its `sys.path` entry (else the module path).
-    pub path: String,
-    /// `Class.field` (lifts) or `Class.__init__` / `Class.validate` (dynamic miner).
-    pub method: String,
-    /// Line of the class statement, when known.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line_at_scan: Option<u32>,
-    /// The dotted module the class was imported from.
-    pub module: String,
-    /// The class name.
-    pub class: String,
-    /// The field the rule is about (lifts).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-    /// The probe cluster that produced it (dynamic miner).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cluster: Option<String>,
-}
-
-/// One staged rule of a live miner.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct LiveRule {
-    /// Content-derived id.
-    pub id: String,
-    /// Native type.
-    pub native_type: String,
-    /// `error`, `warn` or `dormant`.
-    pub severity: String,
-    /// The predicate (canonical `when:` text); it holds on the bad value.
-    pub when: String,
-    /// The field the rule is about.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    /// Message template.
-    pub message_template: String,
-    /// Where it came from.
-    pub miner_source: LiveSource,
-    /// What the library does.
-    pub expected_outcome: ExpectedOutcome,
-    /// `pydantic_lift`, `msgspec_lift`, `dataclass_lift` or `dynamic_miner`.
-    pub added_by: String,
-    /// Kwargs under which the predicate holds (synthesized), or null.
-    pub kwargs_positive: Option<serde_json::Value>,
-    /// Kwargs under which it does not, or null.
-    pub kwargs_negative: Option<serde_json::Value>,
-}
-
-impl LiveRule {
-    /// The rule as corpus keys (for `compile_rule`).
-    pub fn to_map(&self, engine: &str) -> Vec<(String, Yaml)> {
-        let json = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
-        let mut map = match Yaml::from_json(&json) {
-            Yaml::Map(entries) => entries,
-            _ => Vec::new(),
-        };
-        map.retain(|(k, v)| !v.is_null() && k != "kwargs_positive" && k != "kwargs_negative");
-        map.push(("engine".to_owned(), Yaml::str(engine)));
-        map
-    }
-
-    /// Compiles the rule on its own against `schema` and fills its kwargs with the synthesizer.
-    /// `Err` (the first diagnostic or the synthesis failure) when it does not compile; a rule
-    /// that compiles but has no kwargs keeps null kwargs and gets `Ok(Some(reason))`.
-    pub fn compile_and_synthesize(
-        &mut self,
-        engine: &str,
-        version: &str,
-        schema: (&str, &str),
-    ) -> Result<Option<String>, String> {
-        let compiled = compile_rule(engine, version, &self.to_map(engine), schema)?;
-        match synthesize(&compiled.loaded, 0) {
-            Ok(pair) => {
-                self.kwargs_positive = Some(serde_json::Value::Object(pair.positive));
-                self.kwargs_negative = Some(serde_json::Value::Object(pair.negative));
-                Ok(None)
-            }
-            Err(f) => Ok(Some(f.reason)),
+/// Compiles a staged rule on its own against `schema` and fills its kwargs with the synthesizer.
+/// `Err` (the first diagnostic) when it does not compile; a rule that compiles but has no kwargs
+/// keeps null kwargs and gets `Ok(Some(reason))`.
+pub fn compile_and_synthesize(
+    rule: &mut StagedRule,
+    engine: &str,
+    version: &str,
+    schema: (&str, &str),
+) -> Result<Option<String>, Diagnostic> {
+    let compiled = compile_rule(version, &rule.doc(engine), schema)?;
+    match synthesize(&compiled.loaded, 0) {
+        Ok(pair) => {
+            rule.kwargs_positive = Some(pair.positive);
+            rule.kwargs_negative = Some(pair.negative);
+            Ok(None)
         }
+        Err(f) => Ok(Some(f.reason)),
     }
 }
 

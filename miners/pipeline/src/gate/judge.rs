@@ -1,15 +1,16 @@
-//! Judging the rules of a corpus against an [`Observer`] of the live library.
+//! Judging the rules of a corpus against an [`Observer`] of the live library: each rule's cases
+//! are observed once, then the checks of [`super::checks`] run in order.
 
 use super::message::template_matches;
 use super::model::{
-    CaseSummary, Check, CheckResult, Class, GateReport, Observation, ProbeResult, RuleVerdict,
-    Status, Target,
+    CaseSummary, Check, CheckResult, Class, Ended, ExceptionInfo, GateReport, Observation,
+    RuleVerdict, Shown, Status, Target,
 };
-use super::probes::probes;
-use llemc_compiler::diagnostic::FileId;
-use llemc_compiler::yaml::{Node, parse_yaml};
-use llemc_compiler::yaml_out::Yaml;
-use llemc_mining::synth::check_pair;
+use super::rule::{Expect, GateRule, Matcher};
+use super::signals::{Signal, clip, other_signal, signals, unavailable};
+use llemc_compiler::corpus::{EmissionChannel, read_corpus};
+use llemc_compiler::diagnostic::Diagnostic;
+use llemc_mining::failure::Failure;
 use llemc_runtime::compile::{CorpusInput, compile_corpus};
 use llemc_runtime::loaded::LoadedProgram;
 use serde_json::{Map, Value as Json};
@@ -56,112 +57,12 @@ const PROGRAMMING_ERRORS: [&str; 6] = [
     "UnboundLocalError",
 ];
 
-/// How many disagreeing probes a report shows per rule.
-const SHOWN_DISAGREEMENTS: usize = 5;
-
-/// The kind of signal a rule expects from the library.
-#[derive(Clone, Debug, PartialEq)]
-enum Expect {
-    /// An exception (not the strict aggregation of minor issues).
-    Error,
-    /// A warning or log record on a channel (`None`: either).
-    Emission(Option<&'static str>),
-    /// A minor issue recorded for one of the fields.
-    Minor(Vec<String>),
-    /// A silent normalisation of one of the fields.
-    Normalised(Vec<String>),
-}
-
-/// One observed signal of the expected kind.
-#[derive(Clone, Debug)]
-struct Signal {
-    outcome: &'static str,
-    channel: String,
-    message: Option<String>,
-    exception_type: Option<String>,
-}
-
-/// How observed messages are attributed to the rule.
-#[derive(Clone, Debug)]
-enum Matcher {
-    Regex(String),
-    Template(String),
-    Any,
-}
-
-/// The rule as the gate reads it from the corpus text.
-struct RawRule {
-    id: String,
-    severity: String,
-    native_type: String,
-    channel: String,
-    normalised_fields: Vec<String>,
-    subject: Option<String>,
-    template: Option<String>,
-    replay_match: Option<String>,
-    replay_via: Option<String>,
-    positive: Map<String, Json>,
-    negative: Map<String, Json>,
-}
-
-fn text(node: &Node, key: &str) -> Option<String> {
-    node.get(key).and_then(Node::as_str).map(str::to_owned)
-}
-
-fn kwargs(node: &Node, key: &str) -> Map<String, Json> {
-    match node.get(key).map(|n| Yaml::from_node(n).to_json()) {
-        Some(Json::Object(map)) => map,
-        _ => Map::new(),
-    }
-}
-
-fn raw_rules(name: &str, corpus: &str) -> Result<Vec<RawRule>, String> {
-    let root = parse_yaml(FileId(0), corpus)
-        .map_err(|d| format!("{name} is not valid YAML: {}", d.message))?;
-    let items = root.get("rules").and_then(Node::as_seq).unwrap_or(&[]);
-    let mut out = Vec::new();
-    for item in items {
-        let Some(id) = text(item, "id") else { continue };
-        let expected = item.get("expected_outcome");
-        let normalised_fields = expected
-            .and_then(|e| e.get("normalised_fields"))
-            .map(|n| match (n.as_seq(), n.as_map()) {
-                (Some(items), _) => items
-                    .iter()
-                    .filter_map(|i| i.as_str().map(str::to_owned))
-                    .collect(),
-                (_, Some(entries)) => entries
-                    .iter()
-                    .filter_map(|(k, _)| k.as_str().map(str::to_owned))
-                    .collect(),
-                _ => Vec::new(),
-            })
-            .unwrap_or_default();
-        out.push(RawRule {
-            severity: text(item, "severity").unwrap_or_default(),
-            native_type: text(item, "native_type").unwrap_or_default(),
-            channel: expected
-                .and_then(|e| text(e, "emission_channel"))
-                .unwrap_or_default(),
-            normalised_fields,
-            subject: text(item, "subject").map(|s| s.trim_start_matches('@').to_owned()),
-            template: text(item, "message_template"),
-            replay_match: text(item, "replay_match"),
-            replay_via: text(item, "replay_via"),
-            positive: kwargs(item, "kwargs_positive"),
-            negative: kwargs(item, "kwargs_negative"),
-            id,
-        });
-    }
-    Ok(out)
-}
-
-/// Gates every rule of the corpus (selected for the version). `Err`: the corpus cannot be read
-/// or compiled (a hard error: nothing is judged).
+/// Gates every rule of the corpus (selected for the version). `Err` (`E640` and the compiler's
+/// diagnostics into the corpus): the corpus does not compile, and nothing is judged.
 pub fn gate_corpus<O: Observer>(
     input: &GateInput<'_>,
     observer: &mut O,
-) -> Result<GateReport, String> {
+) -> Result<GateReport, Failure> {
     let compiled = CorpusInput {
         name: input.corpus_name,
         text: input.corpus_text,
@@ -170,19 +71,31 @@ pub fn gate_corpus<O: Observer>(
         engine_version: Some(input.version.to_owned()),
     };
     let (loaded, _) = compile_corpus(&compiled).map_err(|f| {
-        let first = f
-            .diagnostics
-            .iter()
-            .find(|d| d.is_error())
-            .map(|d| format!("{}: {}", d.code, d.message))
-            .unwrap_or_default();
-        format!("{} does not compile ({first})", input.corpus_name)
+        let mut diagnostics = vec![
+            Diagnostic::error(
+                "E640",
+                format!(
+                    "`{}` does not compile: nothing is judged",
+                    input.corpus_name
+                ),
+            )
+            .with_help(format!(
+                "fix the corpus (`llemc check {}`)",
+                input.corpus_name
+            )),
+        ];
+        diagnostics.extend(f.diagnostics);
+        Failure::new(diagnostics, f.sources)
     })?;
-    let raw = raw_rules(input.corpus_name, input.corpus_text)?;
+    // The text compiled, so it reads (as the file compile_corpus registered first).
+    let (corpus, _) = read_corpus(llemc_compiler::diagnostic::FileId(0), input.corpus_text);
+    let read: Vec<GateRule> = corpus
+        .map(|c| c.rules.iter().map(GateRule::new).collect())
+        .unwrap_or_default();
     let mut baselines: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut rules = Vec::new();
     for (index, ir) in loaded.program().rules.iter().enumerate() {
-        let Some(rule) = raw.iter().find(|r| r.id == ir.id) else {
+        let Some(rule) = read.iter().find(|r| r.id == ir.id) else {
             continue;
         };
         let mut judge = Judge {
@@ -191,8 +104,7 @@ pub fn gate_corpus<O: Observer>(
             rule,
             observer: &mut *observer,
         };
-        let verdict = judge.run(input.targets, &mut baselines);
-        rules.push(verdict);
+        rules.push(judge.run(input.targets, &mut baselines));
     }
     rules.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(GateReport {
@@ -202,14 +114,30 @@ pub fn gate_corpus<O: Observer>(
     })
 }
 
-struct Judge<'a, O: Observer> {
-    loaded: &'a LoadedProgram,
-    index: usize,
-    rule: &'a RawRule,
-    observer: &'a mut O,
+/// One rule being judged.
+pub(crate) struct Judge<'a, O: Observer> {
+    pub loaded: &'a LoadedProgram,
+    /// The rule's index in the compiled program.
+    pub index: usize,
+    pub rule: &'a GateRule,
+    pub observer: &'a mut O,
 }
 
-fn check(check: Check, status: Status, detail: impl Into<String>) -> CheckResult {
+/// What the library did with a rule's two cases, and what the rule expects of them.
+pub(crate) struct Cases<'t> {
+    pub target: &'t Target,
+    /// The messages the bare construction emits (not the rule's doing).
+    pub baseline: Vec<String>,
+    pub expect: Expect,
+    pub matcher: Matcher,
+    pub pos: Observation,
+    pub neg: Observation,
+    pub pos_signals: Vec<Signal>,
+    pub neg_signals: Vec<Signal>,
+}
+
+/// A check's result.
+pub(crate) fn check(check: Check, status: Status, detail: impl Into<String>) -> CheckResult {
     CheckResult {
         check,
         status,
@@ -221,6 +149,7 @@ impl<O: Observer> Judge<'_, O> {
     fn verdict(&self, class: Class) -> RuleVerdict {
         RuleVerdict {
             id: self.rule.id.clone(),
+            span: self.rule.span,
             native_type: self.rule.native_type.clone(),
             class,
             checks: Vec::new(),
@@ -235,6 +164,13 @@ impl<O: Observer> Judge<'_, O> {
         let mut v = self.verdict(Class::Unverified);
         v.unverified_reason = Some(reason);
         v.positive = pos;
+        v
+    }
+
+    /// A divergence found before the cases could be judged.
+    fn replay_failed(&self, detail: String) -> RuleVerdict {
+        let mut v = self.verdict(Class::Divergent);
+        v.checks.push(check(Check::Replay, Status::Fail, detail));
         v
     }
 
@@ -267,39 +203,8 @@ impl<O: Observer> Judge<'_, O> {
         out
     }
 
-    fn expect(&self) -> Expect {
-        let channel = self.rule.channel.as_str();
-        let emission = || match channel {
-            "warnings_warn" => Expect::Emission(Some("warnings")),
-            "logger_warning" | "logger_warning_once" => Expect::Emission(Some("logger")),
-            _ => Expect::Emission(None),
-        };
-        match self.rule.severity.as_str() {
-            "error" => Expect::Error,
-            "warn" => emission(),
-            _ => match channel {
-                "minor_issues_dict" => Expect::Minor(self.fields()),
-                "warnings_warn" | "logger_warning" | "logger_warning_once" => emission(),
-                _ => {
-                    if self.rule.normalised_fields.is_empty() {
-                        Expect::Normalised(self.fields())
-                    } else {
-                        Expect::Normalised(self.rule.normalised_fields.clone())
-                    }
-                }
-            },
-        }
-    }
-
-    fn matcher(&self) -> Matcher {
-        match (&self.rule.replay_match, &self.rule.template) {
-            (Some(r), _) => Matcher::Regex(r.clone()),
-            (None, Some(t)) => Matcher::Template(t.clone()),
-            (None, None) => Matcher::Any,
-        }
-    }
-
-    fn accepts(&mut self, matcher: &Matcher, message: Option<&str>) -> Result<bool, String> {
+    /// Whether the matcher attributes `message` to the rule (a case without a message: yes).
+    pub fn accepts(&mut self, matcher: &Matcher, message: Option<&str>) -> Result<bool, String> {
         let Some(message) = message else {
             return Ok(true);
         };
@@ -310,7 +215,16 @@ impl<O: Observer> Judge<'_, O> {
         }
     }
 
-    fn holds(&self, kwargs: &Map<String, Json>) -> bool {
+    /// Whether the first of `signals` the matcher accepts exists (a matcher error counts as
+    /// accepting).
+    pub fn any_accepted(&mut self, matcher: &Matcher, signals: &[Signal]) -> bool {
+        signals
+            .iter()
+            .any(|s| self.accepts(matcher, s.message.as_deref()).unwrap_or(true))
+    }
+
+    /// Whether llemc's predicate holds on `kwargs`.
+    pub fn holds(&self, kwargs: &Map<String, Json>) -> bool {
         let mut frame = self.loaded.frame();
         let tree = Json::Object(kwargs.clone());
         self.loaded
@@ -318,7 +232,22 @@ impl<O: Observer> Judge<'_, O> {
             && self.loaded.rule_holds(self.index, &frame)
     }
 
-    fn run(
+    /// Constructs the target with `kwargs`; a bridge failure is an observation too.
+    pub fn observe(&mut self, target: &Target, kwargs: &Map<String, Json>) -> Observation {
+        self.observer
+            .observe(target, kwargs)
+            .unwrap_or_else(|e| Observation {
+                outcome: Ended::BridgeFailure,
+                exception: Some(ExceptionInfo {
+                    message: e,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+    }
+
+    /// The verdict on the rule: replay both cases, then checks replay, (a) to (e).
+    pub fn run(
         &mut self,
         targets: &BTreeMap<String, Target>,
         baselines: &mut BTreeMap<String, Vec<String>>,
@@ -338,17 +267,58 @@ impl<O: Observer> Judge<'_, O> {
             );
         }
         let Some(target) = targets.get(&self.rule.native_type) else {
-            let mut v = self.verdict(Class::Divergent);
-            v.checks.push(check(
-                Check::Replay,
-                Status::Fail,
-                format!(
-                    "native type `{}` is not declared in the engine's native_types",
-                    self.rule.native_type
-                ),
+            return self.replay_failed(format!(
+                "native type `{}` is not declared in the engine's native_types",
+                self.rule.native_type
             ));
-            return v;
         };
+        let cases = match self.cases(target, baselines) {
+            Ok(cases) => cases,
+            Err(verdict) => return *verdict,
+        };
+        let mut verdict = self.verdict(Class::Confirmed);
+        verdict.checks.push(self.check_replay(&cases));
+        let (a, pos_summary) = self.check_a(&cases);
+        let a_pass = a.status == Status::Pass;
+        verdict.checks.push(a);
+        let c = self.check_c(&cases, a_pass);
+        let c_pass = c.status == Status::Pass;
+        verdict.checks.push(c);
+        let attribution = if c_pass {
+            cases.matcher.clone()
+        } else {
+            Matcher::Any
+        };
+        let (b, neg_summary) = self.check_b(&cases, &attribution);
+        verdict.checks.push(b);
+        let d = self.check_d();
+        let d_pass = d.status == Status::Pass;
+        verdict.checks.push(d);
+        verdict.checks.push(if a_pass && c_pass && d_pass {
+            self.check_e(&cases, &attribution, &mut verdict.probes)
+        } else {
+            check(
+                Check::E,
+                Status::Skipped,
+                "probes need an anchor: the positive must show the outcome (a) with the rule's message (c) and satisfy the predicate (d)",
+            )
+        });
+        verdict.checks.sort_by_key(|c| c.check);
+        verdict.positive = Some(pos_summary);
+        verdict.negative = Some(neg_summary);
+        if !verdict.failed().is_empty() {
+            verdict.class = Class::Divergent;
+        }
+        verdict
+    }
+
+    /// The baseline and both cases observed; the verdict when they cannot be judged (a bridge
+    /// failure diverges, a missing dependency leaves the rule unverified).
+    fn cases<'t>(
+        &mut self,
+        target: &'t Target,
+        baselines: &mut BTreeMap<String, Vec<String>>,
+    ) -> Result<Cases<'t>, Box<RuleVerdict>> {
         let baseline = match baselines.get(&self.rule.native_type) {
             Some(b) => b.clone(),
             None => {
@@ -361,282 +331,47 @@ impl<O: Observer> Judge<'_, O> {
                 b
             }
         };
-        let expect = self.expect();
-        let matcher = self.matcher();
+        let expect = self.rule.expect(|| self.fields());
+        let matcher = self.rule.matcher();
         let pos = self.observer.observe(target, &self.rule.positive);
         let neg = self.observer.observe(target, &self.rule.negative);
         let (pos, neg) = match (pos, neg) {
             (Ok(p), Ok(n)) => (p, n),
             (Err(e), _) | (_, Err(e)) => {
-                let mut v = self.verdict(Class::Divergent);
-                v.checks.push(check(
-                    Check::Replay,
-                    Status::Fail,
-                    format!("bridge failure: {e}"),
-                ));
-                return v;
+                return Err(Box::new(self.replay_failed(format!("bridge failure: {e}"))));
             }
         };
         for (name, obs) in [("kwargs_positive", &pos), ("kwargs_negative", &neg)] {
             if let Some(why) = unavailable(obs) {
                 let summary = self.summarize(&pos, &expect, &baseline, &Matcher::Any);
-                return self.unverified(format!("{name}: {why}"), Some(summary));
+                return Err(Box::new(
+                    self.unverified(format!("{name}: {why}"), Some(summary)),
+                ));
             }
         }
-        let mut verdict = self.verdict(Class::Confirmed);
-        let pos_sigs = signals(&pos, &expect, &baseline);
-        let neg_sigs = signals(&neg, &expect, &baseline);
-
-        // replay
-        let mut problems = Vec::new();
-        for (name, obs) in [("kwargs_positive", &pos), ("kwargs_negative", &neg)] {
-            if let Some(p) = self.unexpected(obs, &matcher, target) {
-                problems.push(format!("{name}: {p}"));
-            }
-        }
-        verdict.checks.push(if problems.is_empty() {
-            check(Check::Replay, Status::Pass, "both cases ran")
-        } else {
-            check(Check::Replay, Status::Fail, problems.join("; "))
-        });
-
-        // (a)
-        let wanted = describe(&expect);
-        let a_pass = !pos_sigs.is_empty();
-        let pos_summary = self.summarize(&pos, &expect, &baseline, &matcher);
-        verdict.checks.push(if a_pass {
-            check(
-                Check::A,
-                Status::Pass,
-                format!("{} on {}", pos_summary.outcome, pos_summary.channel),
-            )
-        } else {
-            check(
-                Check::A,
-                Status::Fail,
-                format!(
-                    "expected {wanted}; observed {} on {}{}",
-                    pos_summary.outcome,
-                    pos_summary.channel,
-                    pos_summary
-                        .message
-                        .as_deref()
-                        .map(|m| format!(": {}", clip(m)))
-                        .unwrap_or_default()
-                ),
-            )
-        });
-
-        // (c)
-        let mut c_pass = false;
-        if a_pass {
-            let mut error = None;
-            for s in &pos_sigs {
-                match self.accepts(&matcher, s.message.as_deref()) {
-                    Ok(true) => {
-                        c_pass = true;
-                        break;
-                    }
-                    Ok(false) => {}
-                    Err(e) => error = Some(e),
-                }
-            }
-            let shown = pos_sigs
-                .first()
-                .and_then(|s| s.message.clone())
-                .unwrap_or_default();
-            verdict.checks.push(match (c_pass, &matcher, error) {
-                (true, Matcher::Any, _) => check(Check::C, Status::Pass, "the rule has no message"),
-                (true, Matcher::Regex(_), _) => check(Check::C, Status::Pass, "replay_match found"),
-                (true, _, _) => check(Check::C, Status::Pass, "message_template matches"),
-                (false, _, Some(e)) => check(Check::C, Status::Fail, format!("replay_match: {e}")),
-                (false, m, None) => check(
-                    Check::C,
-                    Status::Fail,
-                    format!(
-                        "{} does not match the observed message: {}",
-                        matcher_name(m),
-                        clip(&shown)
-                    ),
-                ),
-            });
-        } else {
-            verdict.checks.push(check(
-                Check::C,
-                Status::Skipped,
-                "no observed outcome of the expected kind to take the message from",
-            ));
-        }
-        let attribution = if c_pass {
-            matcher.clone()
-        } else {
-            Matcher::Any
-        };
-
-        // (b)
-        let mut neg_fires = false;
-        for s in &neg_sigs {
-            if self
-                .accepts(&attribution, s.message.as_deref())
-                .unwrap_or(true)
-            {
-                neg_fires = true;
-                break;
-            }
-        }
-        let neg_summary = self.summarize(&neg, &expect, &baseline, &attribution);
-        verdict.checks.push(if neg_fires {
-            check(
-                Check::B,
-                Status::Fail,
-                format!(
-                    "kwargs_negative shows {wanted} too{}",
-                    neg_summary
-                        .message
-                        .as_deref()
-                        .map(|m| format!(": {}", clip(m)))
-                        .unwrap_or_default()
-                ),
-            )
-        } else {
-            check(
-                Check::B,
-                Status::Pass,
-                format!("{} on {}", neg_summary.outcome, neg_summary.channel),
-            )
-        });
-
-        // (d)
-        let d = check_pair(
-            self.loaded,
-            self.index,
-            &self.rule.positive,
-            &self.rule.negative,
-        );
-        let d_pass = d.is_ok();
-        verdict.checks.push(match d {
-            Ok(()) => check(Check::D, Status::Pass, "holds on positive, not on negative"),
-            Err(e) => check(Check::D, Status::Fail, e),
-        });
-
-        // (e)
-        if a_pass && c_pass && d_pass {
-            let mut disagreements = Vec::new();
-            let mut timeouts = Vec::new();
-            for probe in probes(self.loaded, self.index, &self.rule.positive) {
-                let predicate = self.holds(&probe.kwargs);
-                let obs = match self.observer.observe(target, &probe.kwargs) {
-                    Ok(o) => o,
-                    Err(e) => Observation {
-                        outcome: "bridge_failure".to_owned(),
-                        exception: Some(super::model::ExceptionInfo {
-                            message: e,
-                            ..Default::default()
-                        }),
-                        ..Default::default()
-                    },
-                };
-                let library = if unavailable(&obs).is_some() || obs.outcome == "bridge_failure" {
-                    None
-                } else if obs.outcome == "timeout" {
-                    timeouts.push(format!("{}={}", probe.field, probe.value));
-                    None
-                } else {
-                    let sigs = signals(&obs, &expect, &baseline);
-                    let mut fires = false;
-                    for s in &sigs {
-                        if self
-                            .accepts(&attribution, s.message.as_deref())
-                            .unwrap_or(true)
-                        {
-                            fires = true;
-                            break;
-                        }
-                    }
-                    if !fires && error_signal(&obs).is_some() {
-                        // Rejected by another check before the library reached this rule's:
-                        // the probe says nothing about this rule.
-                        None
-                    } else {
-                        Some(fires)
-                    }
-                };
-                let observed = self.summarize(&obs, &expect, &baseline, &attribution);
-                if library.is_some_and(|l| l != predicate) {
-                    disagreements.push(format!(
-                        "{}={} ({}): predicate {}, library {} ({} on {})",
-                        probe.field,
-                        probe.value,
-                        probe.origin,
-                        if predicate { "holds" } else { "does not hold" },
-                        if predicate {
-                            "does not show it"
-                        } else {
-                            "shows it"
-                        },
-                        observed.outcome,
-                        observed.channel,
-                    ));
-                }
-                verdict.probes.push(ProbeResult {
-                    field: probe.field,
-                    value: probe.value,
-                    origin: probe.origin,
-                    predicate,
-                    library,
-                    observed,
-                });
-            }
-            let (agreed, judged, unverified) = verdict.probe_counts();
-            verdict
-                .checks
-                .push(if disagreements.is_empty() && timeouts.is_empty() {
-                    check(
-                        Check::E,
-                        Status::Pass,
-                        format!("{agreed}/{judged} probes agree ({unverified} unverified)"),
-                    )
-                } else {
-                    let mut detail = format!("{agreed}/{judged} probes agree");
-                    if !timeouts.is_empty() {
-                        detail.push_str(&format!("; timed out: {}", timeouts.join(", ")));
-                    }
-                    let more = disagreements.len().saturating_sub(SHOWN_DISAGREEMENTS);
-                    disagreements.truncate(SHOWN_DISAGREEMENTS);
-                    if !disagreements.is_empty() {
-                        detail.push_str("; ");
-                        detail.push_str(&disagreements.join("; "));
-                    }
-                    if more > 0 {
-                        detail.push_str(&format!("; and {more} more"));
-                    }
-                    check(Check::E, Status::Fail, detail)
-                });
-        } else {
-            verdict.checks.push(check(
-                Check::E,
-                Status::Skipped,
-                "probes need an anchor: the positive must show the outcome (a) with the rule's message (c) and satisfy the predicate (d)",
-            ));
-        }
-        verdict.checks.sort_by_key(|c| c.check);
-        verdict.positive = Some(pos_summary);
-        verdict.negative = Some(neg_summary);
-        if !verdict.failed().is_empty() {
-            verdict.class = Class::Divergent;
-        }
-        verdict
+        let pos_signals = signals(&pos, &expect, &baseline);
+        let neg_signals = signals(&neg, &expect, &baseline);
+        Ok(Cases {
+            target,
+            baseline,
+            expect,
+            matcher,
+            pos,
+            neg,
+            pos_signals,
+            neg_signals,
+        })
     }
 
     /// A replay problem: a timeout, an exception raised outside the library's code (the kwargs
     /// do not fit the constructor), or a programming error the rule's message does not name.
-    fn unexpected(
+    pub fn unexpected(
         &mut self,
         obs: &Observation,
         matcher: &Matcher,
         target: &Target,
     ) -> Option<String> {
-        if obs.outcome == "timeout" {
+        if obs.outcome == Ended::Timeout {
             return Some(format!("timed out after {} s", target.timeout_s));
         }
         let exc = obs.exception.as_ref()?;
@@ -662,28 +397,29 @@ impl<O: Observer> Judge<'_, O> {
 
     /// What a case shows, for the report: the first signal of the expected kind (preferring one
     /// the matcher accepts), else whatever else the library did.
-    fn summarize(
+    pub fn summarize(
         &mut self,
         obs: &Observation,
         expect: &Expect,
         baseline: &[String],
         matcher: &Matcher,
     ) -> CaseSummary {
+        let quiet =
+            |outcome: Shown, message: Option<String>, exception_type: Option<String>| CaseSummary {
+                outcome,
+                channel: EmissionChannel::None,
+                message,
+                exception_type,
+            };
         if let Some(why) = unavailable(obs) {
-            return CaseSummary {
-                outcome: "unavailable".to_owned(),
-                channel: "none".to_owned(),
-                message: Some(why),
-                exception_type: obs.exception.as_ref().map(|e| e.kind.clone()),
-            };
+            return quiet(
+                Shown::Unavailable,
+                Some(why),
+                obs.exception.as_ref().map(|e| e.kind.clone()),
+            );
         }
-        if obs.outcome == "timeout" {
-            return CaseSummary {
-                outcome: "timeout".to_owned(),
-                channel: "none".to_owned(),
-                message: None,
-                exception_type: None,
-            };
+        if obs.outcome == Ended::Timeout {
+            return quiet(Shown::Timeout, None, None);
         }
         let sigs = signals(obs, expect, baseline);
         let mut chosen = None;
@@ -698,177 +434,22 @@ impl<O: Observer> Judge<'_, O> {
             .or_else(|| other_signal(obs, baseline));
         match chosen {
             Some(s) => CaseSummary {
-                outcome: s.outcome.to_owned(),
+                outcome: s.outcome,
                 channel: s.channel,
                 message: s.message,
                 exception_type: s.exception_type,
             },
-            None => CaseSummary {
-                outcome: "pass".to_owned(),
-                channel: "none".to_owned(),
-                message: None,
-                exception_type: None,
-            },
+            None => quiet(Shown::Pass, None, None),
         }
     }
-}
-
-fn matcher_name(m: &Matcher) -> &'static str {
-    match m {
-        Matcher::Regex(_) => "replay_match",
-        Matcher::Template(_) => "message_template",
-        Matcher::Any => "(no message)",
-    }
-}
-
-fn describe(expect: &Expect) -> String {
-    match expect {
-        Expect::Error => "error on runtime_exception".to_owned(),
-        Expect::Emission(Some(c)) => format!("warn on {}", channel_name(c)),
-        Expect::Emission(None) => "warn on warnings_warn or logger_warning".to_owned(),
-        Expect::Minor(f) => format!("dormant on minor_issues_dict for {}", f.join(", ")),
-        Expect::Normalised(f) => format!("dormant (silent normalisation) of {}", f.join(", ")),
-    }
-}
-
-fn channel_name(channel: &str) -> String {
-    match channel {
-        "warnings" => "warnings_warn".to_owned(),
-        "logger" => "logger_warning".to_owned(),
-        other => other.to_owned(),
-    }
-}
-
-/// Why a case cannot be evaluated here (a missing dependency), if so.
-fn unavailable(obs: &Observation) -> Option<String> {
-    let exc = obs.exception.as_ref();
-    if let Some(dep) = exc.and_then(|e| e.missing_dependency.as_deref()) {
-        return Some(format!(
-            "needs `{dep}`, which is not installed ({}: {})",
-            exc.map(|e| e.kind.as_str()).unwrap_or("?"),
-            exc.map(|e| clip(&e.message)).unwrap_or_default()
-        ));
-    }
-    (obs.outcome == "unavailable").then(|| {
-        format!(
-            "the class cannot be imported: {}",
-            exc.map(|e| clip(&e.message)).unwrap_or_default()
-        )
-    })
-}
-
-/// Whether the exception is the strict aggregation of the minor issues (`validate(strict=True)`).
-fn is_aggregate(obs: &Observation) -> bool {
-    let Some(exc) = &obs.exception else {
-        return false;
-    };
-    obs.phase == "validate"
-        && !obs.minor_issues.is_empty()
-        && obs
-            .minor_issues
-            .values()
-            .all(|t| exc.message.contains(t.as_str()))
-}
-
-fn error_signal(obs: &Observation) -> Option<Signal> {
-    let exc = obs.exception.as_ref()?;
-    (obs.outcome == "error" && !is_aggregate(obs)).then(|| Signal {
-        outcome: "error",
-        channel: "runtime_exception".to_owned(),
-        message: Some(exc.message.clone()),
-        exception_type: Some(exc.kind.clone()),
-    })
-}
-
-fn emission_signals(obs: &Observation, channel: Option<&str>, baseline: &[String]) -> Vec<Signal> {
-    obs.emissions
-        .iter()
-        .filter(|e| matches!(e.channel.as_str(), "warnings" | "logger"))
-        .filter(|e| channel.is_none_or(|c| c == e.channel))
-        .filter(|e| !baseline.contains(&e.message))
-        .map(|e| Signal {
-            outcome: "warn",
-            channel: channel_name(&e.channel),
-            message: Some(e.message.clone()),
-            exception_type: None,
-        })
-        .collect()
-}
-
-/// The signals of the expected kind a case shows.
-fn signals(obs: &Observation, expect: &Expect, baseline: &[String]) -> Vec<Signal> {
-    if matches!(
-        obs.outcome.as_str(),
-        "timeout" | "unavailable" | "bridge_failure"
-    ) {
-        return Vec::new();
-    }
-    match expect {
-        Expect::Error => error_signal(obs).into_iter().collect(),
-        Expect::Emission(channel) => emission_signals(obs, *channel, baseline),
-        Expect::Minor(fields) => fields
-            .iter()
-            .filter_map(|f| {
-                obs.minor_issues.get(f).map(|t| Signal {
-                    outcome: "dormant",
-                    channel: "minor_issues_dict".to_owned(),
-                    message: Some(t.clone()),
-                    exception_type: None,
-                })
-            })
-            .collect(),
-        Expect::Normalised(fields) => fields
-            .iter()
-            .filter(|f| obs.normalised.contains_key(f.as_str()))
-            .map(|_| Signal {
-                outcome: "dormant",
-                channel: "none".to_owned(),
-                message: None,
-                exception_type: None,
-            })
-            .collect(),
-    }
-}
-
-/// The most telling signal of any kind (for reports when the expected kind is missing).
-fn other_signal(obs: &Observation, baseline: &[String]) -> Option<Signal> {
-    if let Some(s) = error_signal(obs) {
-        return Some(s);
-    }
-    if let Some((field, text)) = obs.minor_issues.iter().next() {
-        return Some(Signal {
-            outcome: "dormant",
-            channel: "minor_issues_dict".to_owned(),
-            message: Some(format!("{field}: {text}")),
-            exception_type: None,
-        });
-    }
-    if let Some(s) = emission_signals(obs, None, baseline).into_iter().next() {
-        return Some(s);
-    }
-    obs.normalised.iter().next().map(|(field, n)| Signal {
-        outcome: "dormant",
-        channel: "none".to_owned(),
-        message: Some(format!("{field} normalised: {n}")),
-        exception_type: None,
-    })
-}
-
-/// A message shortened for one-line reports.
-fn clip(text: &str) -> String {
-    let one_line = super::message::normalise(text);
-    if one_line.chars().count() <= 300 {
-        return one_line;
-    }
-    let cut: String = one_line.chars().take(300).collect();
-    format!("{cut}...")
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
-    use crate::gate::model::ExceptionInfo;
+    use crate::gate::model::{Ended, ExceptionInfo};
+    use llemc_compiler::diagnostic::{Color, SourceMap, render_human};
 
     const SCHEMA: &str = "schema_version: 1\nengine: e\nlibrary: e\nlibrary_version: 1.0.0\nsections:\n  s: e.T\nnative_types:\n  e.T:\n    fields:\n      size: {type: \"int\", default: 1}\n";
 
@@ -903,8 +484,11 @@ mod tests {
                 _ => None,
             };
             Ok(Observation {
-                outcome: if exception.is_some() { "error" } else { "ok" }.to_owned(),
-                phase: "construct".to_owned(),
+                outcome: if exception.is_some() {
+                    Ended::Error
+                } else {
+                    Ended::Ok
+                },
                 exception,
                 ..Observation::default()
             })
@@ -921,14 +505,16 @@ mod tests {
         )
     }
 
-    #[test]
-    fn confirms_right_rules_and_finds_the_wrong_threshold() {
-        let corpus = format!(
+    fn fixture_corpus() -> String {
+        format!(
             "schema_version: 1.1.0\nengine: e\nengine_version: 1.0.0\nrules:\n{}{}{}",
             rule("right", "size > 5", 6, 5),
             rule("off_by_one", "size >= 5", 6, 1),
             rule("needs_torch", "size > 5", 6, -1),
-        );
+        )
+    }
+
+    fn gate(corpus: &str) -> Result<GateReport, Failure> {
         let targets = BTreeMap::from([(
             "e.T".to_owned(),
             Target {
@@ -943,11 +529,36 @@ mod tests {
             engine: "e",
             version: "1.0.0",
             corpus_name: "c.yaml",
-            corpus_text: &corpus,
+            corpus_text: corpus,
             schema: ("schema.yaml", SCHEMA),
             targets: &targets,
         };
-        let report = gate_corpus(&input, &mut Fake).unwrap();
+        gate_corpus(&input, &mut Fake)
+    }
+
+    #[test]
+    fn divergences_point_at_the_rule_in_the_corpus() {
+        let corpus = fixture_corpus();
+        let report = gate(&corpus).unwrap();
+        let mut sources = SourceMap::new();
+        let file = sources.add("c.yaml", corpus.as_str());
+        let found = crate::gate::output::divergences(&report, file);
+        insta::assert_snapshot!(render_human(&found, &sources, Color::Never));
+    }
+
+    #[test]
+    fn a_corpus_that_does_not_compile_is_judged_not_at_all() {
+        let broken = fixture_corpus().replace("size >= 5", "sizes >= 5");
+        let failure = gate(&broken).unwrap_err();
+        let codes: Vec<&str> = failure.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes[..2], ["E640", "E302"]);
+        let shown = failure.render(Color::Never);
+        assert!(shown.contains("┌─ c.yaml:"), "{shown}");
+    }
+
+    #[test]
+    fn confirms_right_rules_and_finds_the_wrong_threshold() {
+        let report = gate(&fixture_corpus()).unwrap();
         let got: Vec<(&str, Class, Vec<Check>)> = report
             .rules
             .iter()

@@ -36,13 +36,16 @@
 //! The checking logic is pure Rust over an [`Observer`]; the live observer and the command driver
 //! (`run`) need the `python` feature.
 
+mod checks;
 pub mod judge;
 pub mod message;
 pub mod model;
 pub mod output;
 pub mod probes;
+mod rule;
 #[cfg(feature = "python")]
 pub mod run;
+mod signals;
 
 pub use judge::{GateInput, Observer, gate_corpus};
 pub use model::{Check, CheckResult, Class, GateReport, Observation, RuleVerdict, Target};

@@ -1,5 +1,7 @@
 //! The gate's data: what `llemc_live.observe` reports, the checks, and the verdict per rule.
 
+use llemc_compiler::corpus::EmissionChannel;
+use llemc_grammar::ast::Span;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -36,32 +38,84 @@ pub struct ExceptionInfo {
     pub missing_dependency: Option<String>,
 }
 
+/// Where the library emitted a record.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Emitter {
+    /// `warnings.warn`.
+    #[default]
+    Warnings,
+    /// A `logging` logger.
+    Logger,
+    /// `print` to stdout.
+    Print,
+}
+
+impl Emitter {
+    /// The corpus channel of a record from this emitter.
+    pub fn channel(self) -> EmissionChannel {
+        match self {
+            Emitter::Warnings => EmissionChannel::WarningsWarn,
+            Emitter::Logger => EmissionChannel::LoggerWarning,
+            Emitter::Print => EmissionChannel::None,
+        }
+    }
+}
+
+/// The phase of a construction.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// The constructor.
+    #[default]
+    Construct,
+    /// The `validate()` call after it.
+    Validate,
+}
+
+/// How a construction ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ended {
+    /// It returned.
+    #[default]
+    Ok,
+    /// It raised.
+    Error,
+    /// It did not return in time.
+    Timeout,
+    /// The class cannot be imported here.
+    Unavailable,
+    /// The bridge to the interpreter failed (set by the gate, never by the library).
+    BridgeFailure,
+}
+
 /// A warning or log record.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 pub struct Emission {
-    /// `warnings`, `logger` or `print`.
+    /// Who emitted it.
     #[serde(default)]
-    pub channel: String,
+    pub channel: Emitter,
     /// Level (`warning`, `error`, ...).
     #[serde(default)]
     pub level: String,
     /// The text.
     #[serde(default)]
     pub message: String,
-    /// `construct` or `validate`.
+    /// The phase it was emitted in.
     #[serde(default)]
-    pub phase: Option<String>,
+    pub phase: Option<Phase>,
 }
 
 /// One `llemc_live.observe` report (the keys the gate reads).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 pub struct Observation {
-    /// `ok`, `error`, `timeout` or `unavailable`.
+    /// How it ended.
     #[serde(default)]
-    pub outcome: String,
-    /// `construct` or `validate`.
+    pub outcome: Ended,
+    /// The phase it ended in.
     #[serde(default)]
-    pub phase: String,
+    pub phase: Phase,
     /// The exception, if any.
     #[serde(default)]
     pub exception: Option<ExceptionInfo>,
@@ -148,13 +202,56 @@ pub enum Status {
     Skipped,
 }
 
+impl Status {
+    /// As written in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Skipped => "skipped",
+        }
+    }
+}
+
+/// What the library showed in one case, as the gate reads it for one rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Shown {
+    /// It raised.
+    Error,
+    /// It warned.
+    Warn,
+    /// It ignored or normalised a value.
+    Dormant,
+    /// It accepted the kwargs silently.
+    Pass,
+    /// It did not return in time.
+    Timeout,
+    /// The case cannot be evaluated here.
+    Unavailable,
+}
+
+impl Shown {
+    /// As written in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Shown::Error => "error",
+            Shown::Warn => "warn",
+            Shown::Dormant => "dormant",
+            Shown::Pass => "pass",
+            Shown::Timeout => "timeout",
+            Shown::Unavailable => "unavailable",
+        }
+    }
+}
+
 /// What the library did in one case, as the gate reads it for one rule.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CaseSummary {
-    /// `error`, `warn`, `dormant`, `pass`, `timeout`, `unavailable`.
-    pub outcome: String,
-    /// `runtime_exception`, `warnings_warn`, `logger_warning`, `minor_issues_dict`, `none`, ...
-    pub channel: String,
+    /// What it showed.
+    pub outcome: Shown,
+    /// Where it said so.
+    pub channel: EmissionChannel,
     /// The message observed (exception, emission or minor issue), if any.
     pub message: Option<String>,
     /// Exception type, when one was raised.
@@ -196,6 +293,9 @@ pub enum Class {
 pub struct RuleVerdict {
     /// Rule id.
     pub id: String,
+    /// Where the rule's id is written in the corpus.
+    #[serde(skip)]
+    pub span: Span,
     /// Native type.
     pub native_type: String,
     /// Outcome class.

@@ -6,15 +6,16 @@ use super::judge::{GateInput, Observer, gate_corpus};
 use super::model::{GateReport, Observation, Target};
 use super::output::{quarantine, validated_corpus};
 use llemc_compiler::atomic_write::write_atomically;
-use llemc_compiler::diagnostic::FileId;
-use llemc_live::bridge::Live;
+use llemc_compiler::diagnostic::{Diagnostic, SourceMap};
+use llemc_live::bridge::{Live, start_library};
 use llemc_live::env::{EnvSpec, ensure};
+use llemc_mining::failure::{Failure, cannot_write, read_text};
 use llemc_mining::layout::Layout;
-use llemc_mining::ssot::read_ssot;
+use llemc_mining::ssot::{EngineSsot, read_ssot};
 use llemc_runtime::compile::{CorpusInput, compile_corpus};
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// What to validate.
 #[derive(Clone, Debug)]
@@ -40,6 +41,8 @@ pub struct ValidateOutcome {
     pub report: GateReport,
     /// Files written (paths relative to the root).
     pub written: Vec<String>,
+    /// The gated corpus: its name and text (what divergences point into).
+    pub corpus: (String, String),
 }
 
 /// The live library through `llemc_live.observe`.
@@ -95,88 +98,142 @@ impl Observer for LiveObserver<'_> {
     }
 }
 
-fn read(path: &Path, root: &Path, what: &str) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| {
-        format!(
-            "cannot read the {what} {}: {e}",
-            Layout::new(root).display(path)
-        )
-    })
+/// Reads the SSOT of `engine` (`E901`, or its own diagnostics pointing into it).
+pub fn load_ssot(layout: &Layout, engine: &str) -> Result<EngineSsot, Failure> {
+    let path = layout.ssot(engine);
+    let shown = layout.display(&path);
+    let text = read_text(
+        &path,
+        &shown,
+        Some("run llemc from the repository root, or pass --root"),
+    )?;
+    let mut sources = SourceMap::new();
+    let file = sources.add(&shown, text.as_str());
+    read_ssot(file, &text).map_err(|diagnostics| Failure::new(diagnostics, sources))
 }
 
 /// Runs the gate. `Err` is a hard error (exit 2): unknown engine or version, proposed corpus
 /// missing or not compiling, venv failure, library not installed or of another version, a native
 /// type that does not import; nothing is written then.
-pub fn validate(options: &ValidateOptions) -> Result<ValidateOutcome, String> {
-    let root = &options.root;
-    let ssot_path = Layout::new(root).ssot(&options.engine);
-    let ssot_text = read(&ssot_path, root, "engine SSOT")?;
-    let ssot = read_ssot(FileId(0), &ssot_text).map_err(|diags| {
-        let first = diags.first().map(|d| d.message.clone()).unwrap_or_default();
-        format!(
-            "{} is invalid: {first}",
-            Layout::new(root).display(&ssot_path)
-        )
-    })?;
+pub fn validate(options: &ValidateOptions) -> Result<ValidateOutcome, Failure> {
+    let ssot = load_ssot(&Layout::new(&options.root), &options.engine)?;
     let version = options
         .version
         .clone()
         .unwrap_or_else(|| ssot.default_version.clone());
-    ssot.version(&version)?;
-    let layout = Layout::new(root).with_artifacts(&ssot.artifacts);
-    let proposed_path = layout.proposed(&options.engine, &version);
+    ssot.supported(&version)?;
+    let layout = Layout::new(&options.root).with_artifacts(&ssot.artifacts);
+    let files = GateFiles::read(&layout, &options.engine, &version)?;
+    let sites = site_packages(options, &layout, &ssot, &version)?;
+    let live = start_library(&sites, &ssot.distribution, &version)?;
+    let targets = targets(&live, &ssot, options.timeout_s)?;
+    let input = GateInput {
+        engine: &ssot.engine,
+        version: &version,
+        corpus_name: &files.proposed_name,
+        corpus_text: &files.proposed,
+        schema: (&files.schema_name, &files.schema),
+        targets: &targets,
+    };
+    let report = gate_corpus(&input, &mut LiveObserver::new(&live))?;
+    let command = format!(
+        "llemc validate --engine {} --version {version}",
+        options.engine
+    );
+    let validated = validated_corpus(&report, &files.proposed, &command)?;
     let validated_path = layout.validated(&options.engine, &version);
     let quarantine_path = layout.quarantine(&options.engine, &version);
-    if !proposed_path.is_file() {
-        return Err(format!(
-            "the proposed corpus {} is missing (run `llemc build-corpus --engine {} --version {version}`)",
-            Layout::new(root).display(&proposed_path),
-            options.engine
-        ));
+    let validated_name = layout.display(&validated_path);
+    must_compile(&validated_name, &validated, &files, &version)?;
+    let quarantined = quarantine(&report, &command);
+    for (path, text) in [
+        (&validated_path, &validated),
+        (&quarantine_path, &quarantined),
+    ] {
+        write_atomically(path, text).map_err(|e| cannot_write(&layout.display(path), &e))?;
     }
-    let proposed = read(&proposed_path, root, "proposed corpus")?;
-    let schema_file = Layout::new(root).schema(&options.engine, &version);
-    let schema = read(&schema_file, root, "engine schema")?;
+    Ok(ValidateOutcome {
+        report,
+        written: vec![validated_name, layout.display(&quarantine_path)],
+        corpus: (files.proposed_name, files.proposed),
+    })
+}
 
-    let sites = match &options.site_packages {
-        Some(sites) => sites.clone(),
-        None => {
-            let spec = EnvSpec {
-                distribution: ssot.distribution.clone(),
-                version: version.clone(),
-                extras: ssot.env_extras.clone(),
-            };
-            let venv = ensure(&root.join(".cache").join("venvs"), &spec, &options.python).map_err(
-                |e| {
-                    format!(
-                        "the venv for {} {version} is not ready: {e}",
-                        ssot.distribution
-                    )
-                },
-            )?;
-            vec![venv.site_packages]
+/// The proposed corpus and the engine schema of a version.
+struct GateFiles {
+    proposed_name: String,
+    proposed: String,
+    schema_name: String,
+    schema: String,
+}
+
+impl GateFiles {
+    /// `E641` when the proposed corpus is missing.
+    fn read(layout: &Layout, engine: &str, version: &str) -> Result<GateFiles, Failure> {
+        let proposed_path = layout.proposed(engine, version);
+        let proposed_name = layout.display(&proposed_path);
+        if !proposed_path.is_file() {
+            return Err(Diagnostic::error(
+                "E641",
+                format!("the proposed corpus `{proposed_name}` is missing"),
+            )
+            .with_help(format!(
+                "run `llemc build-corpus --engine {engine} --version {version}`"
+            ))
+            .into());
         }
-    };
-    let live = Live::start(&sites).map_err(|e| format!("the embedded interpreter failed: {e}"))?;
-    match live
-        .distribution_version(&ssot.distribution)
-        .map_err(|e| format!("cannot ask the interpreter for {}: {e}", ssot.distribution))?
-    {
-        None => {
-            return Err(format!(
-                "{} is not installed in the interpreter's site-packages",
-                ssot.distribution
-            ));
-        }
-        Some(found) if found != version => {
-            return Err(format!(
-                "version mismatch: the interpreter imports {} {found}, not {version} (one process \
-                 hosts one library version; run one `llemc validate` per version)",
-                ssot.distribution
-            ));
-        }
-        Some(_) => {}
+        let proposed = read_text(&proposed_path, &proposed_name, None)?;
+        let schema_file = layout.schema(engine, version);
+        let schema_name = layout.display(&schema_file);
+        let schema = read_text(&schema_file, &schema_name, None)?;
+        Ok(GateFiles {
+            proposed_name,
+            proposed,
+            schema_name,
+            schema,
+        })
     }
+}
+
+/// The site-packages to import the library from: the ones given, else the version's venv
+/// (made ready; `E670` when it cannot be).
+fn site_packages(
+    options: &ValidateOptions,
+    layout: &Layout,
+    ssot: &EngineSsot,
+    version: &str,
+) -> Result<Vec<PathBuf>, Diagnostic> {
+    if let Some(sites) = &options.site_packages {
+        return Ok(sites.clone());
+    }
+    let spec = EnvSpec {
+        distribution: ssot.distribution.clone(),
+        version: version.to_owned(),
+        extras: ssot.env_extras.clone(),
+        shared: ssot.shared_env.clone(),
+    };
+    let venv = ensure(&layout.venvs(), &spec, &options.python).map_err(|e| {
+        Diagnostic::error(
+            "E670",
+            format!(
+                "the venv for {} {version} is not ready: {e}",
+                ssot.distribution
+            ),
+        )
+        .with_help(format!(
+            "check that `{}` is CPython 3.11 and that PyPI is reachable",
+            options.python
+        ))
+    })?;
+    Ok(vec![venv.site_packages])
+}
+
+/// Where each native type lives (`E673` when one does not import).
+fn targets(
+    live: &Live,
+    ssot: &EngineSsot,
+    timeout_s: f64,
+) -> Result<BTreeMap<String, Target>, Diagnostic> {
     let mut targets = BTreeMap::new();
     for native in &ssot.native_types {
         let problem = live
@@ -185,12 +242,16 @@ pub fn validate(options: &ValidateOptions) -> Result<ValidateOutcome, String> {
                 "importable",
                 &serde_json::json!({"module": native.module, "class": native.class}),
             )
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| Diagnostic::error("E671", format!("the interpreter failed: {e}")))?;
         if let Some(why) = problem.as_str() {
-            return Err(format!(
-                "native type {} ({}.{}) does not import: {why}",
-                native.name, native.module, native.class
-            ));
+            return Err(Diagnostic::error(
+                "E673",
+                format!(
+                    "native type {} ({}.{}) does not import: {why}",
+                    native.name, native.module, native.class
+                ),
+            )
+            .with_help("fix `module:` / `class:` under `native_types:` in the engine's SSOT"));
         }
         targets.insert(
             native.name.clone(),
@@ -203,7 +264,7 @@ pub fn validate(options: &ValidateOptions) -> Result<ValidateOutcome, String> {
                     .next()
                     .unwrap_or(&native.module)
                     .to_owned(),
-                timeout_s: options.timeout_s,
+                timeout_s,
                 minor_issues_variable: ssot
                     .minor_issues_variable
                     .clone()
@@ -211,53 +272,27 @@ pub fn validate(options: &ValidateOptions) -> Result<ValidateOutcome, String> {
             },
         );
     }
-    let proposed_name = Layout::new(root).display(&proposed_path);
-    let schema_name = Layout::new(root).display(&schema_file);
-    let input = GateInput {
-        engine: &ssot.engine,
-        version: &version,
-        corpus_name: &proposed_name,
-        corpus_text: &proposed,
-        schema: (&schema_name, &schema),
-        targets: &targets,
-    };
-    let mut observer = LiveObserver::new(&live);
-    let report = gate_corpus(&input, &mut observer)?;
+    Ok(targets)
+}
 
-    let command = format!(
-        "llemc validate --engine {} --version {version}",
-        options.engine
-    );
-    let validated = validated_corpus(&report, &proposed, &command)?;
-    let validated_name = Layout::new(root).display(&validated_path);
+/// `E644`: the validated corpus must compile before it is written.
+fn must_compile(name: &str, text: &str, files: &GateFiles, version: &str) -> Result<(), Failure> {
     let check = CorpusInput {
-        name: &validated_name,
-        text: &validated,
-        schema: Some((&schema_name, &schema)),
+        name,
+        text,
+        schema: Some((&files.schema_name, &files.schema)),
         compat: false,
-        engine_version: Some(version.clone()),
+        engine_version: Some(version.to_owned()),
     };
-    if let Err(f) = compile_corpus(&check) {
-        let first = f
-            .diagnostics
-            .iter()
-            .find(|d| d.is_error())
-            .map(|d| format!("{}: {}", d.code, d.message))
-            .unwrap_or_default();
-        return Err(format!(
-            "internal error: the validated corpus does not compile ({first}); nothing written"
-        ));
-    }
-    let quarantined = quarantine(&report, &command);
-    for (path, text) in [
-        (&validated_path, &validated),
-        (&quarantine_path, &quarantined),
-    ] {
-        write_atomically(path, text)
-            .map_err(|e| format!("cannot write {}: {e}", Layout::new(root).display(path)))?;
-    }
-    Ok(ValidateOutcome {
-        report,
-        written: vec![validated_name, Layout::new(root).display(&quarantine_path)],
+    compile_corpus(&check).map(|_| ()).map_err(|f| {
+        let mut diagnostics = vec![
+            Diagnostic::error(
+                "E644",
+                "internal error: the validated corpus does not compile; nothing written",
+            )
+            .with_help("report this with the diagnostics below"),
+        ];
+        diagnostics.extend(f.diagnostics);
+        Failure::new(diagnostics, f.sources)
     })
 }

@@ -1,20 +1,25 @@
 //! `llemc heldout label`: what one transformers version actually does with every held-out case.
 //!
 //! One process hosts one library version: the venv `.cache/venvs/<dist>-<version>` (made ready
-//! with the SSOT's `env_extras`) is put first on `sys.path`, and every case is observed with
-//! `llemc_live.observe` (construction, then `validate(strict=True)`). The result is
+//! with the SSOT's `env_extras` and `shared_env`, i.e. with torch) is put first on `sys.path`,
+//! and every case is observed with `llemc_generate.observe`: construction, then
+//! `validate(strict=True)`, then, for a config the library accepts, `model.generate(...)` on a tiny
+//! GPT-2 built in memory (the label's `generate`). The result is
 //! `eval/heldout/labels-<version>.jsonl`, one line per case in input order, deterministic (no
 //! tracebacks, memory addresses masked).
 
 use super::{
-    Case, Emission, HeldoutError, KWARGS_FILE, Label, Normalised, Outcome, Raised, check_unique,
-    labels_file, labels_to_jsonl, read_jsonl,
+    Case, Emission, Frame, GenerateOutcome, GenerateRun, KWARGS_FILE, Label, Normalised, Outcome,
+    Raised, check_unique, data_error, labels_file, labels_to_jsonl, read_jsonl,
 };
+use crate::gate::run::load_ssot;
 use llemc_compiler::atomic_write::write_atomically;
-use llemc_compiler::diagnostic::FileId;
-use llemc_live::bridge::Live;
+use llemc_compiler::diagnostic::Diagnostic;
+use llemc_live::bridge::{Live, start_library};
 use llemc_live::env::{EnvSpec, ensure};
-use llemc_mining::ssot::{EngineSsot, NativeTypeDecl, read_ssot};
+use llemc_mining::failure::{Failure, cannot_write};
+use llemc_mining::layout::Layout;
+use llemc_mining::ssot::NativeTypeDecl;
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -37,7 +42,7 @@ pub struct LabelOptions {
     pub input: Option<PathBuf>,
     /// Where to write the labels (default: `eval/heldout/labels-<version>.jsonl` under the root).
     pub output: Option<PathBuf>,
-    /// Seconds allowed per construction / validation.
+    /// Seconds allowed per stage (construction, validation, generate()).
     pub timeout_s: f64,
 }
 
@@ -64,6 +69,12 @@ pub struct LabelReport {
     pub timeouts: usize,
     /// Cases whose class was unavailable.
     pub unavailable: usize,
+    /// Accepted cases whose generate() run raised.
+    pub generate_failed: usize,
+    /// Accepted cases whose generate() run timed out.
+    pub generate_timeouts: usize,
+    /// Accepted cases whose generate() run could not be observed (no torch).
+    pub generate_unavailable: usize,
 }
 
 /// The interpreter the embedded one was built against (`<prefix>/bin/python<major.minor>`), the
@@ -79,15 +90,20 @@ pub fn default_python() -> String {
 }
 
 /// Labels the held-out set with one library version and writes the labels file.
-pub fn run(options: &LabelOptions) -> Result<LabelReport, HeldoutError> {
-    let ssot = load_ssot(&options.root, &options.engine)?;
-    ssot.version(&options.version).map_err(HeldoutError)?;
+pub fn run(options: &LabelOptions) -> Result<LabelReport, Failure> {
+    let layout = Layout::new(&options.root);
+    let ssot = load_ssot(&layout, &options.engine)?;
+    ssot.supported(&options.version)?;
     let decl = ssot.native(super::NATIVE_TYPE).ok_or_else(|| {
-        HeldoutError(format!(
-            "engine_versions/{}.yaml declares no native type `{}`",
-            options.engine,
-            super::NATIVE_TYPE
-        ))
+        Diagnostic::error(
+            "E691",
+            format!(
+                "engine_versions/{}.yaml declares no native type `{}`",
+                options.engine,
+                super::NATIVE_TYPE
+            ),
+        )
+        .with_help("the held-out set holds GenerationConfig kwargs: label a transformers version")
     })?;
     let input = options
         .input
@@ -102,31 +118,22 @@ pub fn run(options: &LabelOptions) -> Result<LabelReport, HeldoutError> {
         distribution: ssot.distribution.clone(),
         version: options.version.clone(),
         extras: ssot.env_extras.clone(),
+        shared: ssot.shared_env.clone(),
     };
-    let venv = ensure(
-        &options.root.join(".cache").join("venvs"),
-        &spec,
-        &options.python,
-    )
-    .map_err(|e| {
-        HeldoutError(format!(
-            "venv for {} {}: {e}",
-            spec.distribution, spec.version
-        ))
+    let venv = ensure(&layout.venvs(), &spec, &options.python).map_err(|e| {
+        Diagnostic::error(
+            "E670",
+            format!(
+                "the venv for {} {} is not ready: {e}",
+                spec.distribution, spec.version
+            ),
+        )
     })?;
-    let live = Live::start(std::slice::from_ref(&venv.site_packages))
-        .map_err(|e| HeldoutError(e.to_string()))?;
-    let installed = live
-        .distribution_version(&ssot.distribution)
-        .map_err(|e| HeldoutError(e.to_string()))?;
-    if installed.as_deref() != Some(options.version.as_str()) {
-        return Err(HeldoutError(format!(
-            "this process sees {} {} instead of {} (one process labels one version)",
-            ssot.distribution,
-            installed.as_deref().unwrap_or("(not installed)"),
-            options.version
-        )));
-    }
+    let live = start_library(
+        std::slice::from_ref(&venv.site_packages),
+        &ssot.distribution,
+        &options.version,
+    )?;
     let minor = ssot
         .minor_issues_variable
         .clone()
@@ -136,8 +143,8 @@ pub fn run(options: &LabelOptions) -> Result<LabelReport, HeldoutError> {
         .output
         .clone()
         .unwrap_or_else(|| options.root.join(labels_file(&options.version)));
-    write_atomically(&output, &labels_to_jsonl(&labels))
-        .map_err(|e| HeldoutError(format!("cannot write {}: {e}", output.display())))?;
+    write_atomically(&output, labels_to_jsonl(&labels))
+        .map_err(|e| cannot_write(&output.display().to_string(), &e))?;
     Ok(summarise(&options.version, &output, &labels))
 }
 
@@ -148,10 +155,10 @@ pub fn label_cases(
     minor_issues_variable: &str,
     cases: &[Case],
     timeout_s: f64,
-) -> Result<Vec<Label>, HeldoutError> {
+) -> Result<Vec<Label>, Diagnostic> {
     let observe = |kwargs: Json| {
         live.call(
-            "llemc_live",
+            "llemc_generate",
             "observe",
             &json!({
                 "module": decl.module,
@@ -162,9 +169,10 @@ pub fn label_cases(
                 "minor_issues_variable": minor_issues_variable,
             }),
         )
-        .map_err(|e| HeldoutError(e.to_string()))
+        .map_err(|e| Diagnostic::error("E671", format!("the interpreter failed: {e}")))
     };
-    // The first observation imports the library; what the import prints is not about a case.
+    // The first observation imports the library and torch and builds the model; what that
+    // prints is not about a case.
     observe(json!({}))?;
     let mut labels = Vec::with_capacity(cases.len());
     for case in cases {
@@ -174,42 +182,39 @@ pub fn label_cases(
     Ok(labels)
 }
 
-/// Turns one `observe` result into a label.
-pub fn to_label(id: &str, observed: &Json) -> Result<Label, HeldoutError> {
-    let text = |v: &Json| v.as_str().map(mask_addresses).unwrap_or_default();
-    let outcome = observed.get("outcome").and_then(Json::as_str).unwrap_or("");
-    let phase = text(observed.get("phase").unwrap_or(&Json::Null));
-    let minor_issues: BTreeMap<String, String> = observed
-        .get("minor_issues")
-        .and_then(Json::as_object)
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), text(v))).collect())
-        .unwrap_or_default();
-    let exception = observed
-        .get("exception")
-        .filter(|e| e.is_object())
-        .map(|e| Raised {
-            phase: phase.clone(),
-            kind: text(e.get("type").unwrap_or(&Json::Null)),
-            message: text(e.get("message").unwrap_or(&Json::Null)),
-        });
-    let minor_only = phase == "validate"
-        && !minor_issues.is_empty()
-        && exception
-            .as_ref()
-            .is_some_and(|e| e.message.starts_with(MINOR_ISSUES_RAISE));
-    let outcome = match outcome {
-        "ok" => Outcome::Accepted,
-        "error" if minor_only => Outcome::Accepted,
-        "error" => Outcome::Rejected,
-        "timeout" => Outcome::Timeout,
-        "unavailable" => Outcome::Unavailable,
-        other => {
-            return Err(HeldoutError(format!(
-                "case `{id}`: observe returned an unknown outcome `{other}`"
-            )));
-        }
+/// The text of a JSON string with memory addresses masked (empty for anything else).
+fn text(v: &Json) -> String {
+    v.as_str().map(mask_addresses).unwrap_or_default()
+}
+
+/// An `exception` object of an observation as a [`Raised`] (`phase` is where it came from).
+fn raised(e: &Json, phase: &str) -> Raised {
+    let field = |key: &str| text(e.get(key).unwrap_or(&Json::Null));
+    let stage = match field("stage") {
+        s if s.is_empty() => phase.to_owned(),
+        s => s,
     };
-    let warnings = observed
+    let frame = e.get("frame").filter(|f| f.is_object()).map(|f| Frame {
+        file: text(f.get("file").unwrap_or(&Json::Null)),
+        function: text(f.get("function").unwrap_or(&Json::Null)),
+        line: f
+            .get("line")
+            .and_then(Json::as_u64)
+            .and_then(|l| u32::try_from(l).ok())
+            .unwrap_or(0),
+    });
+    Raised {
+        phase: phase.to_owned(),
+        stage,
+        kind: field("type"),
+        message: field("message"),
+        frame,
+    }
+}
+
+/// The `emissions` of an observation (or of its generate stage) as warnings.
+fn emissions(observed: &Json) -> Vec<Emission> {
+    observed
         .get("emissions")
         .and_then(Json::as_array)
         .map(|items| {
@@ -222,7 +227,70 @@ pub fn to_label(id: &str, observed: &Json) -> Result<Label, HeldoutError> {
                 })
                 .collect()
         })
+        .unwrap_or_default()
+}
+
+/// The `generate` stage of an observation; `None` when generate() was not run.
+fn generate_run(id: &str, observed: &Json) -> Result<Option<GenerateRun>, Diagnostic> {
+    let Some(stage) = observed.get("generate").filter(|g| g.is_object()) else {
+        return Ok(None);
+    };
+    let outcome = match stage.get("outcome").and_then(Json::as_str).unwrap_or("") {
+        "ok" => GenerateOutcome::Ok,
+        "error" => GenerateOutcome::Error,
+        "timeout" => GenerateOutcome::Timeout,
+        "unavailable" => GenerateOutcome::Unavailable,
+        other => {
+            return Err(data_error(format!(
+                "case `{id}`: generate() returned an unknown outcome `{other}`"
+            )));
+        }
+    };
+    Ok(Some(GenerateRun {
+        outcome,
+        exception: stage
+            .get("exception")
+            .filter(|e| e.is_object())
+            .map(|e| raised(e, "generate")),
+        warnings: emissions(stage),
+        sequences: stage
+            .get("sequences")
+            .and_then(Json::as_array)
+            .map(|dims| dims.iter().filter_map(Json::as_u64).collect()),
+    }))
+}
+
+/// Turns one `observe` result into a label.
+pub fn to_label(id: &str, observed: &Json) -> Result<Label, Diagnostic> {
+    let outcome = observed.get("outcome").and_then(Json::as_str).unwrap_or("");
+    let phase = text(observed.get("phase").unwrap_or(&Json::Null));
+    let minor_issues: BTreeMap<String, String> = observed
+        .get("minor_issues")
+        .and_then(Json::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), text(v))).collect())
         .unwrap_or_default();
+    let exception = observed
+        .get("exception")
+        .filter(|e| e.is_object())
+        .map(|e| raised(e, &phase));
+    let minor_only = phase == "validate"
+        && !minor_issues.is_empty()
+        && exception
+            .as_ref()
+            .is_some_and(|e| e.message.starts_with(MINOR_ISSUES_RAISE));
+    let outcome = match outcome {
+        "ok" => Outcome::Accepted,
+        "error" if minor_only => Outcome::Accepted,
+        "error" => Outcome::Rejected,
+        "timeout" => Outcome::Timeout,
+        "unavailable" => Outcome::Unavailable,
+        other => {
+            return Err(data_error(format!(
+                "case `{id}`: observe returned an unknown outcome `{other}`"
+            )));
+        }
+    };
+    let warnings = emissions(observed);
     let normalised = observed
         .get("normalised")
         .and_then(Json::as_object)
@@ -251,6 +319,7 @@ pub fn to_label(id: &str, observed: &Json) -> Result<Label, HeldoutError> {
         minor_issues,
         warnings,
         normalised,
+        generate: generate_run(id, observed)?,
     })
 }
 
@@ -291,6 +360,12 @@ fn summarise(version: &str, output: &Path, labels: &[Label]) -> LabelReport {
                 report.minor_issues += usize::from(!label.minor_issues.is_empty());
                 report.warned += usize::from(!label.warnings.is_empty());
                 report.normalised += usize::from(!label.normalised.is_empty());
+                match label.generate.as_ref().map(|g| g.outcome) {
+                    Some(GenerateOutcome::Error) => report.generate_failed += 1,
+                    Some(GenerateOutcome::Timeout) => report.generate_timeouts += 1,
+                    Some(GenerateOutcome::Unavailable) => report.generate_unavailable += 1,
+                    Some(GenerateOutcome::Ok) | None => {}
+                }
             }
             Outcome::Rejected => report.rejected += 1,
             Outcome::Timeout => report.timeouts += 1,
@@ -298,23 +373,6 @@ fn summarise(version: &str, output: &Path, labels: &[Label]) -> LabelReport {
         }
     }
     report
-}
-
-fn load_ssot(root: &Path, engine: &str) -> Result<EngineSsot, HeldoutError> {
-    let path = root.join("engine_versions").join(format!("{engine}.yaml"));
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| HeldoutError(format!("cannot read {}: {e}", path.display())))?;
-    read_ssot(FileId(0), &text).map_err(|diags| {
-        HeldoutError(format!(
-            "{}: {}",
-            path.display(),
-            diags
-                .iter()
-                .map(|d| d.message.clone())
-                .collect::<Vec<_>>()
-                .join("; ")
-        ))
-    })
 }
 
 #[cfg(test)]
@@ -354,5 +412,75 @@ mod tests {
         assert_eq!(label.outcome, Outcome::Rejected);
         assert_eq!(label.exception.unwrap().message, "bad");
         assert!(to_label("c", &json!({"outcome": "odd"})).is_err());
+    }
+
+    #[test]
+    fn the_generate_stage_is_kept_with_its_frame_and_warnings() {
+        let observed = json!({
+            "outcome": "ok", "phase": "validate", "exception": null,
+            "emissions": [], "minor_issues": {}, "normalised": {},
+            "generate": {
+                "outcome": "error",
+                "exception": {"type": "TypeError", "stage": "generate",
+                              "message": "bad value at 0x7f3a2b1c9d00",
+                              "frame": {"file": "generation/utils.py", "function": "_expand_inputs_for_generation", "line": 901}},
+                "emissions": [{"channel": "logger", "level": "warning", "message": "w", "phase": "generate"}],
+                "sequences": null
+            }
+        });
+        let label = to_label("g", &observed).unwrap();
+        assert_eq!(label.outcome, Outcome::Accepted);
+        let run = label.generate.unwrap();
+        assert_eq!(run.outcome, GenerateOutcome::Error);
+        let raised = run.exception.unwrap();
+        assert_eq!(
+            (
+                raised.phase.as_str(),
+                raised.stage.as_str(),
+                raised.kind.as_str()
+            ),
+            ("generate", "generate", "TypeError")
+        );
+        assert_eq!(raised.message, "bad value at 0x?");
+        assert_eq!(
+            raised.frame,
+            Some(Frame {
+                file: "generation/utils.py".into(),
+                function: "_expand_inputs_for_generation".into(),
+                line: 901
+            })
+        );
+        assert_eq!(run.warnings.len(), 1);
+
+        let ran = json!({"outcome": "ok", "phase": "validate", "exception": null,
+            "generate": {"outcome": "ok", "exception": null, "emissions": [], "sequences": [1, 14]}});
+        let run = to_label("h", &ran).unwrap().generate.unwrap();
+        assert_eq!(
+            (run.outcome, run.sequences),
+            (GenerateOutcome::Ok, Some(vec![1, 14]))
+        );
+
+        // a construction failure: no generate stage, the stage is the phase
+        let rejected = json!({"outcome": "error", "phase": "construct", "generate": null,
+            "exception": {"type": "ValueError", "message": "bad", "stage": "construct", "frame": null}});
+        let label = to_label("i", &rejected).unwrap();
+        assert_eq!(label.generate, None);
+        assert_eq!(label.exception.unwrap().stage, "construct");
+        assert!(
+            to_label(
+                "j",
+                &json!({"outcome": "ok", "generate": {"outcome": "odd"}})
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn labels_written_before_the_generate_stage_still_read() {
+        let old = r#"{"id":"h1","outcome":"rejected","exception":{"phase":"construct","type":"ValueError","message":"m"},"minor_issues":{},"warnings":[],"normalised":{}}"#;
+        let label: Label = serde_json::from_str(old).unwrap();
+        assert_eq!(label.generate, None);
+        let raised = label.exception.unwrap();
+        assert_eq!((raised.stage.as_str(), raised.frame), ("", None));
     }
 }

@@ -8,10 +8,15 @@
 pub mod label;
 pub mod score;
 
+use llemc_compiler::diagnostic::Diagnostic;
+use llemc_mining::failure::read_text;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
 use std::path::Path;
+
+/// The engine the held-out set is for.
+pub const ENGINE: &str = "transformers";
 
 /// The native type whose constructor kwargs the held-out set holds.
 pub const NATIVE_TYPE: &str = "transformers.GenerationConfig";
@@ -54,16 +59,64 @@ pub enum Outcome {
     Unavailable,
 }
 
-/// The exception behind a rejection.
+/// An exception the library raised: behind a rejection, or behind a failed generate() run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Raised {
-    /// `construct` or `validate`.
+    /// `construct` or `validate` (`generate` for the exception of a generate() run).
     pub phase: String,
+    /// The stage it came from: `construct`, `validate` or `generate` (empty in labels written
+    /// before generate() was observed).
+    #[serde(default)]
+    pub stage: String,
     /// Exception type (`ValueError`).
     #[serde(rename = "type")]
     pub kind: String,
     /// `str(exc)` (memory addresses masked).
     pub message: String,
+    /// The innermost traceback frame inside the library's package, when there is one.
+    #[serde(default)]
+    pub frame: Option<Frame>,
+}
+
+/// A traceback frame inside the library's package.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Frame {
+    /// The file, relative to the package's folder (`generation/logits_process.py`).
+    pub file: String,
+    /// The function (`__init__`, `_beam_search`).
+    pub function: String,
+    /// The line.
+    pub line: u32,
+}
+
+/// What `model.generate(...)` did with a config that constructed and validated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GenerateOutcome {
+    /// It produced tokens and returned.
+    Ok,
+    /// The library (or torch under the library's call) raised.
+    Error,
+    /// It ran past the deadline.
+    Timeout,
+    /// It could not run here (torch missing, a module the run needs is not installed).
+    Unavailable,
+}
+
+/// The generate() stage of a label.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenerateRun {
+    /// What happened.
+    pub outcome: GenerateOutcome,
+    /// The exception behind an error, timeout or unavailable run.
+    #[serde(default)]
+    pub exception: Option<Raised>,
+    /// Every warning emitted during the run, in order.
+    #[serde(default)]
+    pub warnings: Vec<Emission>,
+    /// `[rows, columns]` of the returned sequences, when it returned.
+    #[serde(default)]
+    pub sequences: Option<Vec<u64>>,
 }
 
 /// One warning the library emitted (Python `warnings`, the logger, or printed text).
@@ -105,39 +158,38 @@ pub struct Label {
     /// Fields whose read-back value differs from the passed one.
     #[serde(default)]
     pub normalised: BTreeMap<String, Normalised>,
+    /// What generate() did with the config; `None` when it did not run (the config was rejected,
+    /// or the labels were written before generate() was observed).
+    #[serde(default)]
+    pub generate: Option<GenerateRun>,
 }
 
-/// A user-facing failure of the held-out tools (exit 2).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HeldoutError(pub String);
-
-impl std::fmt::Display for HeldoutError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
+/// `E690`: held-out data that does not hold together (a line that does not parse, an id
+/// twice, labels and cases that do not match, an observation of an unknown kind).
+pub fn data_error(message: String) -> Diagnostic {
+    Diagnostic::error("E690", message).with_help(
+        "regenerate the held-out files (`eval/heldout/generate.py`, `llemc heldout label`)",
+    )
 }
-
-impl std::error::Error for HeldoutError {}
 
 /// Reads a JSONL file of `T`, one per non-blank line; errors name the file and line.
-pub fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, HeldoutError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| HeldoutError(format!("cannot read {}: {e}", path.display())))?;
-    parse_jsonl(&path.display().to_string(), &text)
+pub fn read_jsonl<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, Diagnostic> {
+    let shown = path.display().to_string();
+    parse_jsonl(&shown, &read_text(path, &shown, None)?)
 }
 
 /// Parses JSONL text (`name` is shown in errors).
 pub fn parse_jsonl<T: serde::de::DeserializeOwned>(
     name: &str,
     text: &str,
-) -> Result<Vec<T>, HeldoutError> {
+) -> Result<Vec<T>, Diagnostic> {
     let mut out = Vec::new();
     for (index, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         let item = serde_json::from_str(line)
-            .map_err(|e| HeldoutError(format!("{name}:{}: {e}", index + 1)))?;
+            .map_err(|e| data_error(format!("{name}:{}: {e}", index + 1)))?;
         out.push(item);
     }
     Ok(out)
@@ -147,11 +199,11 @@ pub fn parse_jsonl<T: serde::de::DeserializeOwned>(
 pub fn check_unique<'a>(
     name: &str,
     ids: impl IntoIterator<Item = &'a str>,
-) -> Result<(), HeldoutError> {
+) -> Result<(), Diagnostic> {
     let mut seen = std::collections::BTreeSet::new();
     for id in ids {
         if !seen.insert(id) {
-            return Err(HeldoutError(format!("{name}: id `{id}` appears twice")));
+            return Err(data_error(format!("{name}: id `{id}` appears twice")));
         }
     }
     Ok(())

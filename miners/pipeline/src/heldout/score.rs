@@ -14,9 +14,13 @@
 //!   kwargs a warning names in backticks; llemc's are the subjects of the firing rules.
 
 use super::{
-    Case, HeldoutError, KWARGS_FILE, Label, NATIVE_TYPE, Outcome, check_unique, read_jsonl,
+    Case, ENGINE, KWARGS_FILE, Label, NATIVE_TYPE, Outcome, check_unique, data_error, read_jsonl,
 };
 use llemc_compiler::corpus::RuleSeverity;
+use llemc_compiler::corpus::read_corpus;
+use llemc_compiler::diagnostic::{Diagnostic, FileId};
+use llemc_mining::failure::{Failure, read_text};
+use llemc_mining::layout::{Artifact, Layout};
 use llemc_runtime::compile::{CorpusInput, compile_corpus};
 use llemc_runtime::findings::Finding;
 use llemc_runtime::loaded::LoadedProgram;
@@ -229,14 +233,18 @@ pub struct Score {
 }
 
 /// Reads the files, compiles the corpus, evaluates every case and scores it.
-pub fn score_files(options: &ScoreOptions) -> Result<Score, HeldoutError> {
+pub fn score_files(options: &ScoreOptions) -> Result<Score, Failure> {
     let version = match &options.engine_version {
         Some(v) => v.clone(),
         None => version_from_labels(&options.labels).ok_or_else(|| {
-            HeldoutError(format!(
-                "cannot tell the library version from `{}` (name it labels-<version>.jsonl or give --engine-version)",
-                options.labels.display()
-            ))
+            Diagnostic::error(
+                "E691",
+                format!(
+                    "cannot tell the library version from `{}`",
+                    options.labels.display()
+                ),
+            )
+            .with_help("name it labels-<version>.jsonl or give --engine-version")
         })?,
     };
     let root = find_root(&options.corpus);
@@ -248,10 +256,7 @@ pub fn score_files(options: &ScoreOptions) -> Result<Score, HeldoutError> {
             .map(|p| p.join("generation_kwargs.jsonl"))
             .unwrap_or_else(|| PathBuf::from(KWARGS_FILE))
     });
-    let read = |p: &Path| {
-        std::fs::read_to_string(p)
-            .map_err(|e| HeldoutError(format!("cannot read {}: {e}", p.display())))
-    };
+    let read = |p: &Path| read_text(p, &p.display().to_string(), None);
     let corpus_text = read(&options.corpus)?;
     let schema_path = match &options.schema {
         Some(s) => s.clone(),
@@ -287,14 +292,17 @@ pub fn version_from_labels(path: &Path) -> Option<String> {
 /// The nearest directory at or above the corpus that holds `engines/`, else the current one.
 fn find_root(corpus: &Path) -> PathBuf {
     let absolute = std::path::absolute(corpus).unwrap_or_else(|_| corpus.to_path_buf());
-    let mut dir = absolute.parent();
-    while let Some(d) = dir {
-        if d.join("engines").is_dir() {
-            return d.to_path_buf();
+    match absolute.parent() {
+        Some(dir) => {
+            let found = Layout::find_root(dir);
+            if Layout::new(&found).engines().is_dir() {
+                found
+            } else {
+                PathBuf::from(".")
+            }
         }
-        dir = d.parent();
+        None => PathBuf::from("."),
     }
-    PathBuf::from(".")
 }
 
 /// A path relative to the root when it lies inside it.
@@ -309,13 +317,13 @@ fn shown(root: &Path, path: &Path) -> String {
 /// The schema beside the corpus (a per-version corpus sits beside its version's schema), else
 /// the schema of the version the corpus declares (`engine_version:`, e.g. the manual seeds, which
 /// are written for the default version: what `llemc check` falls back to as well), else the
-/// labels' version's schema (`engines/transformers/<version>/schema.yaml`).
+/// labels' version's schema (`E691` when there is none).
 fn default_schema(
     root: &Path,
     corpus: &Path,
     corpus_text: &str,
     version: &str,
-) -> Result<PathBuf, HeldoutError> {
+) -> Result<PathBuf, Diagnostic> {
     let beside = corpus
         .parent()
         .map(|p| p.join("schema.yaml"))
@@ -323,27 +331,28 @@ fn default_schema(
     if let Some(found) = beside {
         return Ok(found);
     }
-    let per_version = |v: &str| {
-        root.join("engines")
-            .join("transformers")
-            .join(v)
-            .join("schema.yaml")
-    };
-    let declared = corpus_text.lines().find_map(|line| {
-        line.strip_prefix("engine_version:")
-            .map(|v| v.trim().trim_matches(|c| c == '"' || c == '\'').to_owned())
-    });
+    let (read, _) = read_corpus(FileId(0), corpus_text);
+    let engine = read
+        .as_ref()
+        .map_or(ENGINE.to_owned(), |c| c.engine.value.clone());
+    let declared = read.and_then(|c| c.engine_version.map(|v| v.value));
+    let layout = Layout::new(root);
+    let per_version = |v: &str| layout.artifact(Artifact::Schema, &engine, v);
     for candidate in declared.iter().map(String::as_str).chain([version]) {
         let path = per_version(candidate);
         if path.is_file() {
             return Ok(path);
         }
     }
-    Err(HeldoutError(format!(
-        "no engine schema for {}: neither a schema.yaml beside it nor {} (give --schema)",
-        corpus.display(),
-        per_version(version).display()
-    )))
+    Err(Diagnostic::error(
+        "E691",
+        format!(
+            "no engine schema for {}: neither a schema.yaml beside it nor {}",
+            corpus.display(),
+            per_version(version).display()
+        ),
+    )
+    .with_help("give --schema"))
 }
 
 /// Compiles a corpus in schema mode for `version`; the first error diagnostic on failure.
@@ -352,7 +361,7 @@ pub fn compile(
     text: &str,
     schema: (&str, &str),
     version: &str,
-) -> Result<LoadedProgram, HeldoutError> {
+) -> Result<LoadedProgram, Failure> {
     let input = CorpusInput {
         name,
         text,
@@ -363,21 +372,25 @@ pub fn compile(
     match compile_corpus(&input) {
         Ok((loaded, _warnings)) => {
             if loaded.mount(NATIVE_TYPE).is_none() {
-                return Err(HeldoutError(format!(
-                    "{name}: the schema {} mounts no `{NATIVE_TYPE}`",
-                    schema.0
-                )));
+                return Err(Diagnostic::error(
+                    "E691",
+                    format!("{name}: the schema {} mounts no `{NATIVE_TYPE}`", schema.0),
+                )
+                .with_help("give the schema of the engine the held-out set is for (--schema)")
+                .into());
             }
             Ok(loaded)
         }
         Err(failure) => {
-            let first = failure
-                .diagnostics
-                .iter()
-                .find(|d| d.is_error())
-                .map(|d| format!("{}: {}", d.code, d.message))
-                .unwrap_or_else(|| "does not compile".to_owned());
-            Err(HeldoutError(format!("{name} does not compile: {first}")))
+            let mut diagnostics = vec![
+                Diagnostic::error(
+                    "E692",
+                    format!("`{name}` does not compile: nothing is scored"),
+                )
+                .with_help(format!("fix the corpus (`llemc check {name}`)")),
+            ];
+            diagnostics.extend(failure.diagnostics);
+            Err(Failure::new(diagnostics, failure.sources))
         }
     }
 }
@@ -503,17 +516,13 @@ fn rejection_group(kind: &str, message: &str) -> String {
 }
 
 /// Scores verdicts (one per case, same order) against labels.
-pub fn score(
-    cases: &[Case],
-    labels: &[Label],
-    verdicts: &[Verdict],
-) -> Result<Score, HeldoutError> {
+pub fn score(cases: &[Case], labels: &[Label], verdicts: &[Verdict]) -> Result<Score, Diagnostic> {
     check_unique("the held-out cases", cases.iter().map(|c| c.id.as_str()))?;
     check_unique("the labels", labels.iter().map(|l| l.id.as_str()))?;
     let by_id: BTreeMap<&str, &Label> = labels.iter().map(|l| (l.id.as_str(), l)).collect();
     let case_ids: BTreeSet<&str> = cases.iter().map(|c| c.id.as_str()).collect();
     if let Some(extra) = labels.iter().find(|l| !case_ids.contains(l.id.as_str())) {
-        return Err(HeldoutError(format!(
+        return Err(data_error(format!(
             "label `{}` has no held-out case (labels and kwargs files do not match)",
             extra.id
         )));
@@ -524,7 +533,7 @@ pub fn score(
     };
     for (case, verdict) in cases.iter().zip(verdicts) {
         let label = by_id.get(case.id.as_str()).ok_or_else(|| {
-            HeldoutError(format!(
+            data_error(format!(
                 "case `{}` has no label (relabel with `llemc heldout label`)",
                 case.id
             ))
@@ -816,6 +825,7 @@ mod tests {
             minor_issues: BTreeMap::new(),
             warnings: Vec::new(),
             normalised: BTreeMap::new(),
+            generate: None,
         }
     }
 
@@ -824,8 +834,10 @@ mod tests {
             outcome: Outcome::Rejected,
             exception: Some(Raised {
                 phase: "construct".to_owned(),
+                stage: "construct".to_owned(),
                 kind: "ValueError".to_owned(),
                 message: message.to_owned(),
+                frame: None,
             }),
             ..accepted(id)
         }
@@ -951,12 +963,13 @@ mod tests {
     fn mismatched_files_are_errors_naming_the_id() {
         let cases = vec![case("a", serde_json::json!({}))];
         let err = score(&cases, &[accepted("z")], &[Verdict::default()]).unwrap_err();
-        assert!(err.0.contains("`z`"), "{err}");
+        assert!(err.message.contains("`z`"), "{err:?}");
         let err = score(&cases, &[], &[Verdict::default()]).unwrap_err();
-        assert!(err.0.contains("`a`"), "{err}");
+        assert!(err.message.contains("`a`"), "{err:?}");
         let twice = vec![accepted("a"), accepted("a")];
         let err = score(&cases, &twice, &[Verdict::default()]).unwrap_err();
-        assert!(err.0.contains("twice"), "{err}");
+        assert!(err.message.contains("twice"), "{err:?}");
+        assert_eq!(err.code, "E690");
     }
 
     #[test]

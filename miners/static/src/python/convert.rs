@@ -19,39 +19,8 @@ pub(super) fn suite(stmts: &[r::Stmt]) -> Vec<Stmt> {
 fn stmt(s: &r::Stmt) -> Stmt {
     let (start, end) = range_of(s);
     let kind = match s {
-        r::Stmt::ClassDef(c) => StmtKind::ClassDef {
-            name: c.name.as_str().to_owned(),
-            decorators: c
-                .decorator_list
-                .iter()
-                .map(|d| expr(&d.expression))
-                .collect(),
-            bases: c.bases().iter().map(expr).collect(),
-            body: suite(&c.body),
-        },
-        r::Stmt::FunctionDef(f) => StmtKind::FunctionDef {
-            name: f.name.as_str().to_owned(),
-            decorators: f
-                .decorator_list
-                .iter()
-                .map(|d| expr(&d.expression))
-                .collect(),
-            params: f
-                .parameters
-                .iter_non_variadic_params()
-                .map(|p| Param {
-                    name: p.parameter.name.as_str().to_owned(),
-                    default: p.default.as_deref().map(expr),
-                    annotation: p.parameter.annotation.as_deref().map(expr),
-                })
-                .collect(),
-            kwarg: f
-                .parameters
-                .kwarg
-                .as_ref()
-                .map(|k| k.name.as_str().to_owned()),
-            body: suite(&f.body),
-        },
+        r::Stmt::ClassDef(c) => class_def(c),
+        r::Stmt::FunctionDef(f) => function_def(f),
         r::Stmt::If(i) => StmtKind::If {
             test: expr(&i.test),
             body: suite(&i.body),
@@ -110,34 +79,63 @@ fn stmt(s: &r::Stmt) -> Stmt {
             msg: a.msg.as_deref().map(expr),
         },
         r::Stmt::Return(rt) => StmtKind::Return(rt.value.as_deref().map(expr)),
-        r::Stmt::Import(i) => StmtKind::Import(
-            i.names
-                .iter()
-                .map(|a| {
-                    (
-                        a.name.as_str().to_owned(),
-                        a.asname.as_ref().map(|n| n.as_str().to_owned()),
-                    )
-                })
-                .collect(),
-        ),
+        r::Stmt::Import(i) => StmtKind::Import(aliases(&i.names)),
         r::Stmt::ImportFrom(i) => StmtKind::ImportFrom {
             module: i.module.as_ref().map(|m| m.as_str().to_owned()),
             level: i.level,
-            names: i
-                .names
-                .iter()
-                .map(|a| {
-                    (
-                        a.name.as_str().to_owned(),
-                        a.asname.as_ref().map(|n| n.as_str().to_owned()),
-                    )
-                })
-                .collect(),
+            names: aliases(&i.names),
         },
         _ => StmtKind::Other,
     };
     Stmt { kind, start, end }
+}
+
+fn class_def(c: &r::StmtClassDef) -> StmtKind {
+    StmtKind::ClassDef {
+        name: c.name.as_str().to_owned(),
+        decorators: decorators(&c.decorator_list),
+        bases: c.bases().iter().map(expr).collect(),
+        body: suite(&c.body),
+    }
+}
+
+fn function_def(f: &r::StmtFunctionDef) -> StmtKind {
+    StmtKind::FunctionDef {
+        name: f.name.as_str().to_owned(),
+        decorators: decorators(&f.decorator_list),
+        params: f
+            .parameters
+            .iter_non_variadic_params()
+            .map(|p| Param {
+                name: p.parameter.name.as_str().to_owned(),
+                default: p.default.as_deref().map(expr),
+                annotation: p.parameter.annotation.as_deref().map(expr),
+            })
+            .collect(),
+        kwarg: f
+            .parameters
+            .kwarg
+            .as_ref()
+            .map(|k| k.name.as_str().to_owned()),
+        body: suite(&f.body),
+    }
+}
+
+fn decorators(list: &[r::Decorator]) -> Vec<Expr> {
+    list.iter().map(|d| expr(&d.expression)).collect()
+}
+
+/// `import a as b` / `from m import a as b` names: `(a, b)`.
+fn aliases(names: &[r::Alias]) -> Vec<(String, Option<String>)> {
+    names
+        .iter()
+        .map(|a| {
+            (
+                a.name.as_str().to_owned(),
+                a.asname.as_ref().map(|n| n.as_str().to_owned()),
+            )
+        })
+        .collect()
 }
 
 fn bin_op(op: r::Operator) -> BinOp {

@@ -9,6 +9,10 @@ pub use ast::Module;
 /// A Python syntax error.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SyntaxError {
+    /// Byte offset where the error starts.
+    pub start: u32,
+    /// Byte offset where it ends.
+    pub end: u32,
     /// 1-based line.
     pub line: u32,
     /// 1-based column (in bytes).
@@ -26,6 +30,7 @@ pub fn parse_module(source: &str) -> Result<Module, SyntaxError> {
         }
         Err(error) => {
             let offset = u32::from(error.location.start());
+            let end = u32::from(error.location.end());
             let module = Module::new(Vec::new(), source.to_owned());
             let line = module.line_of(offset);
             let line_start = source
@@ -35,6 +40,8 @@ pub fn parse_module(source: &str) -> Result<Module, SyntaxError> {
             let column = u32::try_from(offset as usize - line_start.min(offset as usize) + 1)
                 .unwrap_or(u32::MAX);
             Err(SyntaxError {
+                start: offset,
+                end,
                 line,
                 column,
                 message: error.error.to_string(),

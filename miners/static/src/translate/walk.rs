@@ -1,0 +1,407 @@
+//! Walking statements: branches, loops, `try`, assignments, and the sites each detector finds.
+
+use super::{Binding, Detector, Site, V, Walker, escape};
+use crate::pred::{Ident, Lit, Op, Operand, Pred};
+use crate::python::ast::{Clause, Expr, ExprKind, Stmt, StmtKind};
+use std::collections::{BTreeSet, HashMap};
+
+/// Where walking goes after an `if` statement.
+enum AfterIf {
+    /// Every branch ends in `raise` / `return`: nothing after the statement is reached.
+    Stop,
+    /// Walking goes on, under this extra condition when a branch returns.
+    Continue(Option<Pred>),
+}
+
+/// What the branches of one `if` statement have done so far.
+struct Branches {
+    /// The local bindings before the statement.
+    before: HashMap<String, Binding>,
+    /// Locals some branch assigns.
+    assigned: BTreeSet<String>,
+    /// The conditions of the branches that fall through.
+    cont: Vec<Pred>,
+    /// Whether every branch so far ends in `raise` / `return`.
+    all_terminate: bool,
+}
+
+impl Walker<'_> {
+    /// Walks a method body.
+    pub fn walk_body(&mut self, body: &[Stmt]) {
+        self.walk(body, &[]);
+    }
+
+    fn walk(&mut self, body: &[Stmt], path: &[Pred]) {
+        let mut path: Vec<Pred> = path.to_vec();
+        for stmt in body {
+            match &stmt.kind {
+                StmtKind::If {
+                    test,
+                    body,
+                    clauses,
+                } => match self.walk_if(stmt, test, body, clauses, &path) {
+                    AfterIf::Stop => return,
+                    AfterIf::Continue(extra) => path.extend(extra),
+                },
+                StmtKind::For {
+                    target, iter, body, ..
+                } => self.walk_for(target, iter, body, &path),
+                StmtKind::While { test, body } => {
+                    let mut p = path.clone();
+                    p.push(Pred::opaque(
+                        format!("while {}", self.text(test)),
+                        "while loop",
+                    ));
+                    self.walk_scoped(body, &p);
+                }
+                StmtKind::Try {
+                    body,
+                    handlers,
+                    orelse,
+                    finalbody,
+                } => {
+                    self.walk(body, &path);
+                    for h in handlers {
+                        let mut p = path.clone();
+                        p.push(Pred::opaque("except ...", "inside an exception handler"));
+                        self.walk_scoped(h, &p);
+                    }
+                    self.walk(orelse, &path);
+                    self.walk(finalbody, &path);
+                }
+                StmtKind::With { body } => self.walk(body, &path),
+                StmtKind::Assign { targets, value } => {
+                    for t in targets {
+                        self.assign(stmt, t, value, &path);
+                    }
+                }
+                StmtKind::AnnAssign {
+                    target,
+                    value: Some(value),
+                    ..
+                } => {
+                    self.assign(stmt, target, value, &path);
+                }
+                StmtKind::Expr(e) => self.call_site(stmt, e, &path),
+                StmtKind::Raise(exc) => {
+                    let message = exc.as_ref().and_then(|e| self.exception_message(e));
+                    self.push_site(
+                        stmt,
+                        Detector::Raise,
+                        &path,
+                        Pred::True,
+                        message,
+                        None,
+                        None,
+                    );
+                }
+                StmtKind::Assert { test, msg } => {
+                    let c = self.cond(test).not();
+                    let message = msg.as_ref().map(|m| self.message(m, None));
+                    self.push_site(stmt, Detector::Assert, &path, c, message, None, None);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Walks `body` with the local bindings restored afterwards.
+    fn walk_scoped(&mut self, body: &[Stmt], path: &[Pred]) {
+        let before = self.env.clone();
+        self.walk(body, path);
+        self.env = before;
+    }
+
+    /// `if` / `elif` / `else`: each branch under its condition and the negation of the ones
+    /// before it; locals a branch assigns become opaque after the statement.
+    fn walk_if(
+        &mut self,
+        stmt: &Stmt,
+        test: &Expr,
+        body: &[Stmt],
+        clauses: &[Clause],
+        path: &[Pred],
+    ) -> AfterIf {
+        let t = self.cond(test);
+        self.type_error_sites(stmt, path, &t);
+        let mut negs = vec![t.clone().not()];
+        let mut branches = Branches {
+            before: self.env.clone(),
+            assigned: BTreeSet::new(),
+            cont: Vec::new(),
+            all_terminate: true,
+        };
+        self.walk_branch(path, vec![t], body, &mut branches);
+        let mut has_else = false;
+        for clause in clauses {
+            match &clause.test {
+                Some(test) => {
+                    let ti = self.cond(test);
+                    let mut reached = path.to_vec();
+                    reached.extend(negs.iter().cloned());
+                    self.type_error_sites(stmt, &reached, &ti);
+                    let mut c = negs.clone();
+                    c.push(ti.clone());
+                    self.walk_branch(path, c, &clause.body, &mut branches);
+                    negs.push(ti.not());
+                }
+                None => {
+                    has_else = true;
+                    self.walk_branch(path, negs.clone(), &clause.body, &mut branches);
+                }
+            }
+        }
+        if !has_else {
+            branches.all_terminate = false;
+            branches.cont.push(Pred::And(negs));
+        }
+        for name in branches.assigned {
+            self.env.insert(
+                name.clone(),
+                Binding::Value(V::Opaque(format!("local `{name}` is assigned in a branch"))),
+            );
+        }
+        if branches.all_terminate {
+            return AfterIf::Stop;
+        }
+        // a branch that returns: what follows runs only when it was not taken
+        let any_returns = body_returns(body) || clauses.iter().any(|c| body_returns(&c.body));
+        AfterIf::Continue(any_returns.then_some(Pred::Or(branches.cont)))
+    }
+
+    /// One branch of an `if` under `cond`: records the locals it assigns and, when it does not
+    /// end in `raise` / `return`, the condition under which walking continues after it.
+    fn walk_branch(
+        &mut self,
+        path: &[Pred],
+        cond: Vec<Pred>,
+        body: &[Stmt],
+        branches: &mut Branches,
+    ) {
+        let mut p = path.to_vec();
+        p.extend(cond.iter().cloned());
+        self.walk(body, &p);
+        for (k, v) in &self.env {
+            if branches.before.get(k) != Some(v) {
+                branches.assigned.insert(k.clone());
+            }
+        }
+        self.env = branches.before.clone();
+        if !terminates(body) {
+            branches.all_terminate = false;
+            branches.cont.push(Pred::And(cond));
+        }
+    }
+
+    /// `for var in iter`: once per item of a literal collection, else under an opaque
+    /// condition with the loop variable opaque.
+    fn walk_for(&mut self, target: &Expr, iter: &Expr, body: &[Stmt], path: &[Pred]) {
+        let var = target.as_name().map(str::to_owned);
+        let items = match self.val(iter) {
+            V::Lit(Lit::Seq(items)) => Some(items),
+            _ => None,
+        };
+        let before = self.env.clone();
+        match (var, items) {
+            (Some(var), Some(items)) => {
+                for item in items {
+                    self.env.insert(var.clone(), Binding::Value(V::Lit(item)));
+                    self.walk(body, path);
+                    self.env = before.clone();
+                }
+            }
+            (var, _) => {
+                if let Some(var) = var {
+                    self.env.insert(
+                        var.clone(),
+                        Binding::Value(V::Opaque(format!(
+                            "loop variable `{var}` ranges over `{}`",
+                            self.text(iter)
+                        ))),
+                    );
+                }
+                let mut p = path.to_vec();
+                p.push(Pred::opaque(
+                    format!("for {} in {}", self.text(target), self.text(iter)),
+                    "loop over an iterable that is not a literal collection",
+                ));
+                self.walk(body, &p);
+                self.env = before;
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn push_site(
+        &mut self,
+        stmt: &Stmt,
+        detector: Detector,
+        path: &[Pred],
+        extra: Pred,
+        message: Option<(String, bool)>,
+        subject: Option<String>,
+        normalised: Option<(String, Result<Lit, String>)>,
+    ) {
+        let mut conj: Vec<Pred> = path.to_vec();
+        conj.push(extra);
+        self.sites.push(Site {
+            detector,
+            line: self.module.line_of(stmt.start),
+            when: Pred::And(conj),
+            message,
+            subject,
+            normalised,
+            source: self.stmt_text(stmt),
+        });
+    }
+
+    fn assign(&mut self, stmt: &Stmt, target: &Expr, value: &Expr, path: &[Pred]) {
+        match &target.kind {
+            ExprKind::Name(n) => {
+                self.env.insert(n.clone(), Binding::Expr(value.clone()));
+            }
+            ExprKind::Subscript {
+                value: container,
+                index,
+            } if container.as_name().is_some() && container.as_name() == self.minor_issues => {
+                let subject = match self.val(index) {
+                    V::Lit(Lit::Str(s)) => Some(s),
+                    _ => None,
+                };
+                let subject_field = subject.as_ref().and_then(|s| self.field_for_attr(s));
+                let extra = match (&subject, &subject_field) {
+                    (Some(_), Some(_)) => Pred::True,
+                    _ => Pred::opaque(self.text(index), "minor-issue key is not a field name"),
+                };
+                let message = Some(self.message(value, subject_field.as_deref()));
+                self.push_site(
+                    stmt,
+                    Detector::MinorIssue,
+                    path,
+                    extra,
+                    message,
+                    subject_field,
+                    None,
+                );
+            }
+            ExprKind::Attribute { value: obj, attr } if obj.as_name() == Some("self") => {
+                if path.is_empty() {
+                    return;
+                }
+                let Some(field) = self.field_for_attr(attr) else {
+                    return;
+                };
+                let v = self.val(value);
+                if v == V::Field(field.clone()) {
+                    return; // identity: the user's value is kept
+                }
+                if let V::Lit(l) = &v
+                    && implied_value(path, &field).as_ref() == Some(l)
+                {
+                    return; // `if x is None: self.x = None`: the value does not change
+                }
+                let normalised = match v {
+                    V::Lit(l) => Ok(l),
+                    _ => Err(self.text(value)),
+                };
+                let message = match &normalised {
+                    Ok(l) => format!(
+                        "`{field}` is set to {{declared_value}}, which {}.{} silently replaces with {}",
+                        self.info.class,
+                        self.method,
+                        escape(&l.python_repr(true))
+                    ),
+                    Err(_) => format!(
+                        "`{field}` is set to {{declared_value}}, which {} silently rewrites",
+                        self.info.class
+                    ),
+                };
+                self.push_site(
+                    stmt,
+                    Detector::Normalise,
+                    path,
+                    Pred::True,
+                    Some((message, true)),
+                    Some(field.clone()),
+                    Some((field, normalised)),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    fn call_site(&mut self, stmt: &Stmt, e: &Expr, path: &[Pred]) {
+        let ExprKind::Call { func, args, .. } = &e.kind else {
+            return;
+        };
+        let Some(name) = func.dotted() else { return };
+        let detector = if name == "warnings.warn" {
+            Detector::WarningsWarn
+        } else if let Some(method) = name.strip_prefix("logger.") {
+            match method {
+                "warning" | "warn" => Detector::LoggerWarning,
+                "warning_once" => Detector::LoggerWarningOnce,
+                _ => return,
+            }
+        } else {
+            return;
+        };
+        let message = args.first().map(|m| {
+            if args.len() > 1
+                && matches!(
+                    detector,
+                    Detector::LoggerWarning | Detector::LoggerWarningOnce
+                )
+            {
+                self.percent_format(m, args.get(1..).unwrap_or(&[]), None)
+            } else {
+                self.message(m, None)
+            }
+        });
+        self.push_site(stmt, detector, path, Pred::True, message, None, None);
+    }
+
+    fn exception_message(&mut self, exc: &Expr) -> Option<(String, bool)> {
+        match &exc.kind {
+            ExprKind::Call { args, .. } => args.first().map(|m| self.message(m, None)),
+            _ => None,
+        }
+    }
+}
+
+/// The value `field` must have (in the identity sense) wherever every condition of `path`
+/// holds: `f is None` / `f absent` give None, `f is True|False` the bool, `f == "s"` the string
+/// (a string equals only the same string; `f == 1` does not fix the value: `True` and `1.0` pass).
+fn implied_value(path: &[Pred], field: &str) -> Option<Lit> {
+    fn walk(p: &Pred, field: &str) -> Option<Lit> {
+        let is_field = |o: &Operand| matches!(o, Operand::Field(f) if f == field);
+        match p {
+            Pred::And(items) => items.iter().find_map(|i| walk(i, field)),
+            Pred::Absent(f) if f == field => Some(Lit::Null),
+            Pred::Is(o, ident) if is_field(o) => Some(match ident {
+                Ident::Null => Lit::Null,
+                Ident::True => Lit::Bool(true),
+                Ident::False => Lit::Bool(false),
+            }),
+            Pred::Cmp(a, Op::Eq, Operand::Lit(Lit::Str(s)))
+            | Pred::Cmp(Operand::Lit(Lit::Str(s)), Op::Eq, a)
+                if is_field(a) =>
+            {
+                Some(Lit::Str(s.clone()))
+            }
+            _ => None,
+        }
+    }
+    path.iter().find_map(|p| walk(p, field))
+}
+
+fn terminates(body: &[Stmt]) -> bool {
+    matches!(
+        body.last().map(|s| &s.kind),
+        Some(StmtKind::Return(_) | StmtKind::Raise(_))
+    )
+}
+
+fn body_returns(body: &[Stmt]) -> bool {
+    matches!(body.last().map(|s| &s.kind), Some(StmtKind::Return(_)))
+}
