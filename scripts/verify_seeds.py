@@ -9,7 +9,7 @@ the native type is constructed (GenerationConfig / BitsAndBytesConfig; Watermark
 as GenerationConfig(watermarking_config=<kwargs>), the path a YAML config takes), then for GenerationConfig
 `validate(strict=True)` is called on the constructed object. Raised exceptions, `warnings.warn`, records of
 the `transformers` logger (the `warning_once` / `info_once` caches are cleared before every case) and silent
-normalisation (attribute after construction != value passed) are captured. A rule with `replay_via: generate`
+normalisation (attribute after construction != value passed) are captured. A rule with `stage: generate`
 describes what generate() does to the config: the constructed config is also passed through
 GenerationMixin._prepare_generation_config (on a stand-in model whose generation_config.json sets nothing;
 needs torch) and normalisation is read off the result. A rule passes when the positive
@@ -604,11 +604,12 @@ def main(argv=None):
         else:
             notes.append("no when:")
 
-        via = rule.get("replay_via")
-        if via not in (None, "generate"):
-            print(f"FAIL {rid}: unknown replay_via {via!r}")
+        stage = rule.get("stage")
+        if stage not in (None, "construct", "validate", "generate"):
+            print(f"FAIL {rid}: unknown stage {stage!r}")
             counts["FAIL"] += 1
             continue
+        via = "generate" if stage == "generate" else None
         pos = observe(native_type, rule["kwargs_positive"], via)
         neg = observe(native_type, rule["kwargs_negative"], via)
         pos_ok = exhibits(rule, pos)

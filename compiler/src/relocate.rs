@@ -179,7 +179,7 @@ impl Relocate for Rule {
             message_template,
             message_template_offsets,
             replay_match,
-            replay_via,
+            stage,
             kwargs_positive,
             kwargs_negative,
             expected_outcome,
@@ -209,7 +209,7 @@ impl Relocate for Rule {
         subject.relocate(delta);
         message_template.relocate(delta);
         replay_match.relocate(delta);
-        replay_via.relocate(delta);
+        stage.relocate(delta);
         kwargs_positive.relocate(delta);
         kwargs_negative.relocate(delta);
         expected_outcome.relocate(delta);

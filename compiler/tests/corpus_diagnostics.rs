@@ -8,7 +8,7 @@
     clippy::indexing_slicing
 )]
 
-use llemc_compiler::corpus::{Corpus, read_corpus};
+use llemc_compiler::corpus::{Corpus, Stage, read_corpus};
 use llemc_compiler::diagnostic::{Color, Diagnostic, SourceMap, render_human};
 use llemc_compiler::yaml::decode_utf8;
 use std::path::PathBuf;
@@ -72,6 +72,7 @@ snapshot!(
     "unknown_severity.yaml",
     ["E205", "E205", "E205", "E205"]
 );
+snapshot!(unknown_stage, "unknown_stage.yaml", ["E205"]);
 snapshot!(
     missing_keys,
     "missing_keys.yaml",
@@ -98,6 +99,22 @@ snapshot!(
 );
 snapshot!(present_false, "present_false.yaml", ["W201", "W201"]);
 snapshot!(invalid_utf8, "invalid_utf8.yaml", ["E101"]);
+
+/// A rule's `stage` is read, and a misspelt one is reported with a suggestion.
+#[test]
+fn stage_is_read_and_checked() {
+    let (corpus, diagnostics, rendered) = check("unknown_stage.yaml");
+    assert!(rendered.contains("did you mean `generate`?"), "{rendered}");
+    assert_eq!(codes(&diagnostics), ["E205"]);
+    let corpus = corpus.unwrap();
+    let stages: Vec<(String, Option<Stage>)> = corpus
+        .rules
+        .iter()
+        .map(|r| (r.id.value.clone(), r.stage.as_ref().map(|s| s.value)))
+        .collect();
+    assert!(stages.contains(&("generate_stage".to_owned(), Some(Stage::Generate))));
+    assert!(stages.iter().all(|(_, s)| *s != Some(Stage::Construct)));
+}
 
 #[test]
 fn present_false_still_reads_the_rule() {

@@ -64,10 +64,13 @@ pub(super) fn run(
         Some(when) if rule.predicate.match_fields.is_empty() => llemc_grammar::print_expr(when),
         _ => llemc_grammar::print_expr(&rule.predicate.expr),
     };
+    // where the library shows the behaviour (construct when the rule does not say)
+    let stage = rule.stage.as_ref().map(|s| s.value).unwrap_or_default();
     match options.format {
         Format::Human => {
             let _ = writeln!(out, "rule:      {rule_id}");
             let _ = writeln!(out, "severity:  {}", rule.severity.value.as_str());
+            let _ = writeln!(out, "stage:     {}", stage.as_str());
             if let Some(native) = &rule.native_type {
                 let _ = writeln!(out, "native:    {}", native.value);
             }
@@ -89,6 +92,7 @@ pub(super) fn run(
             let value = serde_json::json!({
                 "id": rule_id,
                 "severity": rule.severity.value.as_str(),
+                "stage": stage.as_str(),
                 "native_type": rule.native_type.as_ref().map(|n| n.value.clone()),
                 "predicate": written,
                 "canonical": program_rule.map(|(p, r)| canonical_predicate(p, r)),

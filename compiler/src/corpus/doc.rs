@@ -2,7 +2,7 @@
 //! with [`super::read_corpus`] converts into it ([`CorpusDoc::from_corpus`]); the pipeline builds
 //! and edits rules in this form, and [`super::write`] turns it into text.
 
-use super::model::{AddedBy, Corpus, EmissionChannel, Outcome, Rule, RuleSeverity};
+use super::model::{AddedBy, Corpus, EmissionChannel, Outcome, Rule, RuleSeverity, Stage};
 use crate::yaml::Node;
 use crate::yaml_out::Yaml;
 
@@ -44,8 +44,8 @@ pub struct RuleDoc {
     pub message_template: Option<String>,
     /// `replay_match`.
     pub replay_match: Option<String>,
-    /// `replay_via`.
-    pub replay_via: Option<String>,
+    /// `stage` (not written when absent: construct).
+    pub stage: Option<Stage>,
     /// `miner_source`.
     pub miner_source: Option<SourceDoc>,
     /// `kwargs_positive`.
@@ -117,7 +117,7 @@ impl RuleDoc {
             match_block: None,
             message_template: None,
             replay_match: None,
-            replay_via: None,
+            stage: None,
             miner_source: None,
             kwargs_positive: None,
             kwargs_negative: None,
@@ -149,7 +149,7 @@ impl RuleDoc {
             match_block: yaml(&rule.match_node),
             message_template: text(&rule.message_template),
             replay_match: text(&rule.replay_match),
-            replay_via: text(&rule.replay_via),
+            stage: rule.stage.as_ref().map(|s| s.value),
             miner_source: rule.miner_source.as_ref().map(|m| SourceDoc {
                 path: text(&m.path),
                 method: text(&m.method),

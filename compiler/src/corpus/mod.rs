@@ -38,6 +38,6 @@ pub mod write;
 pub use doc::{CorpusDoc, OutcomeDoc, RuleDoc, SourceDoc};
 pub use match_fields::{OPERATOR_NAMES, lower_match_fields};
 pub use model::*;
-pub use read::{ADDED_BY, EMISSION_CHANNELS, OUTCOMES, SEVERITIES, read_corpus};
+pub use read::{ADDED_BY, EMISSION_CHANNELS, OUTCOMES, SEVERITIES, STAGES, read_corpus};
 pub use when::parse_when;
 pub use write::{RULE_KEY_ORDER, rule_yaml, write_corpus};

@@ -168,6 +168,51 @@ impl EmissionChannel {
     }
 }
 
+/// `stage`: where in a run the library shows the rule's behaviour, and so where the validation
+/// gate replays it.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    /// Constructing the native type (its `__init__`, and what `__init__` calls).
+    #[default]
+    Construct,
+    /// The native type's `validate()` (strict).
+    Validate,
+    /// The engine's run on a constructed and validated config (transformers' `generate()`).
+    Generate,
+}
+
+impl Stage {
+    /// Every stage, in the order a run reaches them.
+    pub const ALL: [Stage; 3] = [Stage::Construct, Stage::Validate, Stage::Generate];
+
+    /// The corpus spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Construct => "construct",
+            Stage::Validate => "validate",
+            Stage::Generate => "generate",
+        }
+    }
+
+    /// The stage spelled `text`, if any.
+    pub fn parse(text: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
 /// `added_by` / `cross_validated_by`: the source that proposed a rule.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
@@ -284,9 +329,9 @@ pub struct Rule {
     /// `replay_match`: a regex the library's own text must match when replayed (the gate reads
     /// it instead of the message template).
     pub replay_match: Option<Spanned<String>>,
-    /// `replay_via`: how the rule's examples are replayed (`construct`, the default, or a later
-    /// stage such as `generate`).
-    pub replay_via: Option<Spanned<String>>,
+    /// `stage`: where the library shows the behaviour (construct when not written); the gate
+    /// replays the rule's examples there.
+    pub stage: Option<Spanned<Stage>>,
     /// `kwargs_positive`: constructor kwargs that make the library exhibit the behaviour.
     pub kwargs_positive: Option<Node>,
     /// `kwargs_negative`: nearby kwargs that must not.

@@ -4,7 +4,7 @@
 use super::match_fields::{and_of, field_path, lower_fields};
 use super::model::{
     AddedBy, Corpus, EmissionChannel, ExpectedOutcome, MatchField, MinerSource, Outcome, Predicate,
-    Rule, RuleSeverity, RuleShape, Spanned,
+    Rule, RuleSeverity, RuleShape, Spanned, Stage,
 };
 use super::suggest::{did_you_mean, list_values};
 use super::values::{Ctx, head_span};
@@ -17,6 +17,8 @@ use std::collections::HashMap;
 
 /// `severity`: the closed set.
 pub const SEVERITIES: [&str; 3] = ["error", "warn", "dormant"];
+/// The stages a rule may name.
+pub const STAGES: [&str; 3] = ["construct", "validate", "generate"];
 /// `expected_outcome.outcome`: the closed set.
 pub const OUTCOMES: [&str; 5] = [
     "dormant_silent",
@@ -72,7 +74,7 @@ const RULE_KEYS: [&str; 23] = [
     "versions",
     "provenance",
     "replay_match",
-    "replay_via",
+    "stage",
     "observations",
 ];
 
@@ -265,7 +267,7 @@ struct Texts {
     message_template: Option<Spanned<String>>,
     message_template_offsets: Vec<u32>,
     replay_match: Option<Spanned<String>>,
-    replay_via: Option<Spanned<String>>,
+    stage: Option<Spanned<Stage>>,
     miner_source: Option<MinerSource>,
 }
 
@@ -462,7 +464,10 @@ impl RuleReader<'_> {
             message_template,
             message_template_offsets,
             replay_match: self.text(cx, "replay_match"),
-            replay_via: self.text(cx, "replay_via"),
+            stage: self
+                .optional("stage")
+                .and_then(|n| cx.closed_string("stage", owner, n, &STAGES))
+                .and_then(|s| Some(Spanned::new(Stage::parse(&s.value)?, s.span))),
             miner_source,
         }
     }
@@ -669,7 +674,7 @@ fn assemble(
         message_template: texts.message_template,
         message_template_offsets: texts.message_template_offsets,
         replay_match: texts.replay_match,
-        replay_via: texts.replay_via,
+        stage: texts.stage,
         kwargs_positive: examples.kwargs_positive,
         kwargs_negative: examples.kwargs_negative,
         expected_outcome: examples.expected_outcome,

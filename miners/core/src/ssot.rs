@@ -2,9 +2,11 @@
 //! versions, the envelope each is tested against, the landmarks the miners walk, and artifact
 //! paths.
 
+use llemc_compiler::corpus::Stage;
 use llemc_compiler::diagnostic::{Diagnostic, FileId};
 use llemc_compiler::versions::Specifier;
 use llemc_compiler::yaml::{Node, parse_yaml};
+use llemc_compiler::yaml_out::Yaml;
 use std::collections::BTreeMap;
 
 /// What the miner does with a landmark method.
@@ -40,13 +42,48 @@ pub struct Landmark {
     pub method: String,
     /// What to do with it.
     pub role: Role,
+    /// Where in a run the library reaches the method (`stage:`, default construct): the stage of
+    /// the rules found in it.
+    pub stage: Stage,
+    /// When the method is not the native type's own but a class the run builds from its fields
+    /// (`module:` + `class:`, e.g. a logits processor): that class and how it is fed.
+    pub consumer: Option<Consumer>,
 }
 
 impl Landmark {
-    /// `native_type.method`, the name `absent:` lists use.
+    /// `native_type.method` (`module.Class.method` for a consumer's), the name `absent:` lists
+    /// use.
     pub fn key(&self) -> String {
-        format!("{}.{}", self.native_type, self.method)
+        match &self.consumer {
+            Some(c) => format!("{}.{}.{}", c.module, c.class, self.method),
+            None => format!("{}.{}", self.native_type, self.method),
+        }
     }
+}
+
+/// A class the engine builds from a native type's fields during a run (a logits processor): the
+/// mapping from its constructor's parameters back to the fields is data, not code.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Consumer {
+    /// Dotted module path of the class.
+    pub module: String,
+    /// Class name.
+    pub class: String,
+    /// `arguments:` parameter → what the run passes: a field of the native type (a string), or a
+    /// constant (any other YAML value).
+    pub arguments: BTreeMap<String, Argument>,
+    /// `reached_when:` the predicate (over the native type's fields) under which the run builds
+    /// the class; ANDed into every rule found in it.
+    pub reached_when: Option<String>,
+}
+
+/// What the run passes to one parameter of a consumer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Argument {
+    /// The value of this field of the native type.
+    Field(String),
+    /// A constant.
+    Literal(serde_json::Value),
 }
 
 /// A call the miner may replace by a constant in conditions.
@@ -212,10 +249,65 @@ impl Reader {
                 return None;
             }
         };
+        let stage = match node.get("stage").and_then(Node::as_str) {
+            None => Stage::Construct,
+            Some(text) => match Stage::parse(text) {
+                Some(stage) => stage,
+                None => {
+                    self.err(
+                        node,
+                        format!("unknown landmark stage `{text}`"),
+                        "use `construct`, `validate` or `generate`",
+                    );
+                    return None;
+                }
+            },
+        };
+        let consumer = match (node.get("module"), node.get("class")) {
+            (None, None) => None,
+            _ => Some(self.consumer(node)?),
+        };
         Some(Landmark {
             native_type,
             method,
             role,
+            stage,
+            consumer,
+        })
+    }
+
+    /// The `module:` / `class:` / `arguments:` / `reached_when:` of a consumer landmark.
+    fn consumer(&mut self, node: &Node) -> Option<Consumer> {
+        let module = self.string(node, "module")?;
+        let class = self.string(node, "class")?;
+        let mut arguments = BTreeMap::new();
+        if let Some(args) = node.get("arguments") {
+            let Some(entries) = args.as_map() else {
+                self.err(
+                    args,
+                    "`arguments` must map parameter names to fields or constants".into(),
+                    "write `{parameter: field_name, other: 1}`",
+                );
+                return None;
+            };
+            for (k, v) in entries {
+                let Some(name) = k.as_str() else { continue };
+                let argument = match v.as_str() {
+                    Some(field) => Argument::Field(field.to_owned()),
+                    None => Argument::Literal(Yaml::from_node(v).to_json()),
+                };
+                arguments.insert(name.to_owned(), argument);
+            }
+        }
+        let reached_when = node
+            .get("reached_when")
+            .and_then(Node::as_str)
+            .map(str::to_owned);
+        Some(Consumer {
+            module,
+            class,
+            arguments,
+            reached_when,
         })
     }
 
@@ -441,5 +533,45 @@ impl Reader {
             absent,
             extra_landmarks,
         })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    const SSOT: &str = "engine: e\ndistribution: e\ndefault_version: '1.0'\nnative_types:\n  e.T:\n    module: e.core\n    class: T\nlandmarks:\n  - {native_type: e.T, method: __init__}\n  - {native_type: e.T, method: validate, stage: validate}\n  - native_type: e.T\n    stage: generate\n    module: e.run\n    class: Scaler\n    method: __init__\n    arguments: {factor: scale, floor: 1}\n    reached_when: scale present\nversions:\n  '1.0':\n    envelope: '>=1,<2'\n  '0.9':\n    envelope: '>=0.9,<1'\n    absent: [e.run.Scaler.__init__]\n";
+
+    #[test]
+    fn landmarks_carry_their_stage_and_consumers_their_feeding() {
+        let ssot = read_ssot(FileId(0), SSOT).unwrap();
+        let stages: Vec<Stage> = ssot.landmarks.iter().map(|l| l.stage).collect();
+        assert_eq!(stages, [Stage::Construct, Stage::Validate, Stage::Generate]);
+        let consumer = ssot.landmarks[2].consumer.clone().unwrap();
+        assert_eq!(consumer.class, "Scaler");
+        assert_eq!(
+            consumer.arguments.get("factor"),
+            Some(&Argument::Field("scale".to_owned()))
+        );
+        assert_eq!(
+            consumer.arguments.get("floor"),
+            Some(&Argument::Literal(serde_json::json!(1)))
+        );
+        assert_eq!(consumer.reached_when.as_deref(), Some("scale present"));
+        assert_eq!(ssot.landmarks[2].key(), "e.run.Scaler.__init__");
+        let old = ssot.version("0.9").unwrap();
+        assert_eq!(ssot.landmarks_for(old).len(), 2);
+    }
+
+    #[test]
+    fn an_unknown_stage_is_an_error() {
+        let text = SSOT.replace("stage: validate", "stage: run");
+        let diagnostics = read_ssot(FileId(0), &text).unwrap_err();
+        assert!(
+            diagnostics
+                .iter()
+                .any(|d| d.message.contains("unknown landmark stage `run`"))
+        );
     }
 }

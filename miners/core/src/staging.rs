@@ -3,7 +3,7 @@
 
 use crate::failure::read_text;
 use llemc_compiler::corpus::{
-    AddedBy, EmissionChannel, Outcome, OutcomeDoc, RuleDoc, RuleSeverity, SourceDoc,
+    AddedBy, EmissionChannel, Outcome, OutcomeDoc, RuleDoc, RuleSeverity, SourceDoc, Stage,
 };
 use llemc_compiler::diagnostic::Diagnostic;
 use llemc_compiler::yaml_out::Yaml;
@@ -161,6 +161,9 @@ pub struct StagedRule {
     /// The library versions the rule holds for, when the miner limits it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub versions: Option<String>,
+    /// Where the library shows the behaviour (the gate replays the rule there).
+    #[serde(default)]
+    pub stage: Stage,
 }
 
 impl StagedRule {
@@ -180,6 +183,7 @@ impl StagedRule {
             kwargs_negative: kwargs(&self.kwargs_negative),
             expected_outcome: Some(self.expected_outcome.doc()),
             versions: self.versions.clone(),
+            stage: Some(self.stage),
             ..RuleDoc::new(&self.id, engine, self.severity, self.added_by)
         }
     }
@@ -349,6 +353,9 @@ impl Staging {
         for r in &self.rules {
             let _ = writeln!(out, "{}  [{}] {}", r.id, r.severity.as_str(), r.native_type);
             let _ = writeln!(out, "  when: {}", r.when);
+            if r.stage != Stage::Construct {
+                let _ = writeln!(out, "  stage: {}", r.stage.as_str());
+            }
             if let Some(s) = &r.subject {
                 let _ = writeln!(out, "  subject: {s}");
             }

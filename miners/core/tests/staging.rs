@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use llemc_compiler::corpus::{
-    AddedBy, CorpusDoc, EmissionChannel, Outcome, RuleSeverity, write_corpus,
+    AddedBy, CorpusDoc, EmissionChannel, Outcome, RuleSeverity, Stage, write_corpus,
 };
 use llemc_mining::staging::{
     ExpectedOutcome, MinerSource, NormalisedFields, StagedRule, Staging, StagingFile,
@@ -29,6 +29,7 @@ fn static_rule() -> StagedRule {
         kwargs_positive: None,
         kwargs_negative: None,
         versions: None,
+        stage: Stage::Validate,
     }
 }
 
@@ -95,7 +96,7 @@ fn a_staged_rule_is_written_as_a_corpus_rule() {
     assert_eq!(
         write_corpus("", &doc),
         "schema_version: 1.1.0\nengine: e\nengine_version: '1.0'\nrules:\n\
-         - id: e_t_validate_1\n  engine: e\n  severity: dormant\n  native_type: e.T\n  subject: x\n  \
+         - id: e_t_validate_1\n  engine: e\n  severity: dormant\n  stage: validate\n  native_type: e.T\n  subject: x\n  \
          when: x present and x < 0\n  message_template: x is reset to 0\n  \
          miner_source: {path: e/t.py, method: T.validate, line_at_scan: 12}\n  \
          expected_outcome:\n    outcome: dormant_silent\n    emission_channel: none\n    \

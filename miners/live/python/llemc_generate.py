@@ -125,6 +125,33 @@ def observe(arg):
     return report
 
 
+def observe_stage(arg):
+    """generate() as one stage, in `llemc_live.observe`'s shape (what the gate and the dynamic
+    miner judge a `stage: generate` rule or probe by).
+
+    Argument: as `observe`. When the config reaches generate() (it constructs, and validation
+    raises for minor issues at most), the result is {outcome, phase: "generate", exception,
+    emissions (of generate() only), minor_issues: {}, normalised: {}, reached: true}; an exception
+    raised by torch under the library's call counts as the library's (`origin` is the package),
+    and a run that needs what this machine lacks names it in `missing_dependency`. Otherwise it
+    is `observe`'s report of construction and validation with `reached: false`.
+    """
+    report = observe(arg)
+    stage = report.pop("generate", None)
+    if stage is None:
+        report["reached"] = False
+        return report
+    exception = stage.get("exception")
+    if exception is not None:
+        if exception.get("frame") is not None:
+            exception["origin"] = PACKAGE
+        if stage.get("outcome") == "unavailable" and not exception.get("missing_dependency"):
+            exception["missing_dependency"] = "an accelerator or optional package"
+    return {"outcome": stage.get("outcome", "ok"), "phase": "generate", "exception": exception,
+            "emissions": stage.get("emissions", []), "minor_issues": {}, "normalised": {},
+            "reached": True}
+
+
 def library_frame(exc, package=PACKAGE):
     """The innermost traceback frame of `exc` inside `package`: {file (relative to the package's
     folder, `/`-separated), function, line}; None when no frame is inside it."""

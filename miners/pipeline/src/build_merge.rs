@@ -3,7 +3,7 @@
 //! explanations, and every other source as `cross_validated_by` (see [`crate::build_corpus`]).
 
 use crate::build_corpus::{BuildReport, Dropped, Merged, Note, precedence};
-use llemc_compiler::corpus::{AddedBy, RuleDoc};
+use llemc_compiler::corpus::{AddedBy, RuleDoc, Stage};
 use llemc_compiler::yaml_out::Yaml;
 use llemc_mining::rule::{CompiledRule, Fingerprint, compile_rule, one_line};
 use llemc_mining::synth::{check_pair, synthesize};
@@ -51,6 +51,7 @@ pub(crate) fn merge_group(
     let mut rule = base_rule(engine, &id, primary, seed);
     rule.message_template = message(primary, &candidates).or(rule.message_template);
     choose_origin(&mut rule, &candidates);
+    rule.stage = Some(stage(seed, &candidates));
     rule.cross_validated_by = others(primary, &candidates);
     if members.len() > 1 {
         report.merged.push(Merged {
@@ -97,7 +98,6 @@ fn base_rule(engine: &str, id: &str, primary: &Candidate, seed: Option<&Candidat
         };
         explained(&mut rule.rule_under_test, &seed.rule_under_test);
         explained(&mut rule.replay_match, &seed.replay_match);
-        explained(&mut rule.replay_via, &seed.replay_via);
         for (theirs, mine) in [
             (&seed.references, &mut rule.references),
             (&seed.provenance, &mut rule.provenance),
@@ -126,6 +126,14 @@ fn base_rule(engine: &str, id: &str, primary: &Candidate, seed: Option<&Candidat
     }
     rule.added_by = primary.rule.added_by;
     rule
+}
+
+/// Where the library shows the behaviour: as a seed says, else the earliest stage a source found
+/// it at (a config the constructor rejects never reaches `generate()`), else construction.
+fn stage(seed: Option<&Candidate>, candidates: &[&Candidate]) -> Stage {
+    seed.and_then(|s| s.rule.stage)
+        .or_else(|| candidates.iter().filter_map(|c| c.rule.stage).min())
+        .unwrap_or_default()
 }
 
 /// The library's observed text wins the message, unless it fixed a value another source's

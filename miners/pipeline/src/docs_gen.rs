@@ -5,7 +5,8 @@
 //! severity, canonical predicate), so a rule that holds in several versions is listed once with
 //! the versions it holds in. Sections: per native type, per severity (error, warn, dormant); in
 //! each, rules sorted by id. Each rule: its predicate, message, library source location per
-//! version, example kwargs on which it fires and on which it does not. Deterministic: the same
+//! version, the stage at which the library shows it (construct, validate, generate), example
+//! kwargs on which it fires and on which it does not. Deterministic: the same
 //! corpora give the same bytes.
 
 use llemc_compiler::corpus::{RuleDoc, RuleSeverity, read_corpus};
@@ -33,6 +34,8 @@ pub struct VersionCorpus<'a> {
 #[derive(Clone, Debug, Default)]
 struct Entry {
     id: String,
+    /// Where the library shows it (`construct`, `validate`, `generate`).
+    stage: String,
     when: String,
     message: String,
     /// `(version, "path:line (method)")` in the order the corpora were given.
@@ -111,6 +114,7 @@ fn add_version(
             .entry(fp.predicate.clone())
             .or_insert_with(|| Entry {
                 id: doc.id.clone(),
+                stage: doc.stage.unwrap_or_default().as_str().to_owned(),
                 when: doc
                     .when
                     .clone()
@@ -181,6 +185,7 @@ fn write(
             for e in entries {
                 let _ = writeln!(out, "\n#### `{}`\n", e.id);
                 let _ = writeln!(out, "- when: `{}`", e.when.replace('`', "'"));
+                let _ = writeln!(out, "- stage: {}", e.stage);
                 if !e.message.is_empty() {
                     let _ = writeln!(out, "- message: {}", quote(&e.message));
                 }

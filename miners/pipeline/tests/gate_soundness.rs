@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use llemc_compiler::corpus::{
-    EmissionChannel, Outcome, OutcomeDoc, RuleDoc, RuleSeverity, read_corpus, write_corpus,
+    EmissionChannel, Outcome, OutcomeDoc, RuleDoc, RuleSeverity, Stage, read_corpus, write_corpus,
 };
 use llemc_compiler::diagnostic::FileId;
 use llemc_compiler::yaml_out::Yaml;
@@ -66,6 +66,7 @@ fn target(module: &str, class: &str, package: &str) -> Target {
         package: package.to_owned(),
         timeout_s: 10.0,
         minor_issues_variable: "minor_issues".to_owned(),
+        stage: Stage::Construct,
     }
 }
 

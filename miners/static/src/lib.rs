@@ -5,6 +5,7 @@
 //! [`mine`] gives a [`MineOutput`]: the staging file (rules, opaque sites, report) and the
 //! engine schema generated from the fields `__init__` takes.
 
+mod consumers;
 mod docstring;
 pub mod error;
 mod fields;
@@ -18,6 +19,8 @@ mod translate;
 
 pub use error::{MineError, Missing, SsotFile};
 pub use mine::{mine, supported_version};
+
+use mine::FoundSite;
 
 use fields::{DefaultVal, TypeInfo};
 use llemc_compiler::corpus::{AddedBy, EmissionChannel, Outcome, RuleSeverity};
@@ -96,12 +99,10 @@ fn canonical(pred: &Pred) -> Option<String> {
 fn build_staging(
     ssot: &EngineSsot,
     version: &str,
-    types: &BTreeMap<String, TypeCtx>,
-    sites: Vec<(String, String, translate::Site)>,
+    sites: &[FoundSite],
 ) -> Staging {
     let mut stager = Stager {
         engine: &ssot.engine,
-        types,
         report: Report::default(),
         rules: BTreeMap::new(),
         opaque: BTreeMap::new(),
@@ -112,8 +113,8 @@ fn build_staging(
             .assumptions
             .insert(name.clone(), a.reason.clone());
     }
-    for (native, method, site) in sites {
-        stager.site(&native, &method, &site);
+    for found in sites {
+        stager.site(found);
     }
     Staging {
         engine: ssot.engine.clone(),
@@ -128,7 +129,6 @@ fn build_staging(
 /// The staging file while its sites are added: rules and opaque sites by id, and the counts.
 struct Stager<'a> {
     engine: &'a str,
-    types: &'a BTreeMap<String, TypeCtx>,
     report: Report,
     rules: BTreeMap<String, StagedRule>,
     opaque: BTreeMap<String, OpaqueRule>,
@@ -142,7 +142,8 @@ struct Untranslated {
 
 impl Stager<'_> {
     /// Adds one site: unreachable (counted), opaque, or a rule (each once per id).
-    fn site(&mut self, native: &str, method: &str, site: &translate::Site) {
+    fn site(&mut self, found: &FoundSite) {
+        let (method, site) = (found.method.as_str(), &found.site);
         self.count(site.detector, method, |c| c.sites += 1);
         self.report.sites += 1;
         let when = simplify(site.when.clone());
@@ -152,12 +153,12 @@ impl Stager<'_> {
         }
         let mut untranslated = untranslated(&when, site);
         let printed = if untranslated.reasons.is_empty() {
-            canonical(&when)
+            canonical(&when).and_then(|w| reached(found.reached_when.as_deref(), w))
         } else {
             None
         };
         match printed {
-            Some(when_text) => self.rule(native, method, site, when_text),
+            Some(when_text) => self.rule(found, when_text),
             None => {
                 if untranslated.reasons.is_empty() {
                     untranslated
@@ -165,7 +166,7 @@ impl Stager<'_> {
                         .push("the translated condition does not print as a predicate".into());
                 }
                 untranslated.texts.push(site.source.clone());
-                self.opaque(native, method, site, &when, untranslated);
+                self.opaque(found, &when, untranslated);
             }
         }
     }
@@ -186,23 +187,12 @@ impl Stager<'_> {
         );
     }
 
-    fn source(&self, native: &str, method: &str, site: &translate::Site) -> MinerSource {
-        let rel_path = self
-            .types
-            .get(native)
-            .map(|c| c.rel_path.clone())
-            .unwrap_or_default();
-        MinerSource::line(&rel_path, method, site.line)
+    fn source(found: &FoundSite) -> MinerSource {
+        MinerSource::line(&found.rel_path, &found.method, found.site.line)
     }
 
-    fn opaque(
-        &mut self,
-        native: &str,
-        method: &str,
-        site: &translate::Site,
-        when: &Pred,
-        untranslated: Untranslated,
-    ) {
+    fn opaque(&mut self, found: &FoundSite, when: &Pred, untranslated: Untranslated) {
+        let (native, method, site) = (found.native.as_str(), found.method.as_str(), &found.site);
         let (severity, _, _) = site.detector.outcome();
         let partial = match when {
             Pred::And(items) => {
@@ -238,7 +228,7 @@ impl Stager<'_> {
         }
         self.report.opaque += 1;
         self.count(site.detector, method, |c| c.opaque += 1);
-        let source = self.source(native, method, site);
+        let source = Self::source(found);
         self.opaque.insert(
             id.clone(),
             OpaqueRule {
@@ -253,7 +243,8 @@ impl Stager<'_> {
         );
     }
 
-    fn rule(&mut self, native: &str, method: &str, site: &translate::Site, when_text: String) {
+    fn rule(&mut self, found: &FoundSite, when_text: String) {
+        let (native, method, site) = (found.native.as_str(), found.method.as_str(), &found.site);
         let (severity, outcome, channel) = site.detector.outcome();
         let subject_key = if site.detector == Detector::Normalise {
             site.subject.clone().unwrap_or_default()
@@ -284,7 +275,7 @@ impl Stager<'_> {
         }
         self.report.translated += 1;
         self.count(site.detector, method, |c| c.translated += 1);
-        let source = self.source(native, method, site);
+        let source = Self::source(found);
         self.rules.insert(
             id.clone(),
             StagedRule {
@@ -300,9 +291,20 @@ impl Stager<'_> {
                 kwargs_positive: None,
                 kwargs_negative: None,
                 versions: None,
+                stage: found.stage,
             },
         );
     }
+}
+
+/// `when` under the condition the run reaches its method in (`reached_when` of a consumer
+/// landmark), canonical; `None` when the two do not combine into a predicate.
+fn reached(reached_when: Option<&str>, when: String) -> Option<String> {
+    let Some(guard) = reached_when else {
+        return Some(when);
+    };
+    let expr = llemc_grammar::parse_predicate(&format!("({guard}) and ({when})")).ok()?;
+    Some(llemc_grammar::print_expr(&expr))
 }
 
 /// Why a site's condition (or normalised value) cannot be a rule, if it cannot.

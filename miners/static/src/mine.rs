@@ -10,16 +10,30 @@ use crate::resolve::{Modules, find_class, find_method};
 use crate::source::source_version;
 use crate::translate::{self, Walker};
 use crate::{MineOutput, TypeCtx, build_staging, schema_yaml};
+use llemc_compiler::corpus::Stage;
 use llemc_compiler::types::Kinds;
 use llemc_mining::ssot::{EngineSsot, Landmark, Role, VersionEntry};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
-/// A landmark method found in the source: its native type, its name and its role.
-type FoundMethod = (String, String, Role);
+/// A landmark method found in the source: its native type, its name, its role and its stage.
+type FoundMethod = (String, String, Role, Stage);
 
-/// A site with the native type and the `Class.method` it was found in.
-type FoundSite = (String, String, translate::Site);
+/// A site with where it was found.
+pub(crate) struct FoundSite {
+    /// The native type whose fields the site's condition reads.
+    pub native: String,
+    /// `Class.method` it was found in.
+    pub method: String,
+    /// The source file of that class, relative to the source root.
+    pub rel_path: String,
+    /// That method's stage.
+    pub stage: Stage,
+    /// The predicate under which the run reaches the method at all (consumers), if any.
+    pub reached_when: Option<String>,
+    /// The site.
+    pub site: translate::Site,
+}
 
 /// Mines `version` of the SSOT's engine from the source tree at `root`.
 pub fn mine(ssot: &EngineSsot, version: &str, root: &Path) -> Result<MineOutput, MineError> {
@@ -30,6 +44,7 @@ pub fn mine(ssot: &EngineSsot, version: &str, root: &Path) -> Result<MineOutput,
     let mut missing = Vec::new();
     let mut types = load_types(ssot, &landmarks, &mut modules, &mut missing)?;
     let methods = find_methods(&landmarks, &types, &mut missing);
+    let consumers = crate::consumers::find(&landmarks, &mut modules, &mut missing)?;
     if !missing.is_empty() {
         return Err(MineError::MissingLandmarks {
             distribution: ssot.distribution.clone(),
@@ -41,8 +56,15 @@ pub fn mine(ssot: &EngineSsot, version: &str, root: &Path) -> Result<MineOutput,
     // two passes: the first learns field types from their uses, the second translates with them
     walk_validators(ssot, &methods, &mut types, &mut modules, &HashMap::new());
     let kinds = learned_kinds(&types);
-    let sites = walk_validators(ssot, &methods, &mut types, &mut modules, &kinds);
-    let staging = build_staging(ssot, version, &types, sites);
+    let mut sites = walk_validators(ssot, &methods, &mut types, &mut modules, &kinds);
+    sites.extend(crate::consumers::walk(
+        ssot,
+        &consumers,
+        &types,
+        &mut modules,
+        &kinds,
+    ));
+    let staging = build_staging(ssot, version, &sites);
     let schema_yaml = schema_yaml(ssot, version, &found, &types);
     Ok(MineOutput {
         staging,
@@ -152,7 +174,7 @@ fn find_methods(
     missing: &mut Vec<Missing>,
 ) -> Vec<FoundMethod> {
     let mut methods = Vec::new();
-    for l in landmarks {
+    for l in landmarks.iter().filter(|l| l.consumer.is_none()) {
         let Some(ctx) = types.get(&l.native_type) else {
             continue;
         };
@@ -168,13 +190,13 @@ fn find_methods(
             });
             continue;
         }
-        methods.push((l.native_type.clone(), l.method.clone(), l.role));
+        methods.push((l.native_type.clone(), l.method.clone(), l.role, l.stage));
     }
     methods
 }
 
 /// The body of `method` of `class` in `module`.
-fn method_body<'m>(module: &'m Module, class: &str, method: &str) -> Option<&'m [Stmt]> {
+pub(crate) fn method_body<'m>(module: &'m Module, class: &str, method: &str) -> Option<&'m [Stmt]> {
     match &find_method(find_class(module, class)?, method)?.kind {
         StmtKind::FunctionDef { body, .. } => Some(body),
         _ => None,
@@ -187,7 +209,7 @@ fn read_defaults(
     types: &mut BTreeMap<String, TypeCtx>,
     modules: &mut Modules,
 ) {
-    for (native, method, role) in methods {
+    for (native, method, role, _) in methods {
         if *role != Role::Defaults {
             continue;
         }
@@ -211,7 +233,7 @@ fn walk_validators(
 ) -> Vec<FoundSite> {
     let mut sites = Vec::new();
     let empty = HashMap::new();
-    for (native, method, role) in methods {
+    for (native, method, role, stage) in methods {
         if *role != Role::Validator {
             continue;
         }
@@ -237,7 +259,14 @@ fn walk_validators(
         );
         walker.walk_body(body);
         for s in walker.sites {
-            sites.push((native.clone(), format!("{}.{method}", ctx.info.class), s));
+            sites.push(FoundSite {
+                native: native.clone(),
+                method: format!("{}.{method}", ctx.info.class),
+                rel_path: ctx.rel_path.clone(),
+                stage: *stage,
+                reached_when: None,
+                site: s,
+            });
         }
     }
     sites

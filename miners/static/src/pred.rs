@@ -421,8 +421,34 @@ fn simplify_in(pred: Pred, known: &BTreeSet<String>) -> Pred {
         Pred::Present(f) if known.contains(&f) => Pred::True,
         Pred::Absent(f) if known.contains(&f) => Pred::False,
         Pred::Is(Operand::Field(f), Ident::Null) if known.contains(&f) => Pred::False,
+        Pred::Cmp(Operand::Lit(a), op, Operand::Lit(b)) => match fold_cmp(&a, op, &b) {
+            Some(true) => Pred::True,
+            Some(false) => Pred::False,
+            None => Pred::Cmp(Operand::Lit(a), op, Operand::Lit(b)),
+        },
         other => other,
     }
+}
+
+/// A comparison of two number literals (a constant a consumer is given against a constant in
+/// its check), as Python answers it; `None` for anything else.
+fn fold_cmp(a: &Lit, op: Op, b: &Lit) -> Option<bool> {
+    let number = |l: &Lit| match l {
+        Lit::Int(i) => Some(*i as f64),
+        Lit::Float(f) => Some(*f),
+        Lit::Bool(b) => Some(f64::from(u8::from(*b))),
+        _ => None,
+    };
+    let (x, y) = (number(a)?, number(b)?);
+    Some(match op {
+        Op::Eq => x == y,
+        Op::Ne => x != y,
+        Op::Lt => x < y,
+        Op::Le => x <= y,
+        Op::Gt => x > y,
+        Op::Ge => x >= y,
+        _ => return None,
+    })
 }
 
 /// `x type_is_not A and x type_is_not B` → `x type_is_not [A, B]`.

@@ -8,7 +8,7 @@ use super::signals::{self, Signal, SignalKind, spellings};
 use super::{ClassSite, ClusterReport, Context, Row, SignalReport};
 use crate::lifts::rule::{canonical_when, escape_template, short_hash};
 use llemc_compiler::corpus::{
-    AddedBy, EmissionChannel, Outcome, OutcomeDoc, RuleDoc, RuleSeverity,
+    AddedBy, EmissionChannel, Outcome, OutcomeDoc, RuleDoc, RuleSeverity, Stage,
 };
 use llemc_compiler::yaml_out::Yaml;
 use llemc_mining::rule::{CompiledRule, compile_rule};
@@ -226,10 +226,10 @@ impl SignalRows<'_> {
             self.ctx.engine,
             short_hash(&[native, severity.as_str(), &when, &subject_key])
         );
-        let method = if self.first.phase == "validate" {
-            "validate"
-        } else {
-            "__init__"
+        let (method, stage) = match self.first.phase.as_str() {
+            "validate" => ("validate", Stage::Validate),
+            "generate" => ("generate", Stage::Generate),
+            _ => ("__init__", Stage::Construct),
         };
         let mut rule = StagedRule {
             id,
@@ -252,6 +252,7 @@ impl SignalRows<'_> {
             kwargs_positive: None,
             kwargs_negative: None,
             versions: None,
+            stage,
         };
         self.fill_kwargs(&mut rule);
         Ok((rule, note))

@@ -6,12 +6,14 @@ use super::{
     ClassSite, ClusterReport, Context, DynamicReport, DynamicStaging, Row, mine_cluster, staging,
 };
 use crate::bridge::{Live, LiveError};
+use llemc_compiler::corpus::Stage;
 use std::collections::BTreeMap;
 
 /// Where to find each native type's class: native type → (module, class).
 pub type Classes = BTreeMap<String, (String, String)>;
 
-/// Probes every row of `cluster` (strict validation) and returns the rows with their signals
+/// Probes every row of `cluster` (strict validation; for a `generate` cluster on through a
+/// generation run, keeping only the rows that reach it) and returns the rows with their signals
 /// and the outcome counts, or why the class is unavailable.
 pub fn probe(
     live: &Live,
@@ -22,11 +24,15 @@ pub fn probe(
 ) -> Result<(Vec<Row>, BTreeMap<String, usize>), String> {
     let mut rows = Vec::new();
     let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
+    let (bridge_module, function) = match cluster.stage {
+        Stage::Generate => ("llemc_generate", "observe_stage"),
+        Stage::Construct | Stage::Validate => ("llemc_live", "observe"),
+    };
     for kwargs in cluster.rows() {
         let observation = live
             .call(
-                "llemc_live",
-                "observe",
+                bridge_module,
+                function,
                 &serde_json::json!({
                     "module": module,
                     "class": class,
@@ -41,6 +47,18 @@ pub fn probe(
             .as_str()
             .unwrap_or("?")
             .to_owned();
+        if cluster.stage == Stage::Generate {
+            // a row that fails before generate(), or whose run needs what this machine lacks,
+            // says nothing about generate()
+            if at(&observation, "reached") != &serde_json::Value::Bool(true) {
+                *outcomes.entry("not reached".to_owned()).or_default() += 1;
+                continue;
+            }
+            if outcome == "unavailable" {
+                *outcomes.entry(outcome).or_default() += 1;
+                continue;
+            }
+        }
         if outcome == "unavailable" {
             return Err(format!(
                 "{module}.{class} is unavailable: {}",

@@ -2,6 +2,7 @@
 //! fields and the values to try, fixed base kwargs, and which fields' probed values are a
 //! closed domain. Every combination of the values is one probe (a row).
 
+use llemc_compiler::corpus::Stage;
 use llemc_compiler::diagnostic::FileId;
 use llemc_compiler::versions::Specifier;
 use llemc_compiler::yaml::parse_yaml;
@@ -30,6 +31,10 @@ pub struct Cluster {
     pub closed: Vec<String>,
     /// PEP 440 specifier of the library versions the cluster applies to (default: all).
     pub versions: Option<String>,
+    /// How far each row is run: construction and validation (`construct`, the default; the
+    /// validation phase is observed too), or on through a generation run (`generate`, whose rows
+    /// count only when they reach it).
+    pub stage: Stage,
 }
 
 impl Cluster {
@@ -89,6 +94,7 @@ pub fn read_probes(name: &str, text: &str) -> Result<Vec<Cluster>, String> {
                 "fields",
                 "closed",
                 "versions",
+                "stage",
             ]
             .contains(&key.as_str())
             {
@@ -150,6 +156,15 @@ pub fn read_probes(name: &str, text: &str) -> Result<Vec<Cluster>, String> {
         if let Some(v) = &versions {
             Specifier::parse(v).map_err(|e| at(&format!("bad `versions`: {e}")))?;
         }
+        let stage = match text_of("stage").as_deref() {
+            None | Some("construct") => Stage::Construct,
+            Some("generate") => Stage::Generate,
+            Some(other) => {
+                return Err(at(&format!(
+                    "unknown `stage` `{other}` (use `construct` or `generate`)"
+                )));
+            }
+        };
         out.push(Cluster {
             name: cname,
             native_type,
@@ -159,6 +174,7 @@ pub fn read_probes(name: &str, text: &str) -> Result<Vec<Cluster>, String> {
             fields,
             closed,
             versions,
+            stage,
         });
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));

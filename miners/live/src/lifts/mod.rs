@@ -26,7 +26,7 @@ pub mod live;
 pub mod rule;
 
 use facts::{ClassFacts, Constraint, FieldFacts};
-use llemc_compiler::corpus::{AddedBy, EmissionChannel, Outcome, RuleSeverity};
+use llemc_compiler::corpus::{AddedBy, EmissionChannel, Outcome, RuleSeverity, Stage};
 use llemc_compiler::schema_write::{
     FieldDefault, FieldDoc, NativeTypeDoc, SchemaDoc, write_schema,
 };
@@ -223,6 +223,7 @@ pub fn class_rules(
                         kwargs_positive: None,
                         kwargs_negative: None,
                         versions: None,
+                        stage: Stage::Construct,
                     });
                 }
                 Err(reason) => inspected.skipped.push(format!("{}: {reason}", field.name)),

@@ -3,12 +3,12 @@
 
 use super::message::template_matches;
 use super::model::{
-    CaseSummary, Check, CheckResult, Class, Ended, ExceptionInfo, GateReport, Observation,
+    CaseSummary, Check, CheckResult, Class, Ended, ExceptionInfo, GateReport, Observation, Phase,
     RuleVerdict, Shown, Status, Target,
 };
 use super::rule::{Expect, GateRule, Matcher};
 use super::signals::{Signal, clip, other_signal, signals, unavailable};
-use llemc_compiler::corpus::{EmissionChannel, read_corpus};
+use llemc_compiler::corpus::{EmissionChannel, Stage, read_corpus};
 use llemc_compiler::diagnostic::Diagnostic;
 use llemc_mining::failure::Failure;
 use llemc_runtime::compile::{CorpusInput, compile_corpus};
@@ -252,27 +252,27 @@ impl<O: Observer> Judge<'_, O> {
         targets: &BTreeMap<String, Target>,
         baselines: &mut BTreeMap<String, Vec<String>>,
     ) -> RuleVerdict {
-        if let Some(via) = self
-            .rule
-            .replay_via
-            .as_deref()
-            .filter(|v| *v != "construct")
-        {
-            return self.unverified(
-                format!(
-                    "the rule replays through `{via}` (replay_via), which needs a model and is \
-                     not a construction of the native type"
-                ),
-                None,
-            );
-        }
         let Some(target) = targets.get(&self.rule.native_type) else {
             return self.replay_failed(format!(
                 "native type `{}` is not declared in the engine's native_types",
                 self.rule.native_type
             ));
         };
-        let cases = match self.cases(target, baselines) {
+        let target = Target {
+            stage: self.rule.stage,
+            ..target.clone()
+        };
+        if self.rule.stage == Stage::Generate
+            && matches!(self.rule.expect(Vec::new), Expect::Normalised(_))
+        {
+            return self.unverified(
+                "a silent normalisation at generate() is not observed: the generation run \
+                 reports what generate() raises and emits, not the config it ends up using"
+                    .to_owned(),
+                None,
+            );
+        }
+        let cases = match self.cases(&target, baselines) {
             Ok(cases) => cases,
             Err(verdict) => return *verdict,
         };
@@ -319,7 +319,9 @@ impl<O: Observer> Judge<'_, O> {
         target: &'t Target,
         baselines: &mut BTreeMap<String, Vec<String>>,
     ) -> Result<Cases<'t>, Box<RuleVerdict>> {
-        let baseline = match baselines.get(&self.rule.native_type) {
+        // the bare type's emissions, per stage (a generation run says more than construction)
+        let key = format!("{} {}", self.rule.native_type, target.stage.as_str());
+        let baseline = match baselines.get(&key) {
             Some(b) => b.clone(),
             None => {
                 let b: Vec<String> = self
@@ -327,7 +329,7 @@ impl<O: Observer> Judge<'_, O> {
                     .observe(target, &Map::new())
                     .map(|o| o.emissions.into_iter().map(|e| e.message).collect())
                     .unwrap_or_default();
-                baselines.insert(self.rule.native_type.clone(), b.clone());
+                baselines.insert(key, b.clone());
                 b
             }
         };
@@ -375,6 +377,14 @@ impl<O: Observer> Judge<'_, O> {
             return Some(format!("timed out after {} s", target.timeout_s));
         }
         let exc = obs.exception.as_ref()?;
+        if target.stage == Stage::Generate && obs.phase != Phase::Generate {
+            return Some(format!(
+                "does not reach generate(): {} raised {}: {}",
+                obs.phase.as_str(),
+                exc.kind,
+                clip(&exc.message)
+            ));
+        }
         let inside = exc
             .origin
             .as_deref()
@@ -454,16 +464,33 @@ mod tests {
     const SCHEMA: &str = "schema_version: 1\nengine: e\nlibrary: e\nlibrary_version: 1.0.0\nsections:\n  s: e.T\nnative_types:\n  e.T:\n    fields:\n      size: {type: \"int\", default: 1}\n";
 
     /// A library in Rust: `T(size)` raises when size > 5 and needs a missing module when
-    /// size == -1.
+    /// size == -1; observed at stage generate, construction refuses size < -1 and the size check
+    /// happens in the run.
     struct Fake;
 
     impl Observer for Fake {
         fn observe(
             &mut self,
-            _target: &Target,
+            target: &Target,
             kwargs: &Map<String, Json>,
         ) -> Result<Observation, String> {
             let size = kwargs.get("size").and_then(Json::as_i64).unwrap_or(1);
+            if target.stage == Stage::Generate && size < -1 {
+                return Ok(Observation {
+                    outcome: Ended::Error,
+                    exception: Some(ExceptionInfo {
+                        kind: "ValueError".to_owned(),
+                        message: "negative size".to_owned(),
+                        origin: Some("e.core".to_owned()),
+                        missing_dependency: None,
+                    }),
+                    ..Observation::default()
+                });
+            }
+            let phase = match target.stage {
+                Stage::Generate => Phase::Generate,
+                Stage::Construct | Stage::Validate => Phase::Construct,
+            };
             let exception = |message: String, missing: Option<&str>| ExceptionInfo {
                 kind: if missing.is_some() {
                     "NameError"
@@ -490,6 +517,7 @@ mod tests {
                     Ended::Ok
                 },
                 exception,
+                phase,
                 ..Observation::default()
             })
         }
@@ -500,8 +528,12 @@ mod tests {
     }
 
     fn rule(id: &str, when: &str, pos: i64, neg: i64) -> String {
+        staged(id, "construct", when, pos, neg)
+    }
+
+    fn staged(id: &str, stage: &str, when: &str, pos: i64, neg: i64) -> String {
         format!(
-            "- id: {id}\n  engine: e\n  severity: error\n  native_type: e.T\n  when: '{when}'\n  message_template: '`size` is too large: {{size}}'\n  kwargs_positive: {{size: {pos}}}\n  kwargs_negative: {{size: {neg}}}\n  expected_outcome: {{outcome: error, emission_channel: runtime_exception}}\n"
+            "- id: {id}\n  engine: e\n  severity: error\n  stage: {stage}\n  native_type: e.T\n  when: '{when}'\n  message_template: '`size` is too large: {{size}}'\n  kwargs_positive: {{size: {pos}}}\n  kwargs_negative: {{size: {neg}}}\n  expected_outcome: {{outcome: error, emission_channel: runtime_exception}}\n"
         )
     }
 
@@ -523,6 +555,7 @@ mod tests {
                 package: "e".to_owned(),
                 timeout_s: 1.0,
                 minor_issues_variable: "minor_issues".to_owned(),
+                stage: Stage::Construct,
             },
         )]);
         let input = GateInput {
@@ -554,6 +587,32 @@ mod tests {
         assert_eq!(codes[..2], ["E640", "E302"]);
         let shown = failure.render(Color::Never);
         assert!(shown.contains("┌─ c.yaml:"), "{shown}");
+    }
+
+    /// A generate-stage rule is replayed through the run: confirmed when the run shows it, a
+    /// replay failure when a case fails before the run.
+    #[test]
+    fn generate_rules_are_replayed_through_the_run() {
+        let corpus = format!(
+            "schema_version: 1.1.0\nengine: e\nengine_version: 1.0.0\nrules:\n{}{}",
+            staged("in_the_run", "generate", "size > 5", 6, 5),
+            staged("never_runs", "generate", "size > 5", 6, -3),
+        );
+        let report = gate(&corpus).unwrap();
+        let got: Vec<(&str, Class, Vec<Check>)> = report
+            .rules
+            .iter()
+            .map(|r| (r.id.as_str(), r.class, r.failed()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("in_the_run", Class::Confirmed, vec![]),
+                ("never_runs", Class::Divergent, vec![Check::Replay]),
+            ]
+        );
+        let replay = &report.rules[1].checks[0];
+        assert!(replay.detail.contains("does not reach generate()"), "{}", replay.detail);
     }
 
     #[test]

@@ -28,10 +28,14 @@
 //! negative and the probes only count signals whose message matches too, so another check's
 //! exception or warning is not mistaken for this rule's.
 //!
+//! Each rule is replayed at its `stage`: `construct` and `validate` rules through construction
+//! and `validate(strict=True)`; `generate` rules on through a generation run
+//! (`llemc_generate.observe_stage`: a tiny model built in memory), where only what generate()
+//! itself shows counts, and a case that fails before generate() is a replay failure.
+//!
 //! A rule is unverified, not shipped, when its cases cannot be replayed here: a dependency the
 //! library needs for them is missing (an ImportError, or a NameError on an uninstalled module's
-//! name such as `torch`), or it replays through something other than a constructor
-//! (`replay_via: generate`).
+//! name such as `torch`), or the generation run needs what this machine lacks (a CUDA device).
 //!
 //! The checking logic is pure Rust over an [`Observer`]; the live observer and the command driver
 //! (`run`) need the `python` feature.

@@ -1,6 +1,6 @@
 //! The gate's data: what `llemc_live.observe` reports, the checks, and the verdict per rule.
 
-use llemc_compiler::corpus::EmissionChannel;
+use llemc_compiler::corpus::{EmissionChannel, Stage};
 use llemc_grammar::ast::Span;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -19,6 +19,8 @@ pub struct Target {
     pub timeout_s: f64,
     /// Name of the validator's minor-issue dict.
     pub minor_issues_variable: String,
+    /// Where a case is observed: construction and validation, or on through a generation run.
+    pub stage: Stage,
 }
 
 /// An exception the library raised.
@@ -71,6 +73,19 @@ pub enum Phase {
     Construct,
     /// The `validate()` call after it.
     Validate,
+    /// The engine's run on the constructed config (transformers' `generate()`).
+    Generate,
+}
+
+impl Phase {
+    /// The name the bridge reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Construct => "construct",
+            Phase::Validate => "validate",
+            Phase::Generate => "generate",
+        }
+    }
 }
 
 /// How a construction ended.

@@ -2,7 +2,7 @@
 //! show, on which channel, and how the library's message is attributed to it.
 
 use super::model::Emitter;
-use llemc_compiler::corpus::{EmissionChannel, Rule, RuleDoc, RuleSeverity};
+use llemc_compiler::corpus::{EmissionChannel, Rule, RuleDoc, RuleSeverity, Stage};
 use llemc_grammar::ast::Span;
 use serde_json::{Map, Value as Json};
 
@@ -66,7 +66,7 @@ pub(crate) struct GateRule {
     pub subject: Option<String>,
     pub template: Option<String>,
     pub replay_match: Option<String>,
-    pub replay_via: Option<String>,
+    pub stage: Stage,
     pub positive: Map<String, Json>,
     pub negative: Map<String, Json>,
 }
@@ -95,7 +95,7 @@ impl GateRule {
             subject: rule.subject.as_ref().map(|s| s.value.dotted()),
             template: text(&rule.message_template),
             replay_match: text(&rule.replay_match),
-            replay_via: text(&rule.replay_via),
+            stage: rule.stage.as_ref().map(|s| s.value).unwrap_or_default(),
             positive: doc.positive_json(),
             negative: doc.negative_json(),
         }

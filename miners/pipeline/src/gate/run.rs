@@ -6,6 +6,7 @@ use super::judge::{GateInput, Observer, gate_corpus};
 use super::model::{GateReport, Observation, Target};
 use super::output::{quarantine, validated_corpus};
 use llemc_compiler::atomic_write::write_atomically;
+use llemc_compiler::corpus::Stage;
 use llemc_compiler::diagnostic::{Diagnostic, SourceMap};
 use llemc_live::bridge::{Live, start_library};
 use llemc_live::env::{EnvSpec, ensure};
@@ -71,9 +72,14 @@ impl Observer for LiveObserver<'_> {
             "timeout_s": target.timeout_s,
             "minor_issues_variable": target.minor_issues_variable,
         });
+        // A generate-stage case runs on through generate() (`llemc_generate.observe_stage`).
+        let (module, function) = match target.stage {
+            Stage::Generate => ("llemc_generate", "observe_stage"),
+            Stage::Construct | Stage::Validate => ("llemc_live", "observe"),
+        };
         let value = self
             .live
-            .call("llemc_live", "observe", &argument)
+            .call(module, function, &argument)
             .map_err(|e| e.to_string())?;
         serde_json::from_value(value).map_err(|e| format!("unexpected observe report: {e}"))
     }
@@ -269,6 +275,7 @@ fn targets(
                     .minor_issues_variable
                     .clone()
                     .unwrap_or_else(|| "minor_issues".to_owned()),
+                stage: Stage::Construct,
             },
         );
     }

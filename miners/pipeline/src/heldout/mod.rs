@@ -7,6 +7,7 @@
 #[cfg(feature = "python")]
 pub mod label;
 pub mod score;
+pub mod whole_run;
 
 use llemc_compiler::diagnostic::Diagnostic;
 use llemc_mining::failure::read_text;

@@ -12,9 +12,14 @@
 //!   emitted, or a field is normalised; llemc reports it when a `warn` or `dormant` rule fires.
 //!   Per field: the library's fields are the minor-issue fields, the normalised fields and the
 //!   kwargs a warning names in backticks; llemc's are the subjects of the firing rules.
+//!
+//! These two count the construct + validate outcome and the rules of those stages; the
+//! **whole run** ([`super::whole_run`]) counts every `error` rule against the outcome through
+//! generate() as well.
 
 use super::{
     Case, ENGINE, KWARGS_FILE, Label, NATIVE_TYPE, Outcome, check_unique, data_error, read_jsonl,
+    whole_run,
 };
 use llemc_compiler::corpus::RuleSeverity;
 use llemc_compiler::corpus::read_corpus;
@@ -61,8 +66,10 @@ pub struct ScoreOptions {
 /// llemc's verdict on one case.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Verdict {
-    /// Ids of the `error` rules that fired.
+    /// Ids of the `error` rules of stage construct or validate that fired.
     pub errors: Vec<String>,
+    /// Ids of the `error` rules of stage generate that fired.
+    pub run_errors: Vec<String>,
     /// `(rule id, severity, field)` of the `warn` / `dormant` rules that fired.
     pub advisories: Vec<(String, String, String)>,
 }
@@ -86,7 +93,7 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, llemc: bool, library: bool) {
+    pub(crate) fn add(&mut self, llemc: bool, library: bool) {
         match (llemc, library) {
             (true, true) => self.tp += 1,
             (true, false) => self.fp += 1,
@@ -95,7 +102,7 @@ impl Counts {
         }
     }
 
-    fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         self.precision = ratio(self.tp, self.tp + self.fp);
         self.recall = ratio(self.tp, self.tp + self.fn_);
     }
@@ -228,6 +235,11 @@ pub struct Score {
     pub error: ErrorScore,
     /// Warn/dormant findings.
     pub advisory: AdvisoryScore,
+    /// Error findings of every stage against the whole run (construct, validate, generate()).
+    pub whole_run: ErrorScore,
+    /// Over the configs that construct and validate but fail in generate(): TP caught by an
+    /// `error` rule, FN missed.
+    pub generate_failures: Counts,
     /// The goals.
     pub goals: Vec<Goal>,
 }
@@ -273,7 +285,7 @@ pub fn score_files(options: &ScoreOptions) -> Result<Score, Failure> {
     )?;
     let cases: Vec<Case> = read_jsonl(&kwargs_path)?;
     let labels: Vec<Label> = read_jsonl(&options.labels)?;
-    let verdicts = evaluate(&loaded, &cases);
+    let verdicts = evaluate(&loaded, &cases, &whole_run::generate_rules(&corpus_text));
     let mut score = score(&cases, &labels, &verdicts)?;
     score.corpus = corpus_name;
     score.labels = shown(&root, &options.labels);
@@ -395,8 +407,13 @@ pub fn compile(
     }
 }
 
-/// Evaluates every case as `GenerationConfig` kwargs (input order).
-pub fn evaluate(loaded: &LoadedProgram, cases: &[Case]) -> Vec<Verdict> {
+/// Evaluates every case as `GenerationConfig` kwargs (input order); `generate_rules` are the ids
+/// of the rules of stage generate.
+pub fn evaluate(
+    loaded: &LoadedProgram,
+    cases: &[Case],
+    generate_rules: &BTreeSet<String>,
+) -> Vec<Verdict> {
     let mount_len = loaded.mount(NATIVE_TYPE).map(<[String]>::len).unwrap_or(0);
     let mut frame = loaded.frame();
     let mut findings: Vec<Finding> = Vec::new();
@@ -412,6 +429,9 @@ pub fn evaluate(loaded: &LoadedProgram, cases: &[Case]) -> Vec<Verdict> {
             loaded.evaluate_into(&frame, &mut findings);
             for f in &findings {
                 match f.severity {
+                    RuleSeverity::Error if generate_rules.contains(&f.id) => {
+                        verdict.run_errors.push(f.id.clone());
+                    }
                     RuleSeverity::Error => verdict.errors.push(f.id.clone()),
                     RuleSeverity::Warn | RuleSeverity::Dormant => {
                         let field = f
@@ -502,7 +522,7 @@ fn backticked(message: &str) -> Vec<String> {
 }
 
 /// The group a library rejection is counted in: its type and the fields its message names.
-fn rejection_group(kind: &str, message: &str) -> String {
+pub(crate) fn rejection_group(kind: &str, message: &str) -> String {
     let names: Vec<String> = backticked(message).into_iter().take(2).collect();
     if !names.is_empty() {
         return format!("{kind}: {}", names.join(", "));
@@ -551,39 +571,24 @@ pub fn score(cases: &[Case], labels: &[Label], verdicts: &[Verdict]) -> Result<S
         } else {
             s.library_accepted += 1;
         }
-        let llemc_error = !verdict.errors.is_empty();
-        s.error.counts.add(llemc_error, rejected);
-        if llemc_error && !rejected {
-            s.error.false_positives.push(ErrorFalsePositive {
-                id: case.id.clone(),
-                rules: verdict.errors.clone(),
-            });
-            for rule in &verdict.errors {
-                s.error
-                    .fp_by_rule
-                    .entry(rule.clone())
-                    .or_default()
-                    .push(case.id.clone());
+        whole_run::add(
+            &mut s.error,
+            &case.id,
+            &verdict.errors,
+            rejected,
+            label.exception.as_ref(),
+        );
+        if let Some((fails, exception)) = whole_run::fails(label) {
+            let fired: Vec<String> = verdict
+                .errors
+                .iter()
+                .chain(&verdict.run_errors)
+                .cloned()
+                .collect();
+            whole_run::add(&mut s.whole_run, &case.id, &fired, fails, exception);
+            if fails && !rejected {
+                s.generate_failures.add(!fired.is_empty(), true);
             }
-        }
-        if rejected && !llemc_error {
-            let (kind, message) = label
-                .exception
-                .as_ref()
-                .map(|e| (e.kind.clone(), e.message.clone()))
-                .unwrap_or_default();
-            let group = rejection_group(&kind, &message);
-            s.error
-                .fn_by_group
-                .entry(group.clone())
-                .or_default()
-                .push(case.id.clone());
-            s.error.false_negatives.push(ErrorFalseNegative {
-                id: case.id.clone(),
-                group,
-                exception_type: kind,
-                message,
-            });
         }
         if !rejected {
             score_advisory(&mut s.advisory, case, label, verdict);
@@ -591,6 +596,9 @@ pub fn score(cases: &[Case], labels: &[Label], verdicts: &[Verdict]) -> Result<S
     }
     s.error.counts.finish();
     s.error.valid_configs_rejected = s.error.counts.fp;
+    s.whole_run.counts.finish();
+    s.whole_run.valid_configs_rejected = s.whole_run.counts.fp;
+    s.generate_failures.finish();
     s.advisory.configs.finish();
     s.advisory.fields.finish();
     let reported = s.advisory.fields_reported;
@@ -674,6 +682,22 @@ fn goals(s: &Score) -> Vec<Goal> {
             met: s.error.valid_configs_rejected == 0,
         },
         at_least(
+            "error precision (whole run)",
+            s.whole_run.counts.precision,
+            GOAL_ERROR_PRECISION,
+        ),
+        at_least(
+            "error recall (whole run)",
+            s.whole_run.counts.recall,
+            GOAL_ERROR_RECALL,
+        ),
+        Goal {
+            name: "configs that run rejected".to_owned(),
+            target: "== 0".to_owned(),
+            value: s.whole_run.valid_configs_rejected.to_string(),
+            met: s.whole_run.valid_configs_rejected == 0,
+        },
+        at_least(
             "warn/dormant precision (per config)",
             s.advisory.configs.precision,
             GOAL_ADVISORY_PRECISION,
@@ -753,6 +777,19 @@ pub fn render_human(s: &Score) -> String {
     );
     let _ = writeln!(
         out,
+        "errors (whole run):         {}  (over {} configs, generate() included)",
+        counts_line(&s.whole_run.counts),
+        s.whole_run.counts.tp + s.whole_run.counts.fp + s.whole_run.counts.fn_ + s.whole_run.counts.tn
+    );
+    let _ = writeln!(
+        out,
+        "generate() failures caught: {} of {} (recall {})",
+        s.generate_failures.tp,
+        s.generate_failures.tp + s.generate_failures.fn_,
+        percent(s.generate_failures.recall)
+    );
+    let _ = writeln!(
+        out,
         "warn/dormant (per config):  {}  (over {} accepted configs)",
         counts_line(&s.advisory.configs),
         s.advisory.scored
@@ -791,6 +828,16 @@ pub fn render_human(s: &Score) -> String {
     );
     groups(
         &mut out,
+        "whole-run error false positives by rule (configs that run rejected)",
+        &s.whole_run.fp_by_rule,
+    );
+    groups(
+        &mut out,
+        "whole-run error false negatives by library failure",
+        &s.whole_run.fn_by_group,
+    );
+    groups(
+        &mut out,
         "warn/dormant false positives by rule (field not reported by the library)",
         &s.advisory.fp_by_rule,
     );
@@ -806,7 +853,7 @@ pub fn render_human(s: &Score) -> String {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
-    use crate::heldout::{Emission, Normalised, Raised};
+    use crate::heldout::{Emission, GenerateOutcome, GenerateRun, Normalised, Raised};
 
     fn case(id: &str, kwargs: Json) -> Case {
         Case {
@@ -846,11 +893,66 @@ mod tests {
     fn verdict(errors: &[&str], advisories: &[(&str, &str)]) -> Verdict {
         Verdict {
             errors: errors.iter().map(|s| (*s).to_owned()).collect(),
+            run_errors: Vec::new(),
             advisories: advisories
                 .iter()
                 .map(|(r, f)| ((*r).to_owned(), "dormant".to_owned(), (*f).to_owned()))
                 .collect(),
         }
+    }
+
+    fn ran(id: &str, outcome: GenerateOutcome) -> Label {
+        Label {
+            generate: Some(GenerateRun {
+                outcome,
+                exception: (outcome != GenerateOutcome::Ok).then(|| Raised {
+                    phase: "generate".to_owned(),
+                    stage: "generate".to_owned(),
+                    kind: "ValueError".to_owned(),
+                    message: "`penalty` has to be a strictly positive float".to_owned(),
+                    frame: None,
+                }),
+                warnings: Vec::new(),
+                sequences: None,
+            }),
+            ..accepted(id)
+        }
+    }
+
+    /// A generate-stage rule counts for the whole run only: the construct + validate metric
+    /// neither rewards nor blames it, and a run that could not be observed is left out.
+    #[test]
+    fn the_whole_run_counts_generate_failures_and_generate_rules() {
+        let cases: Vec<Case> = ["a", "b", "c", "d", "e"]
+            .iter()
+            .map(|id| case(id, serde_json::json!({})))
+            .collect();
+        let labels = vec![
+            rejected("a", "`max_new_tokens` must be greater than 0"),
+            ran("b", GenerateOutcome::Error),
+            ran("c", GenerateOutcome::Error),
+            ran("d", GenerateOutcome::Ok),
+            ran("e", GenerateOutcome::Unavailable),
+        ];
+        let run = |ids: &[&str]| Verdict {
+            run_errors: ids.iter().map(|s| (*s).to_owned()).collect(),
+            ..Verdict::default()
+        };
+        let verdicts = vec![
+            verdict(&["r_tokens"], &[]),
+            run(&["r_penalty"]),
+            run(&[]),
+            run(&[]),
+            run(&["r_penalty"]),
+        ];
+        let s = score(&cases, &labels, &verdicts).unwrap();
+        let c = &s.error.counts;
+        assert_eq!((c.tp, c.fp, c.fn_, c.tn), (1, 0, 0, 4));
+        let w = &s.whole_run.counts;
+        assert_eq!((w.tp, w.fp, w.fn_, w.tn), (2, 0, 1, 1));
+        assert_eq!((s.generate_failures.tp, s.generate_failures.fn_), (1, 1));
+        assert_eq!(s.whole_run.false_negatives[0].id, "c");
+        assert!(render_human(&s).contains("generate() failures caught: 1 of 2 (recall 50.00%)"));
     }
 
     #[test]

@@ -224,3 +224,24 @@ pub fn lit_kinds(l: &Lit) -> Kinds {
 pub fn escape(s: &str) -> String {
     s.replace('{', "{{").replace('}', "}}")
 }
+
+impl Walker<'_> {
+    /// Walks a method of a class the run builds from the native type's fields (a consumer):
+    /// its parameters are not the user's kwargs, only what [`Walker::bind_field`] and
+    /// [`Walker::bind_literal`] say they receive.
+    pub fn as_consumer(&mut self) {
+        self.is_init = false;
+    }
+
+    /// Binds parameter `name` of the walked method to field `field` of the native type.
+    pub fn bind_field(&mut self, name: &str, field: &str) {
+        self.env
+            .insert(name.to_owned(), Binding::Value(V::Field(field.to_owned())));
+    }
+
+    /// Binds parameter `name` of the walked method to a constant.
+    pub fn bind_literal(&mut self, name: &str, value: Lit) {
+        self.env
+            .insert(name.to_owned(), Binding::Value(V::Lit(value)));
+    }
+}

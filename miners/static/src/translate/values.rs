@@ -203,6 +203,10 @@ impl Walker<'_> {
                             Operand::Lit(names_lit(lits)),
                         ))
                     }
+                    (V::Lit(l), Some(names)) => match lit_isinstance(&l, &names) {
+                        Some(b) => V::Lit(Lit::Bool(b)),
+                        None => V::Opaque(format!("`{}`", self.text(e))),
+                    },
                     (V::Opaque(r), _) => V::Opaque(r),
                     _ => V::Opaque(format!("`{}`", self.text(e))),
                 }
@@ -338,4 +342,26 @@ impl Walker<'_> {
         let entry = self.usage.entry(field.to_owned()).or_insert(Kinds::EMPTY);
         *entry = entry.or(k);
     }
+}
+
+/// Python's `isinstance(l, names)` for a literal (a bound constant argument) when every name is
+/// a scalar builtin; `None` when it cannot be known here.
+fn lit_isinstance(l: &Lit, names: &[String]) -> Option<bool> {
+    let mut known = true;
+    for name in names {
+        let hit = match name.as_str() {
+            "int" => matches!(l, Lit::Int(_) | Lit::Bool(_)),
+            "float" => matches!(l, Lit::Float(_)),
+            "bool" => matches!(l, Lit::Bool(_)),
+            "str" => matches!(l, Lit::Str(_)),
+            _ => {
+                known = false;
+                false
+            }
+        };
+        if hit && !matches!(l, Lit::Seq(_)) {
+            return Some(true);
+        }
+    }
+    (known && !matches!(l, Lit::Seq(_))).then_some(false)
 }
