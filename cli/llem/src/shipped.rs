@@ -26,6 +26,14 @@ pub struct ShippedCorpus {
 pub const CORPORA: &[ShippedCorpus] = &[
     ShippedCorpus {
         engine: "transformers",
+        version: "5.24.0",
+        path: "engines/transformers/5.24.0/invariants.validated.yaml",
+        text: include_str!("../../../engines/transformers/5.24.0/invariants.validated.yaml"),
+        schema_path: "engines/transformers/5.24.0/schema.yaml",
+        schema_text: include_str!("../../../engines/transformers/5.24.0/schema.yaml"),
+    },
+    ShippedCorpus {
+        engine: "transformers",
         version: "5.14.1",
         path: "engines/transformers/5.14.1/invariants.validated.yaml",
         text: include_str!("../../../engines/transformers/5.14.1/invariants.validated.yaml"),

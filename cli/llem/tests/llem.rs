@@ -54,7 +54,7 @@ fn mistakes_example_shows_every_severity() {
     }
     assert!(
         r.stderr
-            .contains("rules, engines/transformers/5.14.1/invariants.validated.yaml)")
+            .contains("rules, engines/transformers/5.24.0/invariants.validated.yaml)")
     );
     assert_snapshot!(r.stderr);
 }
@@ -98,7 +98,7 @@ fn valid_example_as_json_is_accepted() {
     assert_eq!(v["findings"].as_array().unwrap().len(), 0);
     assert_eq!(
         v["corpus"]["path"],
-        "engines/transformers/5.14.1/invariants.validated.yaml"
+        "engines/transformers/5.24.0/invariants.validated.yaml"
     );
 }
 

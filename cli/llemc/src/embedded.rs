@@ -4,8 +4,8 @@
 /// `(engine, file name shown in diagnostics, schema text)` for every shipped engine schema.
 pub const SCHEMAS: &[(&str, &str, &str)] = &[(
     "transformers",
-    "<embedded>/engines/transformers/5.14.1/schema.yaml",
-    include_str!("../../../engines/transformers/5.14.1/schema.yaml"),
+    "<embedded>/engines/transformers/5.24.0/schema.yaml",
+    include_str!("../../../engines/transformers/5.24.0/schema.yaml"),
 )];
 
 /// The shipped schema for `engine`, as `(display name, text)`.

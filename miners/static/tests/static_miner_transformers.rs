@@ -68,6 +68,11 @@ fn check_version(version: &str) {
 }
 
 #[test]
+fn transformers_5_24_0() {
+    check_version("5.24.0");
+}
+
+#[test]
 fn transformers_5_14_1() {
     check_version("5.14.1");
 }

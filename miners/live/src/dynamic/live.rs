@@ -29,7 +29,7 @@ pub fn probe(
         Stage::Construct | Stage::Validate => ("llemc_live", "observe"),
     };
     for kwargs in cluster.rows() {
-        let observation = live
+        let mut observation = live
             .call(
                 bridge_module,
                 function,
@@ -57,6 +57,11 @@ pub fn probe(
             if outcome == "unavailable" {
                 *outcomes.entry(outcome).or_default() += 1;
                 continue;
+            }
+            // what generate() logs depends on how llemc calls it (no `max_new_tokens`, a
+            // stopping criterion of its own), not only on the config: only raises count
+            if let Some(map) = observation.as_object_mut() {
+                map.insert("emissions".to_owned(), serde_json::Value::Array(Vec::new()));
             }
         }
         if outcome == "unavailable" {

@@ -1,7 +1,8 @@
 //! Matching an observed message against a rule's `message_template`.
 //!
 //! The template is read as a pattern: every `{placeholder}` (`{field}`, `{declared_value}`,
-//! `{num_beams}`, ...) is a wildcard for any text, everything else must appear literally, and the
+//! `{num_beams}`, ...) is a wildcard for any text, and so is `…` (what the static miner could not
+//! render), everything else must appear literally, and the
 //! whole message must match (anchored at both ends). Runs of whitespace count as one space and
 //! leading/trailing whitespace is ignored, on both sides.
 //!
@@ -31,11 +32,27 @@ fn is_placeholder(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
 }
 
+/// The pieces of a template; `…` (text the static miner could not render, e.g. a message the
+/// library appends to under a condition) is a wildcard too.
 fn pieces(template: &str) -> Vec<Piece> {
-    let text = normalise(template);
+    let mut out: Vec<Piece> = Vec::new();
+    for (i, part) in normalise(template).split('…').enumerate() {
+        if i > 0 && out.last() != Some(&Piece::Hole) {
+            out.push(Piece::Hole);
+        }
+        for piece in part_pieces(part) {
+            if !(piece == Piece::Hole && out.last() == Some(&Piece::Hole)) {
+                out.push(piece);
+            }
+        }
+    }
+    out
+}
+
+fn part_pieces(text: &str) -> Vec<Piece> {
     let mut out = Vec::new();
     let mut literal = String::new();
-    let mut rest = text.as_str();
+    let mut rest = text;
     while let Some(open) = rest.find('{') {
         let (before, from) = rest.split_at(open);
         literal.push_str(before);
@@ -115,6 +132,17 @@ mod tests {
         assert!(template_matches("{a}", "anything"));
         assert!(template_matches("a {x} b {y} c", "a 1 b b 2 c"));
         assert!(!template_matches("a {x} b", "a 1 c"));
+    }
+
+    #[test]
+    fn an_ellipsis_is_a_wildcard() {
+        let t = "`temperature` (={temperature}) has to be a strictly positive float.…";
+        assert!(template_matches(
+            t,
+            "`temperature` (=0.0) has to be a strictly positive float. If you're looking for greedy decoding, set `do_sample=False`."
+        ));
+        assert!(template_matches(t, "`temperature` (=-1) has to be a strictly positive float."));
+        assert!(!template_matches(t, "`top_k` (=0) has to be a strictly positive float."));
     }
 
     #[test]

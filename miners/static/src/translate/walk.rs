@@ -2,7 +2,7 @@
 
 use super::{Binding, Detector, Site, V, Walker, escape};
 use crate::pred::{Ident, Lit, Op, Operand, Pred};
-use crate::python::ast::{Clause, Expr, ExprKind, Stmt, StmtKind};
+use crate::python::ast::{BinOp, Clause, Expr, ExprKind, Stmt, StmtKind};
 use std::collections::{BTreeSet, HashMap};
 
 /// Where walking goes after an `if` statement.
@@ -19,6 +19,9 @@ struct Branches {
     before: HashMap<String, Binding>,
     /// Locals some branch assigns.
     assigned: BTreeSet<String>,
+    /// Locals some branch only appends to (`msg += "..."`): after the statement they hold their
+    /// value before it, maybe followed by more.
+    appended: BTreeSet<String>,
     /// The conditions of the branches that fall through.
     cont: Vec<Pred>,
     /// Whether every branch so far ends in `raise` / `return`.
@@ -75,6 +78,11 @@ impl Walker<'_> {
                         self.assign(stmt, t, value, &path);
                     }
                 }
+                StmtKind::AugAssign {
+                    target,
+                    op: BinOp::Add,
+                    value,
+                } => self.append(target, value),
                 StmtKind::AnnAssign {
                     target,
                     value: Some(value),
@@ -128,6 +136,7 @@ impl Walker<'_> {
         let mut branches = Branches {
             before: self.env.clone(),
             assigned: BTreeSet::new(),
+            appended: BTreeSet::new(),
             cont: Vec::new(),
             all_terminate: true,
         };
@@ -154,6 +163,18 @@ impl Walker<'_> {
         if !has_else {
             branches.all_terminate = false;
             branches.cont.push(Pred::And(negs));
+        }
+        for name in branches.appended.difference(&branches.assigned) {
+            if let Some(Binding::Expr(old)) = branches.before.get(name) {
+                // the value before the statement, then an unknown tail (rendered `…`)
+                let tail = Expr {
+                    kind: ExprKind::Name(String::new()),
+                    start: old.end,
+                    end: old.end,
+                };
+                let maybe_more = concat(old.clone(), tail);
+                self.env.insert(name.clone(), Binding::Expr(maybe_more));
+            }
         }
         for name in branches.assigned {
             self.env.insert(
@@ -182,8 +203,14 @@ impl Walker<'_> {
         p.extend(cond.iter().cloned());
         self.walk(body, &p);
         for (k, v) in &self.env {
-            if branches.before.get(k) != Some(v) {
-                branches.assigned.insert(k.clone());
+            match (branches.before.get(k), v) {
+                (Some(before), after) if before == after => {}
+                (Some(Binding::Expr(old)), Binding::Expr(new)) if appends_to(new, old) => {
+                    branches.appended.insert(k.clone());
+                }
+                _ => {
+                    branches.assigned.insert(k.clone());
+                }
             }
         }
         self.env = branches.before.clone();
@@ -253,6 +280,19 @@ impl Walker<'_> {
             normalised,
             source: self.stmt_text(stmt),
         });
+    }
+
+    /// `name += value` on a local: its binding becomes `old + value` (a message built in parts).
+    fn append(&mut self, target: &Expr, value: &Expr) {
+        let Some(name) = target.as_name() else { return };
+        let next = match self.env.get(name) {
+            Some(Binding::Expr(old)) => Binding::Expr(concat(old.clone(), value.clone())),
+            Some(Binding::Value(_)) => Binding::Value(V::Opaque(format!(
+                "local `{name}` is appended to"
+            ))),
+            None => return,
+        };
+        self.env.insert(name.to_owned(), next);
     }
 
     fn assign(&mut self, stmt: &Stmt, target: &Expr, value: &Expr, path: &[Pred]) {
@@ -404,4 +444,30 @@ fn terminates(body: &[Stmt]) -> bool {
 
 fn body_returns(body: &[Stmt]) -> bool {
     matches!(body.last().map(|s| &s.kind), Some(StmtKind::Return(_)))
+}
+
+/// `left + right`, as the walker reads `left += right`.
+fn concat(left: Expr, right: Expr) -> Expr {
+    let (start, end) = (left.start, right.end);
+    Expr {
+        kind: ExprKind::BinOp {
+            left: Box::new(left),
+            op: BinOp::Add,
+            right: Box::new(right),
+        },
+        start,
+        end,
+    }
+}
+
+/// Whether `new` is `old + ...` (one or more appends).
+fn appends_to(new: &Expr, old: &Expr) -> bool {
+    match &new.kind {
+        ExprKind::BinOp {
+            left,
+            op: BinOp::Add,
+            ..
+        } => left.as_ref() == old || appends_to(left, old),
+        _ => false,
+    }
 }
