@@ -14,7 +14,7 @@ use llemc_pipeline::heldout::score::{Score, ScoreOptions, render_human, score_fi
 use llemc_pipeline::heldout::{Case, KWARGS_FILE, Label, labels_file, read_jsonl};
 use std::path::{Path, PathBuf};
 
-const VERSIONS: [&str; 2] = ["5.14.1", "4.57.6"];
+const VERSIONS: [&str; 3] = ["5.24.0", "5.14.1", "4.57.6"];
 
 fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
