@@ -438,7 +438,11 @@ impl Reader<'_> {
                 "W708",
                 format!("`{name}` has no field `{shown}`: {engine} will store it and ignore it"),
             )
-            .with_primary(self.file, key.span, "unknown field, accepted without an error")
+            .with_primary(
+                self.file,
+                key.span,
+                "unknown field, accepted without an error",
+            )
             .with_note(format!(
                 "`{name}` takes any keyword argument: {engine} stores it (or drops it) and \
                  ignores it unless something reads it by name, so a misspelt setting silently \

@@ -154,7 +154,7 @@ pub fn human(
 pub fn json(
     context: &Context,
     (program, study, tally): (&LoadedProgram, &Study, &Tally),
-    diagnostics: &[serde_json::Value],
+    diagnostics: &serde_json::Value,
     out: &mut dyn Write,
 ) {
     let (axes, extra) = (&study.axes, study.extra.len());
