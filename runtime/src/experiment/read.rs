@@ -436,7 +436,10 @@ impl Reader<'_> {
         let mut d = match native.unknown_fields {
             UnknownFields::Store => Diagnostic::warning(
                 "W708",
-                format!("`{name}` has no field `{shown}`: {engine} will store it and ignore it"),
+                format!(
+                    "`{name}` has no field `{shown}`: {engine} stores it and ignores it unless \
+                     something reads it"
+                ),
             )
             .with_primary(
                 self.file,
@@ -444,9 +447,8 @@ impl Reader<'_> {
                 "unknown field, accepted without an error",
             )
             .with_note(format!(
-                "`{name}` takes any keyword argument: {engine} stores it (or drops it) and \
-                 ignores it unless something reads it by name, so a misspelt setting silently \
-                 measures a different experiment"
+                "`{name}` takes any keyword argument, so a misspelt setting silently measures a \
+                 different experiment"
             )),
             UnknownFields::Reject => {
                 Diagnostic::error("E706", format!("`{name}` has no field `{shown}`"))
@@ -461,7 +463,7 @@ impl Reader<'_> {
             Some(best) => d.with_help(format!("did you mean `{best}`?")),
             None => d.with_help(format!(
                 "see the fields of `{name}` in engines/{engine}/schema.yaml; remove `{shown}` \
-                 unless your {engine} build reads it"
+                 unless your code reads it"
             )),
         };
         self.diags.push(d);

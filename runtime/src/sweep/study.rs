@@ -390,13 +390,18 @@ fn check_typed(
                     .unwrap_or_else(|| key.short_display());
                 let message = format!("`{}` has no field `{shown}`", native.name);
                 let d = match native.unknown_fields {
-                    UnknownFields::Store => Diagnostic::warning("W708", message)
-                        .with_primary(file, key.span, "unknown field, accepted without an error")
-                        .with_note(format!(
-                            "`{}` takes any keyword argument: {} stores it (or drops it) and \
-                             ignores it unless something reads it by name",
-                            native.name, schema.engine
-                        )),
+                    UnknownFields::Store => Diagnostic::warning(
+                        "W708",
+                        format!(
+                            "{message}: {} stores it and ignores it unless something reads it",
+                            schema.engine
+                        ),
+                    )
+                    .with_primary(
+                        file,
+                        key.span,
+                        "unknown field, accepted without an error",
+                    ),
                     UnknownFields::Reject => {
                         ok = false;
                         Diagnostic::error("E721", message).with_primary(
