@@ -2,22 +2,25 @@
 //!
 //! Several rules can describe one thing the library does: transformers 5.x reports `temperature`
 //! with `do_sample: false` as a minor issue of `validate()` (a dormant rule) *and* logs "The
-//! following generation flags are not valid" about it (a warn rule). Two rules describe the same
-//! behaviour when they are about the same native type and subject field and read the same fields;
-//! their findings are merged into one, of the strongest severity (error, then warn, then dormant;
-//! the first rule in program order among equals), carrying the others in
-//! [`Finding::merged`]. `llem config check` and `llem sweep check` count and show merged findings.
+//! following generation flags are not valid" about it (a warn rule); the static and the dynamic
+//! miner can both find one `raise`. Two rules describe the same behaviour when they are about the
+//! same native type and have the same message template, or the same subject field and read the
+//! same fields ([`same_behaviour`]). Their findings are merged into one, of the strongest severity
+//! (error, then warn, then dormant; the first rule in program order among equals), carrying the
+//! others in [`Finding::merged`]. `llem config check` and `llem sweep check` count and show
+//! merged findings.
 
 use crate::findings::Finding;
 use crate::loaded::LoadedProgram;
 use llemc_compiler::ir::RuleIr;
 
-/// Whether two rules describe the same library behaviour.
+/// Whether two rules describe the same library behaviour: about the same native type, and
+/// either with the same message template (one message source, mined twice) or with the same
+/// subject field and the same fields read.
 pub fn same_behaviour(a: &RuleIr, b: &RuleIr) -> bool {
-    a.subject.is_some()
-        && a.subject == b.subject
-        && a.native_type == b.native_type
-        && a.reads == b.reads
+    let same_message = !a.message.parts.is_empty() && a.message == b.message;
+    let same_site = a.subject.is_some() && a.subject == b.subject && a.reads == b.reads;
+    a.native_type == b.native_type && (same_message || same_site)
 }
 
 impl LoadedProgram {

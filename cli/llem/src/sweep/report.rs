@@ -128,7 +128,7 @@ pub fn human(
                     f.message
                 );
                 for m in &f.merged {
-                    let _ = writeln!(err, "      (the same behaviour: {}: {})", m.id, m.message);
+                    let _ = writeln!(err, "      (the same behaviour: rule {})", m.id);
                 }
             }
         }
