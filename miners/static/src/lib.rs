@@ -313,6 +313,9 @@ impl Stager<'_> {
                 kwargs_positive: None,
                 kwargs_negative: None,
                 versions: None,
+                // `assert cond` without a message: Python's AssertionError text is empty
+                replay_match: (site.detector == Detector::Assert && site.message.is_none())
+                    .then(|| "^$".to_owned()),
             },
         );
     }
