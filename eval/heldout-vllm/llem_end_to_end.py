@@ -5,8 +5,8 @@ Shipped corpus: each case is written as an experiment config (`vllm.sampling` = 
 checked by the `llem` binary (`llem config check - --format json`), so schema diagnostics (unknown
 fields, types) count too, exactly as an experimenter sees them.
 
-Original corpora (`--compat CORPUS`, repeatable): every case as the config tree
-`{"vllm": {"sampling": kwargs}}` through `llemc eval --compat --corpus CORPUS --jsonl -` (their
+Original corpora (`--compat CORPUS[:SECTION]`, repeatable): every case as the config tree
+`{"vllm": {SECTION: kwargs}}` (SECTION `sampling` unless given) through `llemc eval --compat --corpus CORPUS --jsonl -` (their
 field paths are absolute; no schema, declared values only).
 
 Metrics (docs/heldout-eval.md, "vLLM"):
@@ -17,7 +17,8 @@ Metrics (docs/heldout-eval.md, "vLLM"):
   warning or dormant finding is shown.
 
     python3 eval/heldout-vllm/llem_end_to_end.py target/debug/llem 0.17.1
-    python3 eval/heldout-vllm/llem_end_to_end.py target/debug/llemc 0.17.1 --compat /work/shared/compat/vllm.yaml
+    python3 eval/heldout-vllm/llem_end_to_end.py target/debug/llemc 0.17.1 --compat ../shared/compat/vllm.yaml
+    python3 eval/heldout-vllm/llem_end_to_end.py target/debug/llemc 0.19.1 --compat ../shared/compat/v0.7.0/vllm.yaml:sampling_params
 """
 
 import json
@@ -48,17 +49,20 @@ def llem_check(llem, version, kwargs):
 
 
 def compat_eval(llemc, corpus, cases):
-    """Per case (error rule ids, warn/dormant rule ids) of an original corpus via `llemc eval`."""
-    lines = "".join(json.dumps({"vllm": {"sampling": c["kwargs"]}}) + "\n" for c in cases)
+    """Per case (error rule ids, warn/dormant rule ids) of an original corpus via `llemc eval`.
+    `corpus` is `PATH[:SECTION]`: the section the corpus's paths name (`sampling`, the April
+    snapshot's; `sampling_params`, the 0.7.0 release's)."""
+    corpus, _, section = corpus.partition(":")
+    lines = "".join(json.dumps({"vllm": {section or "sampling": c["kwargs"]}}) + "\n" for c in cases)
     done = subprocess.run([llemc, "eval", "--compat", "--corpus", corpus, "--jsonl", "-"],
                           input=lines.encode(), capture_output=True, check=False)
     if done.returncode == 2:
         raise SystemExit(f"llemc eval failed: {done.stderr.decode()}")
     out = []
     for line in done.stdout.decode().splitlines():
-        findings = json.loads(line).get("findings", [])
-        errors = [f["rule_id"] for f in findings if f.get("severity") == "error"]
-        advisory = [f["rule_id"] for f in findings if f.get("severity") in ("warn", "dormant")]
+        fired = json.loads(line).get("fired", [])
+        errors = [f["id"] for f in fired if f.get("severity") == "error"]
+        advisory = [f["id"] for f in fired if f.get("severity") in ("warn", "dormant")]
         out.append((errors, advisory))
     if len(out) != len(cases):
         raise SystemExit(f"llemc eval gave {len(out)} lines for {len(cases)} cases")
