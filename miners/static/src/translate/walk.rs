@@ -394,8 +394,9 @@ impl<'a> Walker<'a> {
                 let changed = match &normalised {
                     // a dataclass's `__post_init__` may set a field to the value it already
                     // holds (greedy sampling resets `top_p` to 1.0): that changes nothing
+                    // (unless the condition fixes the value already: `logprobs is True` -> 1)
                     Ok(l @ (Lit::Bool(_) | Lit::Int(_) | Lit::Float(_) | Lit::Str(_)))
-                        if self.method == "__post_init__" =>
+                        if self.method == "__post_init__" && implied.is_none() =>
                     {
                         Pred::Cmp(
                             Operand::Field(field.clone()),
