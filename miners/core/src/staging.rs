@@ -164,6 +164,10 @@ pub struct StagedRule {
     /// Where the library shows the behaviour (the gate replays the rule there).
     #[serde(default)]
     pub stage: Stage,
+    /// A regex the library's message must match when replayed, where the message template
+    /// cannot say it (an `assert` without a message: Python's text is empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay_match: Option<String>,
 }
 
 impl StagedRule {
@@ -184,6 +188,7 @@ impl StagedRule {
             expected_outcome: Some(self.expected_outcome.doc()),
             versions: self.versions.clone(),
             stage: Some(self.stage),
+            replay_match: self.replay_match.clone(),
             ..RuleDoc::new(&self.id, engine, self.severity, self.added_by)
         }
     }

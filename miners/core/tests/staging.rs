@@ -30,6 +30,7 @@ fn static_rule() -> StagedRule {
         kwargs_negative: None,
         versions: None,
         stage: Stage::Validate,
+        replay_match: None,
     }
 }
 

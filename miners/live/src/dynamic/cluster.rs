@@ -253,6 +253,7 @@ impl SignalRows<'_> {
             kwargs_negative: None,
             versions: None,
             stage,
+            replay_match: None,
         };
         self.fill_kwargs(&mut rule);
         Ok((rule, note))

@@ -224,6 +224,7 @@ pub fn class_rules(
                         kwargs_negative: None,
                         versions: None,
                         stage: Stage::Construct,
+                        replay_match: None,
                     });
                 }
                 Err(reason) => inspected.skipped.push(format!("{}: {reason}", field.name)),
@@ -280,6 +281,7 @@ pub fn schema_from_facts(engine: &str, version: &str, classes: &[(Target, ClassF
             .map(|(target, facts)| NativeTypeDoc {
                 name: target.native_type.clone(),
                 source: None,
+                unknown_fields: None,
                 fields: facts
                     .fields
                     .iter()

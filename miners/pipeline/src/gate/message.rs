@@ -32,15 +32,15 @@ fn is_placeholder(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
 }
 
-/// The pieces of a template; `…` (text the static miner could not render, e.g. a message the
-/// library appends to under a condition) is a wildcard too.
+/// The pieces of a template; `…`, which the static miner writes where it cannot render an
+/// interpolated expression (`{type(self.n)}`), is a wildcard like a placeholder.
 fn pieces(template: &str) -> Vec<Piece> {
-    let mut out: Vec<Piece> = Vec::new();
+    let mut out = Vec::new();
     for (i, part) in normalise(template).split('…').enumerate() {
         if i > 0 && out.last() != Some(&Piece::Hole) {
             out.push(Piece::Hole);
         }
-        for piece in part_pieces(part) {
+        for piece in pieces_of(part) {
             if !(piece == Piece::Hole && out.last() == Some(&Piece::Hole)) {
                 out.push(piece);
             }
@@ -49,10 +49,11 @@ fn pieces(template: &str) -> Vec<Piece> {
     out
 }
 
-fn part_pieces(text: &str) -> Vec<Piece> {
+fn pieces_of(template: &str) -> Vec<Piece> {
+    let text = template.to_owned();
     let mut out = Vec::new();
     let mut literal = String::new();
-    let mut rest = text;
+    let mut rest = text.as_str();
     while let Some(open) = rest.find('{') {
         let (before, from) = rest.split_at(open);
         literal.push_str(before);
@@ -143,6 +144,10 @@ mod tests {
         ));
         assert!(template_matches(t, "`temperature` (=-1) has to be a strictly positive float."));
         assert!(!template_matches(t, "`top_k` (=0) has to be a strictly positive float."));
+        let t = "n must be an int, but is of type …";
+        assert!(template_matches(t, "n must be an int, but is of type <class 'float'>"));
+        assert!(!template_matches(t, "n must be at least 1, got 0."));
+        assert!(template_matches("a … b {x}", "a 1 b 2"));
     }
 
     #[test]
