@@ -141,7 +141,7 @@ fn gaps_lists_fields_no_rule_examines() {
     assert_eq!(r.code, 0);
     assert!(
         r.stderr
-            .contains("transformers.generation.repetition_penalty")
+            .contains("transformers.generation.max_length")
     );
     assert!(!r.stderr.contains("transformers.generation.do_sample ("));
     assert_snapshot!(r.stderr);
@@ -463,7 +463,7 @@ fn types_the_library_tolerates_are_warnings() {
     );
     assert!(
         r.stderr
-            .contains("warning[W811]: `top_k` expects int, found float")
+            .contains("warning[W811]: `max_new_tokens` expects int, found float")
     );
     assert!(!r.stderr.contains("`temperature` expects"), "{}", r.stderr);
     assert!(!r.stderr.contains("error["), "{}", r.stderr);
