@@ -65,6 +65,27 @@ fn mistakes_example_shows_every_severity() {
 }
 
 #[test]
+fn vllm_valid_example_is_clean() {
+    let r = check("../../examples/vllm-valid.yaml");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_snapshot!(r.stderr);
+}
+
+#[test]
+fn vllm_mistakes_example_is_rejected() {
+    let r = check("../../examples/vllm-mistakes.yaml");
+    assert_eq!(r.code, 1);
+    for code in ["error[E800]", "error[E706]", "note[D802]"] {
+        assert!(r.stderr.contains(code), "missing {code}:\n{}", r.stderr);
+    }
+    assert!(
+        r.stderr
+            .contains("rules, engines/vllm/0.17.1/invariants.validated.yaml)")
+    );
+    assert_snapshot!(r.stderr);
+}
+
+#[test]
 fn mistakes_example_as_json() {
     let r = llem(&[
         "config",

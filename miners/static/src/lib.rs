@@ -31,7 +31,8 @@ use llemc_compiler::yaml_out::Yaml;
 use llemc_mining::failure::Failure;
 use llemc_mining::ssot::EngineSsot;
 use llemc_mining::staging::{
-    Counts, ExpectedOutcome, MinerSource, OpaqueRule, Report, StagedRule, Staging,
+    Counts, ExpectedOutcome, MinerSource, NormalisedFields, OpaqueRule, Report, StagedRule,
+    Staging,
 };
 use pred::{Lit, Pred, simplify};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -112,6 +113,12 @@ fn build_staging(
             .report
             .assumptions
             .insert(name.clone(), a.reason.clone());
+    }
+    for (name, a) in &ssot.environment {
+        stager
+            .report
+            .assumptions
+            .insert(format!("environment {name} = {}", a.value), a.reason.clone());
     }
     for (native, method, site) in sites {
         stager.site(&native, &method, &site);
@@ -283,6 +290,12 @@ impl Stager<'_> {
         if let Some((field, Ok(l))) = &site.normalised {
             normalised.insert(field.clone(), lit_json(l));
         }
+        let mut expected_outcome = staged_outcome(outcome, channel, normalised);
+        if let Some((field, Err(_))) = &site.normalised
+            && site.reshaped
+        {
+            expected_outcome.normalised_fields = Some(NormalisedFields::Fields(vec![field.clone()]));
+        }
         self.report.translated += 1;
         self.count(site.detector, method, |c| c.translated += 1);
         let source = self.source(native, method, site);
@@ -296,11 +309,14 @@ impl Stager<'_> {
                 subject: site.subject.clone(),
                 message_template: message,
                 miner_source: Some(source),
-                expected_outcome: staged_outcome(outcome, channel, normalised),
+                expected_outcome,
                 added_by: AddedBy::StaticMiner,
                 kwargs_positive: None,
                 kwargs_negative: None,
                 versions: None,
+                // `assert cond` without a message: Python's AssertionError text is empty
+                replay_match: (site.detector == Detector::Assert && site.message.is_none())
+                    .then(|| "^$".to_owned()),
             },
         );
     }
@@ -323,7 +339,9 @@ fn untranslated(when: &Pred, site: &translate::Site) -> Untranslated {
     if *when == Pred::True {
         reasons.push("the site is reached unconditionally (no condition to check)".into());
     }
-    if let Some((_, Err(src))) = &site.normalised {
+    if let Some((_, Err(src))) = &site.normalised
+        && !site.reshaped
+    {
         reasons.push("the normalised value is not a literal".into());
         texts.push(src.clone());
     }

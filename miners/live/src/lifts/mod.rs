@@ -223,6 +223,7 @@ pub fn class_rules(
                         kwargs_positive: None,
                         kwargs_negative: None,
                         versions: None,
+                        replay_match: None,
                     });
                 }
                 Err(reason) => inspected.skipped.push(format!("{}: {reason}", field.name)),
