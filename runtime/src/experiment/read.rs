@@ -459,11 +459,17 @@ impl Reader<'_> {
                     ))
             }
         };
-        d = match suggest(&shown, known.iter().copied()).first() {
-            Some(best) => d.with_help(format!("did you mean `{best}`?")),
-            None => d.with_help(format!(
+        d = match (
+            suggest(&shown, known.iter().copied()).first(),
+            native.unknown_fields,
+        ) {
+            (Some(best), _) => d.with_help(format!("did you mean `{best}`?")),
+            (None, UnknownFields::Store) => d.with_help(format!(
                 "see the fields of `{name}` in engines/{engine}/schema.yaml; remove `{shown}` \
                  unless your code reads it"
+            )),
+            (None, UnknownFields::Reject) => d.with_help(format!(
+                "see the fields of `{name}` in engines/{engine}/schema.yaml"
             )),
         };
         self.diags.push(d);
