@@ -40,6 +40,22 @@ pub const CORPORA: &[ShippedCorpus] = &[
         schema_path: "engines/transformers/4.57.6/schema.yaml",
         schema_text: include_str!("../../../engines/transformers/4.57.6/schema.yaml"),
     },
+    ShippedCorpus {
+        engine: "vllm",
+        version: "0.17.1",
+        path: "engines/vllm/0.17.1/invariants.validated.yaml",
+        text: include_str!("../../../engines/vllm/0.17.1/invariants.validated.yaml"),
+        schema_path: "engines/vllm/0.17.1/schema.yaml",
+        schema_text: include_str!("../../../engines/vllm/0.17.1/schema.yaml"),
+    },
+    ShippedCorpus {
+        engine: "vllm",
+        version: "0.19.1",
+        path: "engines/vllm/0.19.1/invariants.validated.yaml",
+        text: include_str!("../../../engines/vllm/0.19.1/invariants.validated.yaml"),
+        schema_path: "engines/vllm/0.19.1/schema.yaml",
+        schema_text: include_str!("../../../engines/vllm/0.19.1/schema.yaml"),
+    },
 ];
 
 impl ShippedCorpus {

@@ -1,5 +1,6 @@
-//! `llemc refresh transformers` reproduces every committed artifact (schemas, proposed, validated
-//! and quarantine corpora, the generated docs) byte for byte, and a second run changes no file.
+//! `llemc refresh transformers` and `llemc refresh vllm` reproduce every committed artifact
+//! (schemas, proposed, validated and quarantine corpora, the generated docs) byte for byte, and a
+//! second run changes no file.
 //! It runs in a scratch copy of the repository whose `.cache` reuses the real venvs, wheels and
 //! unpacked sources (made ready by `scripts/test`) but has its own staging folder.
 #![cfg(feature = "python")]
@@ -43,9 +44,9 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-fn refresh(root: &Path) -> String {
+fn refresh(root: &Path, engine: &str) -> String {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_llemc"))
-        .args(["refresh", "transformers"])
+        .args(["refresh", engine])
         .current_dir(root)
         .output()
         .unwrap();
@@ -68,9 +69,19 @@ fn differences(a: &BTreeMap<String, Vec<u8>>, b: &BTreeMap<String, Vec<u8>>) -> 
 }
 
 #[test]
-fn refresh_reproduces_the_committed_artifacts_and_is_idempotent() {
+fn refresh_transformers_reproduces_the_committed_artifacts_and_is_idempotent() {
+    reproduces_and_is_idempotent("transformers");
+}
+
+/// vLLM 0.17.1's venv is made by `scripts/test` (`llemc env ensure vllm`), like transformers'.
+#[test]
+fn refresh_vllm_reproduces_the_committed_artifacts_and_is_idempotent() {
+    reproduces_and_is_idempotent("vllm");
+}
+
+fn reproduces_and_is_idempotent(engine: &str) {
     let ws = workspace();
-    let root = std::env::temp_dir().join(format!("llemc-refresh-{}", std::process::id()));
+    let root = std::env::temp_dir().join(format!("llemc-refresh-{engine}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     for dir in ["engine_versions", "engines", "docs/generated"] {
         copy_tree(&ws.join(dir), &root.join(dir));
@@ -91,7 +102,7 @@ fn refresh_reproduces_the_committed_artifacts_and_is_idempotent() {
             .flatten()
             .collect();
 
-    let log = refresh(&root);
+    let log = refresh(&root, engine);
     let first: BTreeMap<String, Vec<u8>> =
         [files(&root, "engines"), files(&root, "docs/generated")]
             .into_iter()
@@ -100,10 +111,10 @@ fn refresh_reproduces_the_committed_artifacts_and_is_idempotent() {
     let stale = differences(&committed, &first);
     assert!(
         stale.is_empty(),
-        "committed artifacts differ from what `llemc refresh transformers` writes (run it and commit): {stale:?}\n{log}"
+        "committed artifacts differ from what `llemc refresh {engine}` writes (run it and commit): {stale:?}\n{log}"
     );
 
-    refresh(&root);
+    refresh(&root, engine);
     let second: BTreeMap<String, Vec<u8>> =
         [files(&root, "engines"), files(&root, "docs/generated")]
             .into_iter()

@@ -58,6 +58,16 @@ pub struct Assumption {
     pub reason: String,
 }
 
+/// The value a condition is translated with when it reads an environment variable through the
+/// library's settings module (`envs.VLLM_MAX_N_SEQUENCES`): the library's default.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnvAssumption {
+    /// The default value (a JSON scalar).
+    pub value: serde_json::Value,
+    /// Why, and what reads it.
+    pub reason: String,
+}
+
 /// One supported library version.
 #[derive(Clone, Debug, PartialEq)]
 pub struct VersionEntry {
@@ -92,6 +102,11 @@ pub struct EngineSsot {
     pub minor_issues_variable: Option<String>,
     /// Assumed call values by function name.
     pub assume: BTreeMap<String, Assumption>,
+    /// Assumed environment variables by name (`environment:`).
+    pub environment: BTreeMap<String, EnvAssumption>,
+    /// Exception classes whose `str()` appends some of their keyword arguments to the message,
+    /// as ` (k1=v1, k2=v2)` in this order (`exceptions: {Class: {message_keywords: [...]}}`).
+    pub message_keywords: BTreeMap<String, Vec<String>>,
     /// Supported versions, in file order.
     pub versions: Vec<VersionEntry>,
     /// Requirements installed beside the library in each version's venv (`llemc env ensure`).
@@ -256,6 +271,7 @@ pub fn read_ssot(file: FileId, text: &str) -> Result<EngineSsot, Vec<Diagnostic>
     let landmarks = r.landmarks(root.get("landmarks"));
     r.check_landmarks(&landmarks, &native_types);
     let assume = r.assumptions(root.get("assume"));
+    let environment = r.environment(root.get("environment"));
     let versions = r.versions(&root);
     let (Some(engine), Some(distribution), Some(default_version)) =
         (engine, distribution, default_version)
@@ -283,6 +299,18 @@ pub fn read_ssot(file: FileId, text: &str) -> Result<EngineSsot, Vec<Diagnostic>
             .and_then(Node::as_str)
             .map(str::to_owned),
         assume,
+        environment,
+        message_keywords: root
+            .get("exceptions")
+            .and_then(Node::as_map)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| {
+                        Some((k.as_str()?.to_owned(), strings(v.get("message_keywords"))))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
         versions,
         env_extras: strings(root.get("env_extras")),
         shared_env: strings(root.get("shared_env")),
@@ -384,6 +412,42 @@ impl Reader {
             }
         }
         assume
+    }
+
+    /// `environment:`: `NAME: {value: <scalar>, reason: ...}` per variable.
+    fn environment(&mut self, node: Option<&Node>) -> BTreeMap<String, EnvAssumption> {
+        let mut out = BTreeMap::new();
+        let Some(map) = node.and_then(Node::as_map) else {
+            return out;
+        };
+        for (k, v) in map {
+            let Some(name) = k.as_str() else { continue };
+            let value = v.get("value").and_then(|n| match &n.kind {
+                llemc_compiler::yaml::NodeKind::Null => Some(serde_json::Value::Null),
+                llemc_compiler::yaml::NodeKind::Bool(b) => Some(serde_json::Value::Bool(*b)),
+                llemc_compiler::yaml::NodeKind::Int(i) => Some(serde_json::Value::from(*i)),
+                llemc_compiler::yaml::NodeKind::Float(f) => Some(serde_json::Value::from(*f)),
+                llemc_compiler::yaml::NodeKind::Str(s) => Some(serde_json::Value::from(s.as_str())),
+                _ => None,
+            });
+            match (value, v.get("reason").and_then(Node::as_str)) {
+                (Some(value), Some(reason)) => {
+                    out.insert(
+                        name.to_owned(),
+                        EnvAssumption {
+                            value,
+                            reason: reason.to_owned(),
+                        },
+                    );
+                }
+                _ => self.err(
+                    v,
+                    format!("environment variable `{name}` needs a scalar `value` and a `reason`"),
+                    "write `{value: 16384, reason: ...}`",
+                ),
+            }
+        }
+        out
     }
 
     fn versions(&mut self, root: &Node) -> Vec<VersionEntry> {

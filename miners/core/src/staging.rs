@@ -161,6 +161,10 @@ pub struct StagedRule {
     /// The library versions the rule holds for, when the miner limits it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub versions: Option<String>,
+    /// A regex the library's message must match when replayed, where the message template
+    /// cannot say it (an `assert` without a message: Python's text is empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay_match: Option<String>,
 }
 
 impl StagedRule {
@@ -180,6 +184,7 @@ impl StagedRule {
             kwargs_negative: kwargs(&self.kwargs_negative),
             expected_outcome: Some(self.expected_outcome.doc()),
             versions: self.versions.clone(),
+            replay_match: self.replay_match.clone(),
             ..RuleDoc::new(&self.id, engine, self.severity, self.added_by)
         }
     }

@@ -29,6 +29,7 @@ fn static_rule() -> StagedRule {
         kwargs_positive: None,
         kwargs_negative: None,
         versions: None,
+        replay_match: None,
     }
 }
 

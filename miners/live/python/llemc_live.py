@@ -132,12 +132,21 @@ class _LogCapture(logging.Handler):
                              "logger": record.name, "message": message})
 
 
-def _reset_once_caches():
-    """transformers logs some warnings once per process: forget which were already logged."""
+def _reset_once_caches(logger_name):
+    """Libraries log some warnings once per process: forget which were already logged.
+
+    transformers caches `logging.Logger.warning_once` / `info_once`; vLLM keeps its
+    `_print_*_once` functions as `functools.lru_cache`s in `vllm.logger` (`<logger>.logger`).
+    """
     for name in ("warning_once", "info_once"):
         cached = getattr(logging.Logger, name, None)
         clear = getattr(cached, "cache_clear", None)
         if clear is not None:
+            clear()
+    module = sys.modules.get(f"{logger_name}.logger") if logger_name else None
+    for value in list(vars(module).values()) if module is not None else []:
+        clear = getattr(value, "cache_clear", None)
+        if callable(clear) and callable(value):
             clear()
 
 
@@ -202,13 +211,14 @@ def _missing_dependency(exc):
     return None
 
 
-def _run_captured(call, spy_variable, seconds, phase="construct"):
-    """Run `call()` capturing warnings, log records, minor issues and any exception; every emission
+def _run_captured(call, spy_variable, seconds, phase="construct", logger_name="transformers"):
+    """Run `call()` capturing warnings, log records (of the root logger and of the library's own
+    logger `logger_name`, which may not propagate), minor issues and any exception; every emission
     is tagged with `phase`."""
-    _reset_once_caches()
+    _reset_once_caches(logger_name)
     capture = _LogCapture()
     root = logging.getLogger()
-    library_logger = logging.getLogger("transformers")
+    library_logger = logging.getLogger(logger_name)
     saved = (library_logger.handlers[:], library_logger.propagate, root.handlers[:])
     library_logger.handlers = [capture]
     library_logger.propagate = False
@@ -249,7 +259,8 @@ def observe(arg):
 
     Argument keys: module, class, kwargs (dict), strict (call validate(strict=True) after a
     successful construction when the class has `validate`), minor_issues_variable (name of the
-    validator's minor-issue dict, default "minor_issues"), timeout_s (per phase, default 10).
+    validator's minor-issue dict, default "minor_issues"), timeout_s (per phase, default 10),
+    logger (the library's logger, default: the top-level package of `module`).
 
     Result keys:
       - outcome: "ok" | "error" | "timeout" | "unavailable" (the class could not be imported or
@@ -272,6 +283,7 @@ def observe_instance(arg):
     kwargs = dict(arg.get("kwargs") or {})
     seconds = arg.get("timeout_s", 10)
     spy_variable = arg.get("minor_issues_variable", "minor_issues")
+    logger_name = arg.get("logger") or module.split(".")[0]
     report = {"outcome": "ok", "phase": "construct", "exception": None, "emissions": [],
               "minor_issues": {}, "attributes": {}, "normalised": {}}
     try:
@@ -280,7 +292,8 @@ def observe_instance(arg):
         report["outcome"] = "unavailable"
         report["exception"] = _exception(exc)
         return report, None, exc
-    instance, error, emissions, minor = _run_captured(lambda: cls(**kwargs), spy_variable, seconds)
+    instance, error, emissions, minor = _run_captured(lambda: cls(**kwargs), spy_variable, seconds,
+                                                      logger_name=logger_name)
     report["emissions"].extend(emissions)
     report["minor_issues"].update(minor)
     if error is not None:
@@ -298,7 +311,7 @@ def observe_instance(arg):
     if arg.get("strict", True) and callable(validate):
         report["phase"] = "validate"
         _, error, emissions, minor = _run_captured(lambda: _strict(validate), spy_variable, seconds,
-                                                   "validate")
+                                                   "validate", logger_name)
         report["emissions"].extend(emissions)
         for key, text in minor.items():
             report["minor_issues"].setdefault(key, text)

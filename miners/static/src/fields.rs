@@ -108,6 +108,8 @@ pub fn collect(
         }
     });
     let Some(init) = super::resolve::find_method(class, "__init__") else {
+        // no `__init__`: a dataclass-like class (msgspec Struct, pydantic dataclass)
+        annotated_fields(modules, module_name, module, body, &doc, &mut info);
         return info;
     };
     let StmtKind::FunctionDef {
@@ -152,6 +154,55 @@ pub fn collect(
         }
     }
     info
+}
+
+/// The fields of a class whose constructor its annotated class attributes make (dataclasses,
+/// msgspec Structs, pydantic dataclasses): `name: T = default` in class-body order. Names
+/// starting with `_` are internal and `ClassVar`s are not fields; a default written as a call
+/// (`field(default_factory=...)`) is not a literal.
+fn annotated_fields(
+    modules: &mut Modules,
+    module_name: &str,
+    module: &Module,
+    body: &[Stmt],
+    doc: &BTreeMap<String, super::docstring::DocArg>,
+    info: &mut TypeInfo,
+) {
+    for stmt in body {
+        let StmtKind::AnnAssign {
+            target,
+            annotation,
+            value,
+        } = &stmt.kind
+        else {
+            continue;
+        };
+        let Some(name) = target.as_name() else {
+            continue;
+        };
+        let class_var = annotation
+            .dotted()
+            .or_else(|| match &annotation.kind {
+                ExprKind::Subscript { value, .. } => value.dotted(),
+                _ => None,
+            })
+            .is_some_and(|d| d.rsplit('.').next() == Some("ClassVar"));
+        if name.starts_with('_') || class_var {
+            continue;
+        }
+        let default = match value {
+            None => DefaultVal::Required,
+            Some(d) => default_of(modules, module_name, module, d),
+        };
+        info.fields.push(FieldInfo {
+            name: name.to_owned(),
+            default,
+            annotation: annotation_type(annotation),
+            doc: doc.get(name).and_then(|d| d.ty.clone()),
+            extra: false,
+        });
+        info.params.insert(name.to_owned());
+    }
 }
 
 /// Class attributes and properties that return literals.

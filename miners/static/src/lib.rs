@@ -22,6 +22,7 @@ pub use mine::{mine, supported_version};
 use fields::{DefaultVal, TypeInfo};
 use llemc_compiler::corpus::{AddedBy, EmissionChannel, Outcome, RuleSeverity};
 use llemc_compiler::diagnostic::Diagnostic;
+use llemc_compiler::schema::UnknownFields;
 use llemc_compiler::schema_write::{
     FieldDefault, FieldDoc, NativeTypeDoc, SchemaDoc, write_schema,
 };
@@ -30,7 +31,8 @@ use llemc_compiler::yaml_out::Yaml;
 use llemc_mining::failure::Failure;
 use llemc_mining::ssot::EngineSsot;
 use llemc_mining::staging::{
-    Counts, ExpectedOutcome, MinerSource, OpaqueRule, Report, StagedRule, Staging,
+    Counts, ExpectedOutcome, MinerSource, NormalisedFields, OpaqueRule, Report, StagedRule,
+    Staging,
 };
 use pred::{Lit, Pred, simplify};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -111,6 +113,12 @@ fn build_staging(
             .report
             .assumptions
             .insert(name.clone(), a.reason.clone());
+    }
+    for (name, a) in &ssot.environment {
+        stager
+            .report
+            .assumptions
+            .insert(format!("environment {name} = {}", a.value), a.reason.clone());
     }
     for (native, method, site) in sites {
         stager.site(&native, &method, &site);
@@ -282,6 +290,12 @@ impl Stager<'_> {
         if let Some((field, Ok(l))) = &site.normalised {
             normalised.insert(field.clone(), lit_json(l));
         }
+        let mut expected_outcome = staged_outcome(outcome, channel, normalised);
+        if let Some((field, Err(_))) = &site.normalised
+            && site.reshaped
+        {
+            expected_outcome.normalised_fields = Some(NormalisedFields::Fields(vec![field.clone()]));
+        }
         self.report.translated += 1;
         self.count(site.detector, method, |c| c.translated += 1);
         let source = self.source(native, method, site);
@@ -295,11 +309,14 @@ impl Stager<'_> {
                 subject: site.subject.clone(),
                 message_template: message,
                 miner_source: Some(source),
-                expected_outcome: staged_outcome(outcome, channel, normalised),
+                expected_outcome,
                 added_by: AddedBy::StaticMiner,
                 kwargs_positive: None,
                 kwargs_negative: None,
                 versions: None,
+                // `assert cond` without a message: Python's AssertionError text is empty
+                replay_match: (site.detector == Detector::Assert && site.message.is_none())
+                    .then(|| "^$".to_owned()),
             },
         );
     }
@@ -322,7 +339,9 @@ fn untranslated(when: &Pred, site: &translate::Site) -> Untranslated {
     if *when == Pred::True {
         reasons.push("the site is reached unconditionally (no condition to check)".into());
     }
-    if let Some((_, Err(src))) = &site.normalised {
+    if let Some((_, Err(src))) = &site.normalised
+        && !site.reshaped
+    {
         reasons.push("the normalised value is not a literal".into());
         texts.push(src.clone());
     }
@@ -374,7 +393,9 @@ fn schema_comment(ssot: &EngineSsot, version: &str, found: &str) -> String {
          \x20        (5.x `_get_default_generation_params()`), else the value `__init__` stores when the\n\
          \x20        kwarg is not passed (5.x GenerationConfig: None); no `default:` when `__init__`\n\
          \x20        computes it (a non-literal) or the argument is required.\n\
-         required: the constructor cannot be called without it (no default in the signature).",
+         required: the constructor cannot be called without it (no default in the signature).\n\
+         unknown_fields: `store` when `__init__` takes `**kwargs` (an unknown kwarg is kept or dropped,\n\
+         \x20        never an error), `reject` when it does not (Python raises TypeError).",
         ssot.distribution, ssot.engine
     )
 }
@@ -403,12 +424,23 @@ fn schema_yaml(
                 Some(NativeTypeDoc {
                     name: n.name.clone(),
                     source: Some(ctx.rel_path.clone()),
+                    unknown_fields: Some(unknown_fields(&ctx.info)),
                     fields: schema_fields(ssot, n, ctx, types),
                 })
             })
             .collect(),
     };
     write_schema(&schema_comment(ssot, version, found), &doc)
+}
+
+/// What the constructor does with an undeclared kwarg: `__init__` takes `**kwargs` (it stores
+/// or drops them) or it raises `TypeError`.
+fn unknown_fields(info: &TypeInfo) -> UnknownFields {
+    if info.kwargs_name.is_some() {
+        UnknownFields::Store
+    } else {
+        UnknownFields::Reject
+    }
 }
 
 /// The fields of one native type: its `__init__` parameters, then the attributes its

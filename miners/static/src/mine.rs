@@ -235,6 +235,17 @@ fn walk_validators(
             &mut ctx.usage_classes,
             &mut ctx.hasattr_fields,
         );
+        walker.environment = ssot
+            .environment
+            .iter()
+            .filter_map(|(name, a)| Some((name.clone(), crate::pred::Lit::from_json(&a.value)?)))
+            .collect();
+        walker.message_keywords = ssot.message_keywords.clone();
+        walker.landmarks = methods
+            .iter()
+            .filter(|(n, _, _)| n == native)
+            .map(|(_, m, _)| m.clone())
+            .collect();
         walker.walk_body(body);
         for s in walker.sites {
             sites.push((native.clone(), format!("{}.{method}", ctx.info.class), s));

@@ -22,6 +22,20 @@ pub enum Lit {
 }
 
 impl Lit {
+    /// The literal of a JSON scalar (`None` for arrays and objects).
+    pub fn from_json(value: &serde_json::Value) -> Option<Lit> {
+        match value {
+            serde_json::Value::Null => Some(Lit::Null),
+            serde_json::Value::Bool(b) => Some(Lit::Bool(*b)),
+            serde_json::Value::Number(n) => n
+                .as_i64()
+                .map(Lit::Int)
+                .or_else(|| n.as_f64().map(Lit::Float)),
+            serde_json::Value::String(s) => Some(Lit::Str(s.clone())),
+            _ => None,
+        }
+    }
+
     /// Python's truthiness of the literal.
     pub fn truthy(&self) -> bool {
         match self {
@@ -95,7 +109,7 @@ pub enum Operand {
 }
 
 /// Comparison operators of the `when:` language.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Op {
     /// `==`
     Eq,

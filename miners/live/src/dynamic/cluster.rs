@@ -252,6 +252,7 @@ impl SignalRows<'_> {
             kwargs_positive: None,
             kwargs_negative: None,
             versions: None,
+            replay_match: None,
         };
         self.fill_kwargs(&mut rule);
         Ok((rule, note))

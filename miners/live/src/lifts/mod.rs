@@ -223,6 +223,7 @@ pub fn class_rules(
                         kwargs_positive: None,
                         kwargs_negative: None,
                         versions: None,
+                        replay_match: None,
                     });
                 }
                 Err(reason) => inspected.skipped.push(format!("{}: {reason}", field.name)),
@@ -279,6 +280,7 @@ pub fn schema_from_facts(engine: &str, version: &str, classes: &[(Target, ClassF
             .map(|(target, facts)| NativeTypeDoc {
                 name: target.native_type.clone(),
                 source: None,
+                unknown_fields: None,
                 fields: facts
                     .fields
                     .iter()

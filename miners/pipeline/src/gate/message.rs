@@ -31,8 +31,25 @@ fn is_placeholder(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
 }
 
+/// The pieces of a template; `…`, which the static miner writes where it cannot render an
+/// interpolated expression (`{type(self.n)}`), is a wildcard like a placeholder.
 fn pieces(template: &str) -> Vec<Piece> {
-    let text = normalise(template);
+    let mut out = Vec::new();
+    for (i, part) in normalise(template).split('…').enumerate() {
+        if i > 0 && out.last() != Some(&Piece::Hole) {
+            out.push(Piece::Hole);
+        }
+        for piece in pieces_of(part) {
+            if !(piece == Piece::Hole && out.last() == Some(&Piece::Hole)) {
+                out.push(piece);
+            }
+        }
+    }
+    out
+}
+
+fn pieces_of(template: &str) -> Vec<Piece> {
+    let text = template.to_owned();
     let mut out = Vec::new();
     let mut literal = String::new();
     let mut rest = text.as_str();
@@ -115,6 +132,14 @@ mod tests {
         assert!(template_matches("{a}", "anything"));
         assert!(template_matches("a {x} b {y} c", "a 1 b b 2 c"));
         assert!(!template_matches("a {x} b", "a 1 c"));
+    }
+
+    #[test]
+    fn an_ellipsis_is_a_wildcard() {
+        let t = "n must be an int, but is of type …";
+        assert!(template_matches(t, "n must be an int, but is of type <class 'float'>"));
+        assert!(!template_matches(t, "n must be at least 1, got 0."));
+        assert!(template_matches("a … b {x}", "a 1 b 2"));
     }
 
     #[test]

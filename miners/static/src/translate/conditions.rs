@@ -99,6 +99,18 @@ impl Walker<'_> {
             return Pred::opaque(self.text(whole), reason.clone());
         }
         self.record_compared_literal(op, &l, &r);
+        if let (V::Lit(Lit::Int(_) | Lit::Float(_)), V::Field(f)) = (&l, &r) {
+            let translated = match op {
+                CmpOp::Lt => Some(Op::Gt),
+                CmpOp::LtE => Some(Op::Ge),
+                CmpOp::Gt => Some(Op::Lt),
+                CmpOp::GtE => Some(Op::Le),
+                _ => None,
+            };
+            if let Some(o) = translated {
+                self.number_first.insert((f.clone(), o));
+            }
+        }
         let translated = match op {
             CmpOp::Is | CmpOp::IsNot => identity(op, l, r),
             CmpOp::Eq | CmpOp::NotEq => equality(op, l, r),

@@ -96,7 +96,7 @@ impl Walker<'_> {
         }
     }
 
-    fn render_value(
+    pub(super) fn render_value(
         &mut self,
         e: &Expr,
         subject: Option<&str>,

@@ -86,6 +86,10 @@ pub struct Site {
     pub normalised: Option<(String, Result<Lit, String>)>,
     /// Source text of the site statement (first line), for opaque reports.
     pub source: String,
+    /// A normalisation in a dataclass's `__post_init__` whose value is computed from the field's
+    /// own value (`self.stop = [self.stop]`): the user's value kept in another form, a rule even
+    /// though the new value is not a literal.
+    pub reshaped: bool,
 }
 
 /// A translated value.
@@ -133,8 +137,24 @@ pub struct Walker<'a> {
     pub hasattr_fields: &'a mut BTreeSet<String>,
     /// Sites found.
     pub sites: Vec<Site>,
+    /// Methods of the class that are landmarks themselves: a call to one is not walked in place.
+    pub landmarks: BTreeSet<String>,
+    /// Environment variables read through the library's settings module (`envs.NAME`), with
+    /// the value conditions are translated with (the SSOT's `environment:`).
+    pub environment: BTreeMap<String, Lit>,
+    /// Exception classes whose `str()` appends keyword arguments (the SSOT's `exceptions:`).
+    pub message_keywords: BTreeMap<String, Vec<String>>,
     env: HashMap<String, Binding>,
     depth: u32,
+    /// Fields the walked code has reassigned so far, each with the condition it was reassigned
+    /// under: a later check reads the user's value only where that condition does not hold.
+    rewrites: Vec<(String, Pred)>,
+    /// The methods being walked in place (`self.m()` calls), innermost last.
+    inlined: Vec<String>,
+    /// Ordering comparisons written with the number first (`0 < self.x`), by field and the
+    /// operator of their translation (`x > 0`): Python's TypeError names the operands in the
+    /// order written.
+    number_first: BTreeSet<(String, crate::pred::Op)>,
 }
 
 const BUILTIN_TYPES: [&str; 8] = [
@@ -171,8 +191,14 @@ impl<'a> Walker<'a> {
             usage_classes,
             hasattr_fields,
             sites: Vec::new(),
+            landmarks: BTreeSet::new(),
+            environment: BTreeMap::new(),
+            message_keywords: BTreeMap::new(),
             env: HashMap::new(),
             depth: 0,
+            rewrites: Vec::new(),
+            inlined: Vec::new(),
+            number_first: BTreeSet::new(),
         }
     }
 

@@ -12,7 +12,12 @@ impl Walker<'_> {
     pub(super) fn type_error_sites(&mut self, stmt: &Stmt, path: &[Pred], test: &Pred) {
         let mut found = Vec::new();
         ordering_comparisons(test, &mut Vec::new(), &mut found);
-        for (reach, field, op, left, right) in found {
+        for (reach, field, translated, mut op, mut left, mut right) in found {
+            if left == "str" && self.number_first.contains(&(field.clone(), translated)) {
+                // written `0 < self.x`: Python names the number first
+                op = symbol(translated.flipped().unwrap_or(translated)).unwrap_or(op);
+                (left, right) = (right, left);
+            }
             if excludes_strings(&reach, &field) {
                 // An `isinstance(f, (int, ...))` guard before the comparison: never reached
                 // with a string.
@@ -43,7 +48,18 @@ impl Walker<'_> {
 /// An ordering comparison found by [`ordering_comparisons`]: the conditions under which Python
 /// evaluates it, the field, the operator as written and the type names in the order Python's
 /// TypeError message gives them (a string field against an int or float literal).
-type Comparison = (Vec<Pred>, String, &'static str, &'static str, &'static str);
+type Comparison = (Vec<Pred>, String, Op, &'static str, &'static str, &'static str);
+
+/// The Python spelling of an ordering operator.
+fn symbol(op: Op) -> Option<&'static str> {
+    Some(match op {
+        Op::Lt => "<",
+        Op::Le => "<=",
+        Op::Gt => ">",
+        Op::Ge => ">=",
+        _ => return None,
+    })
+}
 
 /// Every `field <op> number` / `number <op> field` in `p`, in Python's evaluation order, with
 /// the conditions under which it is evaluated (`a and b` reaches `b` when `a` holds, `a or b`
@@ -65,13 +81,7 @@ fn ordering_comparisons(p: &Pred, reach: &mut Vec<Pred>, out: &mut Vec<Compariso
         }
         Pred::Not(inner) => ordering_comparisons(inner, reach, out),
         Pred::Cmp(a, op, b) => {
-            let symbol = match op {
-                Op::Lt => "<",
-                Op::Le => "<=",
-                Op::Gt => ">",
-                Op::Ge => ">=",
-                _ => return,
-            };
+            let Some(sym) = symbol(*op) else { return };
             let number = |o: &Operand| match o {
                 Operand::Lit(Lit::Int(_)) => Some("int"),
                 Operand::Lit(Lit::Float(_)) => Some("float"),
@@ -80,12 +90,12 @@ fn ordering_comparisons(p: &Pred, reach: &mut Vec<Pred>, out: &mut Vec<Compariso
             match (a, b) {
                 (Operand::Field(f), other) => {
                     if let Some(n) = number(other) {
-                        out.push((reach.clone(), f.clone(), symbol, "str", n));
+                        out.push((reach.clone(), f.clone(), *op, sym, "str", n));
                     }
                 }
                 (other, Operand::Field(f)) => {
                     if let Some(n) = number(other) {
-                        out.push((reach.clone(), f.clone(), symbol, n, "str"));
+                        out.push((reach.clone(), f.clone(), *op, sym, n, "str"));
                     }
                 }
                 _ => {}

@@ -77,6 +77,9 @@ impl Walker<'_> {
                 if value.as_name() == Some("self") {
                     return self.self_attr(attr);
                 }
+                if let Some(l) = self.environment.get(attr.as_str()) {
+                    return V::Lit(l.clone()); // `envs.NAME`: the assumed default
+                }
                 match e.dotted() {
                     Some(d) => V::Class(d),
                     None => V::Opaque(format!("attribute `{}`", self.text(e))),

@@ -1,6 +1,7 @@
 //! Walking statements: branches, loops, `try`, assignments, and the sites each detector finds.
 
 use super::{Binding, Detector, Site, V, Walker, escape};
+use crate::fields::DefaultVal;
 use crate::pred::{Ident, Lit, Op, Operand, Pred};
 use crate::python::ast::{Clause, Expr, ExprKind, Stmt, StmtKind};
 use std::collections::{BTreeSet, HashMap};
@@ -25,13 +26,15 @@ struct Branches {
     all_terminate: bool,
 }
 
-impl Walker<'_> {
+impl<'a> Walker<'a> {
     /// Walks a method body.
     pub fn walk_body(&mut self, body: &[Stmt]) {
         self.walk(body, &[]);
     }
 
-    fn walk(&mut self, body: &[Stmt], path: &[Pred]) {
+    /// Walks `body` under `path`; gives the condition under which walking goes on after it, or
+    /// `None` when every way through it ends in `raise` / `return`.
+    fn walk(&mut self, body: &[Stmt], path: &[Pred]) -> Option<Vec<Pred>> {
         let mut path: Vec<Pred> = path.to_vec();
         for stmt in body {
             match &stmt.kind {
@@ -40,7 +43,7 @@ impl Walker<'_> {
                     body,
                     clauses,
                 } => match self.walk_if(stmt, test, body, clauses, &path) {
-                    AfterIf::Stop => return,
+                    AfterIf::Stop => return None,
                     AfterIf::Continue(extra) => path.extend(extra),
                 },
                 StmtKind::For {
@@ -69,7 +72,16 @@ impl Walker<'_> {
                     self.walk(orelse, &path);
                     self.walk(finalbody, &path);
                 }
-                StmtKind::With { body } => self.walk(body, &path),
+                StmtKind::Expr(e) if self.inlinable(e).is_some() => {
+                    match self.walk_inlined(e, &path) {
+                        Some(after) => path = after,
+                        None => return None,
+                    }
+                }
+                StmtKind::With { body } => match self.walk(body, &path) {
+                    Some(after) => path = after,
+                    None => return None,
+                },
                 StmtKind::Assign { targets, value } => {
                     for t in targets {
                         self.assign(stmt, t, value, &path);
@@ -103,6 +115,58 @@ impl Walker<'_> {
                 _ => {}
             }
         }
+        Some(path)
+    }
+
+    /// The body of the method a `self.m()` statement calls, when it is walked in place: a method
+    /// of the class with no arguments, not a landmark of its own, not already being walked.
+    fn inlinable(&self, e: &Expr) -> Option<&'a [Stmt]> {
+        let ExprKind::Call {
+            func,
+            args,
+            keywords,
+        } = &e.kind
+        else {
+            return None;
+        };
+        let ExprKind::Attribute { value, attr } = &func.kind else {
+            return None;
+        };
+        if value.as_name() != Some("self")
+            || !args.is_empty()
+            || !keywords.is_empty()
+            || self.landmarks.contains(attr)
+            || self.inlined.contains(attr)
+            || *attr == self.method
+            || self.inlined.len() >= 8
+        {
+            return None;
+        }
+        let module: &'a crate::python::Module = self.module;
+        let class = crate::resolve::find_class(module, &self.info.class)?;
+        match &crate::resolve::find_method(class, attr)?.kind {
+            StmtKind::FunctionDef { body, .. } => Some(body),
+            _ => None,
+        }
+    }
+
+    /// Walks the method a `self.m()` statement calls in place, under `path`, with its own
+    /// locals; gives the condition under which the caller goes on.
+    fn walk_inlined(&mut self, e: &Expr, path: &[Pred]) -> Option<Vec<Pred>> {
+        let body = self.inlinable(e)?;
+        let name = match &e.kind {
+            ExprKind::Call { func, .. } => match &func.kind {
+                ExprKind::Attribute { attr, .. } => attr.clone(),
+                _ => String::new(),
+            },
+            _ => String::new(),
+        };
+        let before = std::mem::take(&mut self.env);
+        self.inlined.push(name);
+        let after = self.walk(body, path);
+        self.inlined.pop();
+        self.env = before;
+        after
     }
 
     /// Walks `body` with the local bindings restored afterwards.
@@ -244,6 +308,13 @@ impl Walker<'_> {
     ) {
         let mut conj: Vec<Pred> = path.to_vec();
         conj.push(extra);
+        let mut read = BTreeSet::new();
+        Pred::And(conj.clone()).fields(&mut read);
+        for (field, guard) in &self.rewrites {
+            if read.contains(field) {
+                conj.push(guard.clone().not());
+            }
+        }
         self.sites.push(Site {
             detector,
             line: self.module.line_of(stmt.start),
@@ -252,6 +323,7 @@ impl Walker<'_> {
             subject,
             normalised,
             source: self.stmt_text(stmt),
+            reshaped: false,
         });
     }
 
@@ -285,9 +357,6 @@ impl Walker<'_> {
                 );
             }
             ExprKind::Attribute { value: obj, attr } if obj.as_name() == Some("self") => {
-                if path.is_empty() {
-                    return;
-                }
                 let Some(field) = self.field_for_attr(attr) else {
                     return;
                 };
@@ -295,10 +364,15 @@ impl Walker<'_> {
                 if v == V::Field(field.clone()) {
                     return; // identity: the user's value is kept
                 }
+                let implied = implied_value(path, &field);
                 if let V::Lit(l) = &v
-                    && implied_value(path, &field).as_ref() == Some(l)
+                    && implied.as_ref() == Some(l)
                 {
                     return; // `if x is None: self.x = None`: the value does not change
+                }
+                if path.is_empty() || self.fills_default(&field, implied.as_ref()) {
+                    self.rewrites.push((field, Pred::And(path.to_vec())));
+                    return;
                 }
                 let normalised = match v {
                     V::Lit(l) => Ok(l),
@@ -316,18 +390,54 @@ impl Walker<'_> {
                         self.info.class
                     ),
                 };
+                let reshaped = matches!(&normalised, Err(text) if reads_self_attr(text, attr));
+                let changed = match &normalised {
+                    // a dataclass's `__post_init__` may set a field to the value it already
+                    // holds (greedy sampling resets `top_p` to 1.0): that changes nothing
+                    // (unless the condition fixes the value already: `logprobs is True` -> 1)
+                    Ok(l @ (Lit::Bool(_) | Lit::Int(_) | Lit::Float(_) | Lit::Str(_)))
+                        if self.method == "__post_init__" && implied.is_none() =>
+                    {
+                        Pred::Cmp(
+                            Operand::Field(field.clone()),
+                            Op::Ne,
+                            Operand::Lit(l.clone()),
+                        )
+                    }
+                    _ => Pred::True,
+                };
                 self.push_site(
                     stmt,
                     Detector::Normalise,
                     path,
-                    Pred::True,
+                    changed,
                     Some((message, true)),
                     Some(field.clone()),
-                    Some((field, normalised)),
+                    Some((field.clone(), normalised)),
                 );
+                if self.method == "__post_init__"
+                    && reshaped
+                    && let Some(site) = self.sites.last_mut()
+                {
+                    site.reshaped = true;
+                }
+                self.rewrites.push((field, Pred::And(path.to_vec())));
             }
             _ => {}
         }
+    }
+
+    /// Whether a reassignment under a condition that fixes `field` to `implied` only replaces
+    /// the field's own default (`if self.stop is None: self.stop = []` with default None): a
+    /// value the user did not choose, so no finding (the value still changes for later checks).
+    fn fills_default(&self, field: &str, implied: Option<&Lit>) -> bool {
+        let Some(implied) = implied else {
+            return false;
+        };
+        self.method == "__post_init__"
+            && self.info.fields.iter().any(|f| {
+                f.name == field && f.default == DefaultVal::Lit(implied.clone())
+            })
     }
 
     fn call_site(&mut self, stmt: &Stmt, e: &Expr, path: &[Pred]) {
@@ -362,10 +472,38 @@ impl Walker<'_> {
     }
 
     fn exception_message(&mut self, exc: &Expr) -> Option<(String, bool)> {
-        match &exc.kind {
-            ExprKind::Call { args, .. } => args.first().map(|m| self.message(m, None)),
-            _ => None,
+        let ExprKind::Call {
+            func,
+            args,
+            keywords,
+        } = &exc.kind
+        else {
+            return None;
+        };
+        let (mut text, mut complete) = self.message(args.first()?, None);
+        let class = func.dotted().unwrap_or_default();
+        let class = class.rsplit('.').next().unwrap_or_default();
+        let Some(names) = self.message_keywords.get(class).cloned() else {
+            return Some((text, complete));
+        };
+        // `str()` appends ` (k1=v1, k2=v2)` for the keywords given (a None value is left out)
+        let mut extras = Vec::new();
+        for name in names {
+            let Some((_, value)) = keywords.iter().find(|(k, _)| k.as_deref() == Some(&name))
+            else {
+                continue;
+            };
+            if matches!(value.kind, ExprKind::None) {
+                continue;
+            }
+            let mut rendered = String::new();
+            complete &= self.render_value(value, None, false, &mut rendered);
+            extras.push(format!("{name}={rendered}"));
         }
+        if !extras.is_empty() {
+            text.push_str(&format!(" ({})", extras.join(", ")));
+        }
+        Some((text, complete))
     }
 }
 
@@ -393,6 +531,17 @@ fn implied_value(path: &[Pred], field: &str) -> Option<Lit> {
         }
     }
     path.iter().find_map(|p| walk(p, field))
+}
+
+/// Whether source `text` reads `self.<attr>` (and not a longer attribute name).
+fn reads_self_attr(text: &str, attr: &str) -> bool {
+    let needle = format!("self.{attr}");
+    text.match_indices(&needle).any(|(at, _)| {
+        !text
+            .get(at + needle.len()..)
+            .and_then(|rest| rest.chars().next())
+            .is_some_and(|c| c.is_alphanumeric() || c == '_')
+    })
 }
 
 fn terminates(body: &[Stmt]) -> bool {

@@ -1,0 +1,132 @@
+"""End-to-end scores of llemc's shipped vLLM corpus, and of the original project's vLLM corpora, on
+the held-out SamplingParams set (`sampling_kwargs.jsonl`) labelled by live vLLM (`labels-V.jsonl`).
+
+Shipped corpus: each case is written as an experiment config (`vllm.sampling` = the kwargs) and
+checked by the `llem` binary (`llem config check - --format json`), so schema diagnostics (unknown
+fields, types) count too, exactly as an experimenter sees them.
+
+Original corpora (`--compat CORPUS[:SECTION]`, repeatable): every case as the config tree
+`{"vllm": {SECTION: kwargs}}` (SECTION `sampling` unless given) through `llemc eval --compat --corpus CORPUS --jsonl -` (their
+field paths are absolute; no schema, declared values only).
+
+Metrics (docs/heldout-eval.md, "vLLM"):
+- errors, per config, over accepted + rejected: TP = an error and the library rejects; FP = an
+  error and the library accepts (a valid config rejected); FN = the library rejects, no error;
+- warn/dormant, per config, over the configs the library accepts: the library reports a config when
+  it logs a warning or keeps a passed kwarg in another form (`normalised`); llemc reports it when a
+  warning or dormant finding is shown.
+
+    python3 eval/heldout-vllm/llem_end_to_end.py target/debug/llem 0.17.1
+    python3 eval/heldout-vllm/llem_end_to_end.py target/debug/llemc 0.17.1 --compat ../shared/compat/vllm.yaml
+    python3 eval/heldout-vllm/llem_end_to_end.py target/debug/llemc 0.19.1 --compat ../shared/compat/v0.7.0/vllm.yaml:sampling_params
+"""
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def llem_check(llem, version, kwargs):
+    """(error codes, advisory codes) that `llem config check` shows for one case."""
+    config = {"engine": "vllm", "model": "heldout", "engine_version": version,
+              "vllm": {"sampling": kwargs}}
+    done = subprocess.run([llem, "config", "check", "-", "--format", "json"],
+                          input=json.dumps(config).encode(), capture_output=True, check=False)
+    if done.returncode == 2:
+        raise SystemExit(f"llem failed on {kwargs}: {done.stderr.decode()}")
+    report = json.loads(done.stdout)
+    found = report.get("diagnostics", []) + report.get("findings", [])
+    # findings carry `severity` (error / warn / dormant), config diagnostics `level`
+    level = [(d["code"], d.get("severity") or d.get("level")) for d in found]
+    errors = [code for code, sev in level if sev == "error"]
+    advisory = [code for code, sev in level if sev in ("warning", "warn", "dormant", "note")]
+    return errors, advisory
+
+
+def compat_eval(llemc, corpus, cases):
+    """Per case (error rule ids, warn/dormant rule ids) of an original corpus via `llemc eval`.
+    `corpus` is `PATH[:SECTION]`: the section the corpus's paths name (`sampling`, the April
+    snapshot's; `sampling_params`, the 0.7.0 release's)."""
+    corpus, _, section = corpus.partition(":")
+    lines = "".join(json.dumps({"vllm": {section or "sampling": c["kwargs"]}}) + "\n" for c in cases)
+    done = subprocess.run([llemc, "eval", "--compat", "--corpus", corpus, "--jsonl", "-"],
+                          input=lines.encode(), capture_output=True, check=False)
+    if done.returncode == 2:
+        raise SystemExit(f"llemc eval failed: {done.stderr.decode()}")
+    out = []
+    for line in done.stdout.decode().splitlines():
+        fired = json.loads(line).get("fired", [])
+        errors = [f["id"] for f in fired if f.get("severity") == "error"]
+        advisory = [f["id"] for f in fired if f.get("severity") in ("warn", "dormant")]
+        out.append((errors, advisory))
+    if len(out) != len(cases):
+        raise SystemExit(f"llemc eval gave {len(out)} lines for {len(cases)} cases")
+    return out
+
+
+def ratio(num, den):
+    return f"{num / den:.2%} ({num}/{den})" if den else "n/a"
+
+
+def score(name, cases, labels, verdicts):
+    tp = fp = fn = 0
+    wtp = wfp = wfn = 0
+    fp_codes, fn_ids, wfp_codes, wfn_ids = Counter(), [], Counter(), []
+    for case, (errors, advisory) in zip(cases, verdicts):
+        label = labels[case["id"]]
+        if label["outcome"] not in ("accepted", "rejected"):
+            continue
+        library = label["outcome"] == "rejected"
+        ours = bool(errors)
+        tp += library and ours
+        fp += ours and not library
+        fn += library and not ours
+        if ours and not library:
+            fp_codes.update(set(errors))
+        if library and not ours:
+            fn_ids.append(case["id"])
+        if library:
+            continue
+        lib_adv = bool(label["warnings"]) or bool(label["normalised"])
+        our_adv = bool(advisory)
+        wtp += lib_adv and our_adv
+        wfp += our_adv and not lib_adv
+        wfn += lib_adv and not our_adv
+        if our_adv and not lib_adv:
+            wfp_codes.update(set(advisory))
+        if lib_adv and not our_adv:
+            wfn_ids.append(case["id"])
+    print(f"{name}: error precision {ratio(tp, tp + fp)}, recall {ratio(tp, tp + fn)}, "
+          f"valid configs rejected {fp}; warn/dormant precision {ratio(wtp, wtp + wfp)}, "
+          f"recall {ratio(wtp, wtp + wfn)}")
+    if fp:
+        print(f"  false rejections by code/rule: {dict(sorted(fp_codes.items()))}")
+    if fn_ids:
+        print(f"  missed rejections ({len(fn_ids)}): {', '.join(fn_ids[:15])}{' ...' if len(fn_ids) > 15 else ''}")
+    if wfp:
+        print(f"  warn/dormant false positives by code/rule: {dict(sorted(wfp_codes.items()))}")
+    if wfn_ids:
+        print(f"  warn/dormant misses ({len(wfn_ids)}): {', '.join(wfn_ids[:15])}{' ...' if len(wfn_ids) > 15 else ''}")
+
+
+def main():
+    binary, version = sys.argv[1], sys.argv[2]
+    compat = [sys.argv[i + 1] for i, a in enumerate(sys.argv) if a == "--compat"]
+    cases = [json.loads(l) for l in (HERE / "sampling_kwargs.jsonl").read_text().splitlines() if l.strip()]
+    labels = {l["id"]: l for l in map(json.loads, (HERE / f"labels-{version}.jsonl").read_text().splitlines())}
+    if compat:
+        for corpus in compat:
+            score(f"{corpus} (--compat), vLLM {version}", cases, labels, compat_eval(binary, corpus, cases))
+        return
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        verdicts = list(pool.map(lambda c: llem_check(binary, version, c["kwargs"]), cases))
+    score(f"llem config check (shipped corpus), vLLM {version}", cases, labels, verdicts)
+
+
+if __name__ == "__main__":
+    main()
