@@ -517,6 +517,23 @@ impl<'l> Line<'l, '_> {
         })
     }
 
+    /// Consumes a run of decimal digits, continuing `magnitude` while it fits in a `u64` (`fits`
+    /// turns false once it does not); returns how many digits were read.
+    fn digits(&mut self, magnitude: &mut u64, fits: &mut bool) -> usize {
+        let first = self.at;
+        while let Some(d @ b'0'..=b'9') = self.peek() {
+            match magnitude
+                .checked_mul(10)
+                .and_then(|m| m.checked_add(u64::from(d - b'0')))
+            {
+                Some(m) => *magnitude = m,
+                None => *fits = false,
+            }
+            self.at += 1;
+        }
+        self.at - first
+    }
+
     /// A number, converted as serde_json converts it (see [`number_value`]) when wanted; a
     /// number beyond `f64` is refused either way (serde_json rejects it).
     fn number(&mut self, want: bool) -> Step<Option<Value>> {
@@ -536,16 +553,7 @@ impl<'l> Line<'l, '_> {
                 }
             }
             Some(b'1'..=b'9') => {
-                while let Some(d @ b'0'..=b'9') = self.peek() {
-                    match magnitude
-                        .checked_mul(10)
-                        .and_then(|m| m.checked_add(u64::from(d - b'0')))
-                    {
-                        Some(m) => magnitude = m,
-                        None => fits = false,
-                    }
-                    self.at += 1;
-                }
+                self.digits(&mut magnitude, &mut fits);
             }
             _ => return Err(Refused),
         }
@@ -560,17 +568,7 @@ impl<'l> Line<'l, '_> {
             }
             // The digits continue the integer part's magnitude while it fits (for the fast path
             // below).
-            while let Some(d @ b'0'..=b'9') = self.peek() {
-                match magnitude
-                    .checked_mul(10)
-                    .and_then(|m| m.checked_add(u64::from(d - b'0')))
-                {
-                    Some(m) => magnitude = m,
-                    None => fits = false,
-                }
-                fraction_digits += 1;
-                self.at += 1;
-            }
+            fraction_digits = self.digits(&mut magnitude, &mut fits);
             float = true;
         }
         if let Some(b'e' | b'E') = self.peek() {
