@@ -44,8 +44,40 @@ pub struct NativeType {
     pub source: Option<String>,
     /// Its fields in file order.
     pub fields: Vec<FieldDecl>,
+    /// What the library does with a kwarg it does not declare (`unknown_fields:`).
+    pub unknown_fields: UnknownFields,
     /// Where it is declared.
     pub span: Span,
+}
+
+/// What a native type's constructor does with a keyword argument it does not declare.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UnknownFields {
+    /// It accepts it (takes `**kwargs`: stores it as an attribute, or drops it) and nothing reads
+    /// it unless something asks for it by name: an unknown field is a warning. The default.
+    #[default]
+    Store,
+    /// It raises (no `**kwargs`, pydantic `extra="forbid"`): an unknown field is an error.
+    Reject,
+}
+
+impl UnknownFields {
+    /// The spelling in a schema file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnknownFields::Store => "store",
+            UnknownFields::Reject => "reject",
+        }
+    }
+
+    /// Reads the spelling in a schema file.
+    pub fn parse(text: &str) -> Option<UnknownFields> {
+        match text {
+            "store" => Some(UnknownFields::Store),
+            "reject" => Some(UnknownFields::Reject),
+            _ => None,
+        }
+    }
 }
 
 /// One field of a native type.
@@ -401,6 +433,7 @@ impl SchemaReader<'_> {
             .find(|(k, _)| k.as_str() == Some("source"))
             .and_then(|(_, v)| v.as_str())
             .map(str::to_owned);
+        let unknown_fields = self.unknown_fields(entries, type_name);
         let mut fields = Vec::new();
         match entries.iter().find(|(k, _)| k.as_str() == Some("fields")) {
             Some((_, fnode)) => {
@@ -424,8 +457,32 @@ impl SchemaReader<'_> {
             name: type_name.to_owned(),
             source,
             fields,
+            unknown_fields,
             span: name.span,
         })
+    }
+
+    /// `unknown_fields: store | reject` of a native type (`store` when absent).
+    fn unknown_fields(&mut self, entries: &[(Node, Node)], type_name: &str) -> UnknownFields {
+        let Some((_, node)) = entries
+            .iter()
+            .find(|(k, _)| k.as_str() == Some("unknown_fields"))
+        else {
+            return UnknownFields::default();
+        };
+        match node.as_str().and_then(UnknownFields::parse) {
+            Some(policy) => policy,
+            None => {
+                self.err(
+                    "E501",
+                    node.span,
+                    format!("`unknown_fields` of `{type_name}` must be `store` or `reject`"),
+                    "expected `store` or `reject`",
+                    "write `store` when the constructor accepts unknown kwargs, `reject` when it raises",
+                );
+                UnknownFields::default()
+            }
+        }
     }
 
     fn field(&mut self, name: &Node, body: &Node) -> Option<FieldDecl> {

@@ -6,6 +6,7 @@
 //! double-quoted, floats in Rust's shortest round-trip form). Deterministic: the same document
 //! gives the same bytes.
 
+use crate::schema::UnknownFields;
 use crate::yaml_out::{Yaml, scalar_str};
 
 /// A whole engine schema.
@@ -30,6 +31,8 @@ pub struct NativeTypeDoc {
     pub name: String,
     /// `source`: the library file the class is defined in, when known.
     pub source: Option<String>,
+    /// `unknown_fields`: what the constructor does with an undeclared kwarg, when known.
+    pub unknown_fields: Option<UnknownFields>,
     /// `fields`, in the order written.
     pub fields: Vec<FieldDoc>,
 }
@@ -84,6 +87,9 @@ pub fn write_schema(comment: &str, doc: &SchemaDoc) -> String {
         out.push_str(&format!("  {}:\n", plain(&native.name)));
         if let Some(source) = &native.source {
             out.push_str(&format!("    source: {}\n", plain(source)));
+        }
+        if let Some(policy) = native.unknown_fields {
+            out.push_str(&format!("    unknown_fields: {}\n", policy.as_str()));
         }
         if native.fields.is_empty() {
             out.push_str("    fields: {}\n");
@@ -161,6 +167,7 @@ mod tests {
             native_types: vec![NativeTypeDoc {
                 name: "e.T".into(),
                 source: Some("e/t.py".into()),
+                unknown_fields: Some(UnknownFields::Reject),
                 fields: vec![
                     FieldDoc {
                         name: "n".into(),
@@ -198,10 +205,14 @@ mod tests {
         let text = write_schema("Generated.\n\nSecond.", &doc);
         assert_eq!(
             text,
-            "# Generated.\n#\n# Second.\nschema_version: 1\nengine: e\nlibrary: e-lib\nlibrary_version: 1.2.3\nsections:\n  gen: e.T\nnative_types:\n  e.T:\n    source: e/t.py\n    fields:\n      'n': {type: \"Optional[int]\", default: 3}\n      r: {type: \"float\", default: 1e-5}\n      s: {type: \"list[str]\", default: [\"a\\\"b\"]}\n      m: {type: \"int\", required: true}\n      x: {type: \"any\"}   # an attribute\n"
+            "# Generated.\n#\n# Second.\nschema_version: 1\nengine: e\nlibrary: e-lib\nlibrary_version: 1.2.3\nsections:\n  gen: e.T\nnative_types:\n  e.T:\n    source: e/t.py\n    unknown_fields: reject\n    fields:\n      'n': {type: \"Optional[int]\", default: 3}\n      r: {type: \"float\", default: 1e-5}\n      s: {type: \"list[str]\", default: [\"a\\\"b\"]}\n      m: {type: \"int\", required: true}\n      x: {type: \"any\"}   # an attribute\n"
         );
         let (schema, diags) = crate::schema::read_schema(FileId(0), &text);
         assert!(diags.iter().all(|d| !d.is_error()), "{diags:?}");
-        assert!(schema.unwrap().native("e.T").is_some());
+        let schema = schema.unwrap();
+        assert_eq!(
+            schema.native("e.T").map(|n| n.unknown_fields),
+            Some(UnknownFields::Reject)
+        );
     }
 }

@@ -29,6 +29,9 @@ pub struct Finding {
     pub from_default: bool,
     /// The rendered message.
     pub message: String,
+    /// Findings of other rules about the same library behaviour, merged into this one (see
+    /// [`crate::merge`]); empty until merged.
+    pub merged: Vec<Finding>,
 }
 
 impl LoadedProgram {
@@ -84,6 +87,7 @@ impl LoadedProgram {
             effective_value: effective,
             from_default,
             message,
+            merged: Vec::new(),
         }
     }
 

@@ -12,6 +12,7 @@ pub mod interp;
 pub mod jit;
 pub mod json;
 pub mod loaded;
+pub mod merge;
 pub mod message;
 pub mod ruleset;
 pub mod special;

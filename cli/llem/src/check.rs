@@ -11,7 +11,7 @@ use llemc_compiler::yaml::decode_utf8;
 use llemc_runtime::compile::{CorpusInput, compile_corpus};
 use llemc_runtime::experiment::{
     CheckOutcome, ConfigFinding, ExperimentConfig, SupportedVersion, check_experiment,
-    read_experiment,
+    deny_warning, read_experiment,
 };
 use llemc_runtime::json::to_json;
 use serde_json::json;
@@ -35,6 +35,7 @@ pub(crate) struct Report {
     engine: Option<String>,
     engine_version: Option<String>,
     model: Option<String>,
+    deny_warnings: bool,
 }
 
 /// An experiment config read and checked against the rules of its engine version.
@@ -226,7 +227,12 @@ pub(super) fn run(
         Input::File(&args.config)
     };
     match check_config(input, args.corpus.as_deref(), args.backend) {
-        Ok(checked) => finish(&checked.report, args, &checked.sources, color, out, err),
+        Ok(mut checked) => {
+            if super::denies_warnings(&args.deny) {
+                checked.report.deny_warnings();
+            }
+            finish(&checked.report, args, &checked.sources, color, out, err)
+        }
         Err(unchecked) => unchecked.emit(args.format, color, out, err),
     }
 }
@@ -241,7 +247,16 @@ impl Report {
             engine: None,
             engine_version: None,
             model: None,
+            deny_warnings: false,
         }
+    }
+
+    /// `--deny warnings`: every warning, among the config's problems and the findings, becomes
+    /// an error.
+    fn deny_warnings(&mut self) {
+        self.deny_warnings = true;
+        self.diagnostics.iter_mut().for_each(deny_warning);
+        self.outcome.deny_warnings();
     }
 
     /// Whether the config is rejected: an error among its problems or findings.
@@ -385,8 +400,10 @@ fn finding_json(f: &ConfigFinding, sources: &SourceMap) -> serde_json::Value {
     };
     json!({
         "id": f.id,
+        "rules": f.rules,
         "code": f.diagnostic.code,
         "severity": f.severity.as_str(),
+        "denied": f.denied,
         "field": f.field,
         "declared": f.declared,
         "declared_value": to_json(&f.declared_value),
@@ -418,6 +435,7 @@ pub(crate) fn json_report(report: &Report, gaps: bool, sources: &SourceMap) -> s
         "model": report.model,
         "corpus": report.used.as_ref().map(|u| json!({ "path": u.path, "rules": u.rules })),
         "accepted": accepted,
+        "deny_warnings": report.deny_warnings,
         "findings": findings,
         "diagnostics": diagnostics,
     });

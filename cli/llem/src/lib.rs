@@ -70,6 +70,22 @@ struct CheckArgs {
     /// single config, since compiling would not repay itself).
     #[arg(long, value_enum, default_value_t = Backend::Auto)]
     backend: Backend,
+    /// `--deny warnings`: every warning rejects the config (exit 1), for a strict check; by
+    /// default the severities follow the engine.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    deny: Vec<Deny>,
+}
+
+/// What `--deny` turns into errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Deny {
+    /// Every warning (findings `W801`, `W811`, unknown fields `W708`, ...).
+    Warnings,
+}
+
+/// Whether `--deny warnings` was given.
+pub(crate) fn denies_warnings(deny: &[Deny]) -> bool {
+    deny.contains(&Deny::Warnings)
 }
 
 /// Runs `llem` with `args` (the first is the program name), reading `-` from the process's

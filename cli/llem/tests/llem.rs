@@ -49,7 +49,12 @@ fn valid_example_is_clean() {
 fn mistakes_example_shows_every_severity() {
     let r = check("../../examples/transformers-mistakes.yaml");
     assert_eq!(r.code, 1);
-    for code in ["error[E810]", "error[E800]", "warning[W801]", "note[D802]"] {
+    for code in [
+        "warning[W811]",
+        "error[E800]",
+        "warning[W801]",
+        "note[D802]",
+    ] {
         assert!(r.stderr.contains(code), "missing {code}:\n{}", r.stderr);
     }
     assert!(
@@ -446,4 +451,128 @@ fn every_backend_gives_the_same_report() {
         .code,
         2
     );
+}
+
+#[test]
+fn types_the_library_tolerates_are_warnings() {
+    let r = check("tests/llem/tolerated-types.yaml");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("warning[W811]: `do_sample` expects bool, found int")
+    );
+    assert!(
+        r.stderr
+            .contains("warning[W811]: `top_k` expects int, found float")
+    );
+    assert!(!r.stderr.contains("`temperature` expects"), "{}", r.stderr);
+    assert!(!r.stderr.contains("error["), "{}", r.stderr);
+    assert_snapshot!(r.stderr);
+}
+
+#[test]
+fn deny_warnings_makes_every_warning_an_error() {
+    let r = llem(&[
+        "config",
+        "check",
+        "tests/llem/tolerated-types.yaml",
+        "--color",
+        "never",
+        "--deny",
+        "warnings",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("error[W811]"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("`--deny warnings` turns this warning into an error")
+    );
+    let j = llem(&[
+        "config",
+        "check",
+        "tests/llem/stored-unknown-field.yaml",
+        "--format",
+        "json",
+        "--deny",
+        "warnings",
+    ]);
+    assert_eq!(j.code, 1);
+    let v: serde_json::Value = serde_json::from_str(&j.stdout).unwrap();
+    assert_eq!(v["deny_warnings"], true);
+    assert_eq!(v["accepted"], false);
+    let levels: Vec<&str> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["level"].as_str().unwrap())
+        .collect();
+    assert_eq!(levels, ["error", "error"]);
+    let plain = llem(&[
+        "config",
+        "check",
+        "tests/llem/tolerated-types.yaml",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&plain.stdout).unwrap();
+    assert_eq!(v["deny_warnings"], false);
+    assert_eq!(v["accepted"], true);
+    let denied = llem(&[
+        "config",
+        "check",
+        "tests/llem/tolerated-types.yaml",
+        "--format",
+        "json",
+        "--deny",
+        "warnings",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&denied.stdout).unwrap();
+    for f in v["findings"].as_array().unwrap() {
+        assert_eq!(f["severity"], "warn");
+        assert_eq!(f["denied"], true);
+    }
+}
+
+#[test]
+fn one_finding_per_library_behaviour() {
+    let r = check("tests/llem/one-behaviour.yaml");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("note[D802]"), "{}", r.stderr);
+    assert_eq!(r.stderr.matches("warning[W801]").count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains(
+        "the same behaviour: rule `transformers_generation_greedy_ignores_temperature` (dormant)"
+    ));
+    assert_snapshot!(r.stderr);
+    let j = llem(&[
+        "config",
+        "check",
+        "tests/llem/one-behaviour.yaml",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&j.stdout).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["severity"], "warn");
+    let rules: Vec<&str> = findings[0]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert_eq!(rules.len(), 2);
+    assert_eq!(
+        rules[1],
+        "transformers_generation_greedy_ignores_temperature"
+    );
+}
+
+#[test]
+fn unknown_fields_the_library_stores_are_warnings() {
+    let r = check("tests/llem/stored-unknown-field.yaml");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stderr.matches("warning[W708]").count(), 2, "{}", r.stderr);
+    assert!(r.stderr.contains("did you mean `num_beams`?"));
+    assert!(r.stderr.contains("ignores it unless something reads it"));
+    assert_snapshot!(r.stderr);
 }

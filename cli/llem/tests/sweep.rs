@@ -204,10 +204,44 @@ fn grid_value_that_is_not_a_list() {
 
 #[test]
 fn grid_values_of_the_wrong_type_point_at_the_element() {
+    // The library stores them as written: warnings, and every point is still checked.
     let r = bad("wrong-type");
-    assert_eq!(r.code, 1);
-    assert_eq!(r.stderr.matches("error[E723]").count(), 2, "{}", r.stderr);
+    assert_eq!(r.stderr.matches("warning[W726]").count(), 2, "{}", r.stderr);
+    assert!(r.stderr.contains("6 points"), "{}", r.stderr);
     assert_snapshot!(r.stderr);
+}
+
+#[test]
+fn deny_warnings_fails_a_study_with_warnings() {
+    let r = sweep("tests/sweep/wrong-type.yaml", &["--deny", "warnings"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stderr.matches("error[W726]").count(), 2, "{}", r.stderr);
+    assert!(r.stderr.contains("was not checked"), "{}", r.stderr);
+}
+
+#[test]
+fn deny_warnings_makes_points_with_a_warning_invalid() {
+    let plain = sweep("tests/sweep/one-behaviour.yaml", &["--format", "json"]);
+    assert_eq!(plain.code, 0, "{}", plain.stderr);
+    let v: serde_json::Value = serde_json::from_str(&plain.stdout).unwrap();
+    assert_eq!(v["invalid"], 0);
+    // temperature 0.7 without sampling: one finding (warn) per point, not a warn and a dormant
+    assert_eq!(v["findings"]["warn"], 1);
+    assert_eq!(v["findings"]["dormant"], 0);
+    assert_eq!(v["deny_warnings"], false);
+    let denied = sweep(
+        "tests/sweep/one-behaviour.yaml",
+        &["--format", "json", "--deny", "warnings"],
+    );
+    assert_eq!(denied.code, 1);
+    let v: serde_json::Value = serde_json::from_str(&denied.stdout).unwrap();
+    assert_eq!(v["invalid"], 1);
+    assert_eq!(v["deny_warnings"], true);
+    let rules = v["invalid_points"][0]["findings"][0]["rules"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(rules, 2);
 }
 
 #[test]

@@ -22,6 +22,7 @@ pub use mine::{mine, supported_version};
 use fields::{DefaultVal, TypeInfo};
 use llemc_compiler::corpus::{AddedBy, EmissionChannel, Outcome, RuleSeverity};
 use llemc_compiler::diagnostic::Diagnostic;
+use llemc_compiler::schema::UnknownFields;
 use llemc_compiler::schema_write::{
     FieldDefault, FieldDoc, NativeTypeDoc, SchemaDoc, write_schema,
 };
@@ -392,7 +393,9 @@ fn schema_comment(ssot: &EngineSsot, version: &str, found: &str) -> String {
          \x20        (5.x `_get_default_generation_params()`), else the value `__init__` stores when the\n\
          \x20        kwarg is not passed (5.x GenerationConfig: None); no `default:` when `__init__`\n\
          \x20        computes it (a non-literal) or the argument is required.\n\
-         required: the constructor cannot be called without it (no default in the signature).",
+         required: the constructor cannot be called without it (no default in the signature).\n\
+         unknown_fields: `store` when `__init__` takes `**kwargs` (an unknown kwarg is kept or dropped,\n\
+         \x20        never an error), `reject` when it does not (Python raises TypeError).",
         ssot.distribution, ssot.engine
     )
 }
@@ -421,12 +424,23 @@ fn schema_yaml(
                 Some(NativeTypeDoc {
                     name: n.name.clone(),
                     source: Some(ctx.rel_path.clone()),
+                    unknown_fields: Some(unknown_fields(&ctx.info)),
                     fields: schema_fields(ssot, n, ctx, types),
                 })
             })
             .collect(),
     };
     write_schema(&schema_comment(ssot, version, found), &doc)
+}
+
+/// What the constructor does with an undeclared kwarg: `__init__` takes `**kwargs` (it stores
+/// or drops them) or it raises `TypeError`.
+fn unknown_fields(info: &TypeInfo) -> UnknownFields {
+    if info.kwargs_name.is_some() {
+        UnknownFields::Store
+    } else {
+        UnknownFields::Reject
+    }
 }
 
 /// The fields of one native type: its `__init__` parameters, then the attributes its

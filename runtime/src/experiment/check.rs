@@ -9,7 +9,7 @@ use crate::frame::{Frame, SlotState};
 use crate::jit::{Backend, Evaluator};
 use crate::loaded::LoadedProgram;
 use llemc_compiler::corpus::RuleSeverity;
-use llemc_compiler::diagnostic::Diagnostic;
+use llemc_compiler::diagnostic::{Diagnostic, Level};
 use llemc_compiler::ir::{RuleIr, SlotId};
 use llemc_compiler::value::{Value, python_float};
 use llemc_compiler::yaml::Node;
@@ -21,7 +21,7 @@ use std::collections::HashMap;
 pub enum FindingKind {
     /// A corpus rule fired (index into the program's rules).
     Rule(usize),
-    /// A value whose type the engine schema does not admit.
+    /// A value whose type the engine schema does not admit (a warning: the library stores it).
     WrongType,
 }
 
@@ -32,8 +32,13 @@ pub struct ConfigFinding {
     pub kind: FindingKind,
     /// The rule id (`wrong_type` for type findings).
     pub id: String,
-    /// error / warn / dormant.
+    /// Every rule the finding stands for: `id`, then the rules about the same library behaviour
+    /// merged into it (see [`crate::merge`]).
+    pub rules: Vec<String>,
+    /// error / warn / dormant: what the engine does.
     pub severity: RuleSeverity,
+    /// Whether `--deny warnings` made this warning reject the config.
+    pub denied: bool,
     /// The absolute config path of the field the finding is about (empty when unknown).
     pub field: String,
     /// Whether that field is written in the config.
@@ -73,11 +78,32 @@ pub struct CheckOutcome {
 }
 
 impl CheckOutcome {
-    /// Whether any finding has error severity (the config is rejected).
+    /// Whether any finding has error severity, or was denied (the config is rejected).
     pub fn rejected(&self) -> bool {
         self.findings
             .iter()
-            .any(|f| f.severity == RuleSeverity::Error)
+            .any(|f| f.severity == RuleSeverity::Error || f.denied)
+    }
+
+    /// `--deny warnings`: every warning finding rejects the config (its diagnostic becomes an
+    /// error; its `severity` still says what the engine does).
+    pub fn deny_warnings(&mut self) {
+        for finding in &mut self.findings {
+            if finding.severity == RuleSeverity::Warn {
+                finding.denied = true;
+                deny_warning(&mut finding.diagnostic);
+            }
+        }
+    }
+}
+
+/// `--deny warnings` on one diagnostic: a warning becomes an error, with a note saying why.
+pub fn deny_warning(diagnostic: &mut Diagnostic) {
+    if diagnostic.level == Level::Warning {
+        diagnostic.level = Level::Error;
+        diagnostic
+            .notes
+            .push("`--deny warnings` turns this warning into an error".to_owned());
     }
 }
 
@@ -167,7 +193,7 @@ pub fn check_experiment(
             .push(type_finding(config, program, field, &mismatch));
     }
 
-    for finding in &fired {
+    for finding in &program.merged(fired) {
         outcome
             .findings
             .push(rule_finding(config, program, &frame, finding));
@@ -207,7 +233,7 @@ fn type_finding(
         )
     };
     let severity = severity(&FindingKind::WrongType, program);
-    let mut diagnostic = diagnostic(severity, "E810", message.clone())
+    let mut diagnostic = diagnostic(severity, "W811", message.clone())
         .with_primary(
             config.file,
             mismatch.span,
@@ -222,6 +248,11 @@ fn type_finding(
             field.owner,
             field.field.last().map(String::as_str).unwrap_or(""),
             field.ty,
+            config.engine
+        ))
+        .with_note(format!(
+            "{} stores the value as written without checking its type; code that reads it \
+             later may fail or treat it differently",
             config.engine
         ));
     if mismatch.nested {
@@ -244,7 +275,9 @@ fn type_finding(
     ConfigFinding {
         kind: FindingKind::WrongType,
         id: "wrong_type".to_owned(),
+        rules: Vec::new(),
         severity,
+        denied: false,
         field: field.dotted(),
         declared: true,
         declared_value: value.clone(),
@@ -266,7 +299,8 @@ pub fn rule_code(severity: RuleSeverity) -> &'static str {
 }
 
 /// The one place where a finding's severity is decided: a rule's finding has the rule's
-/// severity; a value whose type the schema does not admit (`E810`) is an error.
+/// severity (only a rule the gate confirmed rejects); a value whose type the schema does not
+/// admit (`W811`) is a warning, since the library stores it as written.
 fn severity(kind: &FindingKind, program: &LoadedProgram) -> RuleSeverity {
     match kind {
         FindingKind::Rule(index) => program
@@ -274,7 +308,7 @@ fn severity(kind: &FindingKind, program: &LoadedProgram) -> RuleSeverity {
             .rules
             .get(*index)
             .map_or(RuleSeverity::Error, |r| r.severity),
-        FindingKind::WrongType => RuleSeverity::Error,
+        FindingKind::WrongType => RuleSeverity::Warn,
     }
 }
 
@@ -325,10 +359,22 @@ fn rule_finding(
     let primary;
     (diagnostic, primary) = s.labels(diagnostic, severity);
     diagnostic = s.notes(diagnostic, severity);
+    for other in &finding.merged {
+        diagnostic = diagnostic.with_note(format!(
+            "the same behaviour: rule `{}` ({}): {}",
+            other.id,
+            other.severity.as_str(),
+            other.message
+        ));
+    }
+    let mut rules = vec![finding.id.clone()];
+    rules.extend(finding.merged.iter().map(|f| f.id.clone()));
     ConfigFinding {
         kind: FindingKind::Rule(finding.rule),
         id: finding.id.clone(),
+        rules,
         severity,
+        denied: false,
         field: subject
             .and_then(|s| program.program().slots.get(s as usize))
             .map(|s| s.path.join("."))

@@ -1,7 +1,8 @@
 //! Whether a YAML value has a type the engine schema admits for a field.
 //!
-//! Follows Python's habits where the library does: an `int` is accepted for a `float` field; a
-//! `bool` is not accepted for an `int` or `float` field (in YAML it is almost always a mistake);
+//! Follows Python's numeric tower where the library does: an `int` fits a `float` field (no
+//! finding at all); a `bool` does not fit an `int` or `float` field (Python treats it as 0 or 1,
+//! but in YAML it is almost always a mistake: the check warns, it never rejects);
 //! a mapping is accepted for a class-typed field (the library builds the object from it, or a
 //! rule says it cannot); `any` accepts everything. Recursion follows the type, never the value,
 //! so it is bounded by the schema.

@@ -7,9 +7,13 @@
 //!    the config itself (codes `E7xx`: not a mapping, missing or mistyped header keys, unknown
 //!    engine, unsupported engine version, unknown key / section / field with "did you mean").
 //! 2. [`check_experiment`]: binds the config to a [`LoadedProgram`], evaluates every rule, adds a
-//!    finding for every value whose type the schema does not admit, and turns each into a
-//!    [`ConfigFinding`] carrying a ready-to-render [`Diagnostic`] (codes `E800` error rule,
-//!    `W801` warn rule, `D802` dormant rule, `E810` wrong type).
+//!    warning for every value whose type the schema does not admit, merges the findings that
+//!    describe one library behaviour, and turns each into a [`ConfigFinding`] carrying a
+//!    ready-to-render [`Diagnostic`] (codes `E800` error rule, `W801` warn rule, `D802` dormant
+//!    rule, `W811` a type the library only tolerates).
+//!
+//! Severities follow the engine (docs/experiment-config.md, "Severities"): only a rule the gate
+//! confirmed against the live library rejects a config.
 
 // `Diagnostic` is the crate's one error type and is returned by value on purpose.
 #![allow(clippy::result_large_err)]
@@ -22,7 +26,8 @@ mod read;
 mod tests;
 
 pub use check::{
-    CheckOutcome, ConfigFinding, FindingKind, Gap, check_experiment, rule_code, show_value,
+    CheckOutcome, ConfigFinding, FindingKind, Gap, check_experiment, deny_warning, rule_code,
+    show_value,
 };
 pub use conform::{Mismatch, conforms, expected_name};
 pub use read::{read_experiment, read_experiment_node};

@@ -5,7 +5,7 @@ use super::{
     DeclaredField, ExperimentConfig, HEADER_KEYS, ReadOutcome, SectionConfig, SupportedVersion,
 };
 use llemc_compiler::diagnostic::{Diagnostic, FileId};
-use llemc_compiler::schema::{EngineSchema, NativeType, suggest};
+use llemc_compiler::schema::{EngineSchema, NativeType, UnknownFields, suggest};
 use llemc_compiler::types::Ty;
 use llemc_compiler::yaml::{Node, NodeKind, parse_yaml};
 
@@ -400,22 +400,7 @@ impl Reader<'_> {
         for (key, value) in entries {
             let decl = key.as_str().and_then(|name| native.field(name));
             let Some(decl) = decl else {
-                let shown = key
-                    .as_str()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| key.short_display());
-                let mut d =
-                    Diagnostic::error("E706", format!("`{}` has no field `{shown}`", native.name))
-                        .with_primary(self.file, key.span, "unknown field")
-                        .with_note(unknown_field_note(&native.name));
-                d = match suggest(&shown, known.iter().copied()).first() {
-                    Some(best) => d.with_help(format!("did you mean `{best}`?")),
-                    None => d.with_help(format!(
-                        "see the fields of `{}` in engines/{}/schema.yaml",
-                        native.name, config.engine
-                    )),
-                };
-                self.diags.push(d);
+                self.unknown_field(key, native, &known, &config.engine);
                 continue;
             };
             let mut field: Vec<String> = prefix.to_vec();
@@ -439,12 +424,49 @@ impl Reader<'_> {
     }
 }
 
-fn unknown_field_note(native: &str) -> String {
-    match native {
-        "transformers.GenerationConfig" => "transformers would store it as an attribute that generation never reads (no error, no warning); llem rejects it because a misspelt setting silently measures a different experiment".to_owned(),
-        "transformers.BitsAndBytesConfig" => "transformers would drop it with an INFO log (\"Unused kwargs\"); llem rejects it because a misspelt setting silently measures a different experiment".to_owned(),
-        "transformers.WatermarkingConfig" => "transformers raises TypeError for an unknown watermarking argument".to_owned(),
-        other => format!("`{other}` does not take this argument"),
+impl Reader<'_> {
+    /// A kwarg `native` does not declare: a warning (`W708`) when the library accepts unknown
+    /// kwargs (`unknown_fields: store`), an error (`E706`) when it raises.
+    fn unknown_field(&mut self, key: &Node, native: &NativeType, known: &[&str], engine: &str) {
+        let shown = key
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| key.short_display());
+        let name = &native.name;
+        let mut d = match native.unknown_fields {
+            UnknownFields::Store => Diagnostic::warning(
+                "W708",
+                format!(
+                    "`{name}` has no field `{shown}`: {engine} stores it and ignores it unless \
+                     something reads it"
+                ),
+            )
+            .with_primary(
+                self.file,
+                key.span,
+                "unknown field, accepted without an error",
+            )
+            .with_note(format!(
+                "`{name}` takes any keyword argument, so a misspelt setting silently measures a \
+                 different experiment"
+            )),
+            UnknownFields::Reject => {
+                Diagnostic::error("E706", format!("`{name}` has no field `{shown}`"))
+                    .with_primary(self.file, key.span, "unknown field")
+                    .with_note(format!(
+                        "`{name}` takes no other keyword arguments: {engine} raises when it \
+                         builds it"
+                    ))
+            }
+        };
+        d = match suggest(&shown, known.iter().copied()).first() {
+            Some(best) => d.with_help(format!("did you mean `{best}`?")),
+            None => d.with_help(format!(
+                "see the fields of `{name}` in engines/{engine}/schema.yaml; remove `{shown}` \
+                 unless your code reads it"
+            )),
+        };
+        self.diags.push(d);
     }
 }
 

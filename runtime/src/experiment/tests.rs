@@ -121,7 +121,9 @@ fn unknown_names_get_suggestions() {
         "{HEADER}modle: y\ntransformers:\n  generaton: {{}}\n  generation:\n    num_beamz: 4\n    watermarking_config: {{seeding_schme: lefthash}}\n"
     );
     let outcome = read(&text);
-    assert_eq!(codes(&outcome), ["E702", "E705", "E706", "E706"]);
+    // GenerationConfig stores an unknown kwarg (a warning); WatermarkingConfig raises (an error)
+    assert_eq!(codes(&outcome), ["E702", "E705", "W708", "E706"]);
+    assert_eq!(outcome.diagnostics[2].level, Level::Warning);
     let helps: Vec<&str> = outcome
         .diagnostics
         .iter()
@@ -240,6 +242,14 @@ fn wrong_types_are_findings() {
             "`bad_words_ids` expects list[list[int]], found a list holding a str value",
         ]
     );
+    // the library stores them as written: warnings, never a rejection on their own
+    assert!(
+        checked
+            .findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::WrongType)
+            .all(|f| f.severity == RuleSeverity::Warn && f.diagnostic.level == Level::Warning)
+    );
     // compile_config: a mapping fits the class type, and the corpus rule says it is rejected
     assert!(
         checked
@@ -301,4 +311,39 @@ fn odd_configs_never_panic() {
     for input in inputs {
         let _ = check(input);
     }
+}
+
+#[test]
+fn type_warnings_alone_do_not_reject() {
+    let text = format!(
+        "{HEADER}transformers:\n  generation:\n    do_sample: 1\n    temperature: 1\n    top_k: 50.0\n"
+    );
+    let (outcome, checked) = check(&text);
+    assert!(outcome.diagnostics.is_empty());
+    let wrong: Vec<&str> = checked
+        .findings
+        .iter()
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(
+        wrong,
+        [
+            "`do_sample` expects bool, found int",
+            "`top_k` expects int, found float"
+        ]
+    );
+    assert!(!checked.rejected());
+}
+
+#[test]
+fn deny_warnings_rejects_on_a_warning() {
+    let text = format!("{HEADER}transformers:\n  generation:\n    top_k: 50.0\n");
+    let (_, mut checked) = check(&text);
+    assert!(!checked.rejected());
+    checked.deny_warnings();
+    assert!(checked.rejected());
+    let f = &checked.findings[0];
+    assert!(f.denied);
+    assert_eq!(f.severity, RuleSeverity::Warn);
+    assert_eq!(f.diagnostic.level, Level::Error);
 }

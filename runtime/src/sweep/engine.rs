@@ -35,7 +35,7 @@ pub struct ShownPoint {
     pub extra: Option<usize>,
     /// (dotted field path, value) for every axis (or every override of an extra point).
     pub coordinates: Vec<(String, Value)>,
-    /// Every finding of the point, in program order.
+    /// Every finding of the point, one per library behaviour, in program order.
     pub findings: Vec<Finding>,
 }
 
@@ -65,13 +65,13 @@ impl SeverityCounts {
 pub struct Tally {
     /// Points evaluated.
     pub points: u64,
-    /// Points with no error finding.
+    /// Points with no error finding (nor a warning, under `--deny warnings`).
     pub valid: u64,
-    /// Points with an error finding.
+    /// Points with an error finding (or a warning, under `--deny warnings`).
     pub invalid: u64,
     /// Per rule: the number of points it fired on.
     pub rule_points: Vec<u64>,
-    /// Findings per severity.
+    /// Findings per severity (one per library behaviour and point).
     pub findings: SeverityCounts,
     /// The first invalid points.
     pub shown: Vec<ShownPoint>,
@@ -92,6 +92,15 @@ pub struct Sweep<'a> {
     pub extra: &'a [ExtraPoint],
     /// How many invalid points to keep.
     pub show: usize,
+    /// `--deny warnings`: a point with a warning is invalid too.
+    pub deny_warnings: bool,
+}
+
+/// What counting a point needs besides the tally: the rules' behaviour groups (one finding per
+/// library behaviour, [`crate::merge`]) and a scratch list reused across points.
+struct Counter {
+    groups: Vec<usize>,
+    seen: Vec<(usize, RuleSeverity)>,
 }
 
 /// Where valid points go (`--emit-valid`): one JSON object per line, the full experiment config.
@@ -189,6 +198,10 @@ impl Sweep<'_> {
         let mut fired = RuleSet::new(program.rules().len());
         let mut frame = program.frame();
         let mut grid = self.grid();
+        let mut counter = Counter {
+            groups: program.behaviour_groups(),
+            seen: Vec::new(),
+        };
         let mut emitter = emit.map(|e| Emitter::new(e, &grid.skeleton, self.axes));
         if !grid.structural {
             program.bind(&grid.skeleton, &mut frame);
@@ -201,10 +214,10 @@ impl Sweep<'_> {
                 program.bind(&grid.point(self.axes), &mut frame);
             }
             evaluator.fire(program, &frame, &mut fired);
-            if self.count(&mut tally, &fired) {
+            if self.count(&mut tally, &mut counter, &fired) {
                 if tally.shown.len() < self.show {
                     let coordinates = grid.coordinates(self.axes);
-                    let point = self.shown(index, None, coordinates, &frame, &fired);
+                    let point = self.shown(&counter, index, None, coordinates, &frame, &fired);
                     tally.shown.push(point);
                 }
             } else if let Some(e) = emitter.as_mut() {
@@ -218,7 +231,8 @@ impl Sweep<'_> {
             let index = grid
                 .total
                 .saturating_add(u64::try_from(i).unwrap_or(u64::MAX));
-            self.extra_point(evaluator, &mut tally, (index, i), point, emitter.as_mut())?;
+            let counted = (&mut tally, &mut counter);
+            self.extra_point(evaluator, counted, (index, i), point, emitter.as_mut())?;
         }
         progress(tally.points);
         Ok(tally)
@@ -228,7 +242,7 @@ impl Sweep<'_> {
     fn extra_point(
         &self,
         evaluator: &mut Evaluator,
-        tally: &mut Tally,
+        (tally, counter): (&mut Tally, &mut Counter),
         (index, i): (u64, usize),
         point: &ExtraPoint,
         emitter: Option<&mut Emitter<'_, '_>>,
@@ -241,14 +255,14 @@ impl Sweep<'_> {
         let mut fired = RuleSet::new(self.program.rules().len());
         self.program.bind(&root, &mut frame);
         evaluator.fire(self.program, &frame, &mut fired);
-        if self.count(tally, &fired) {
+        if self.count(tally, counter, &fired) {
             if tally.shown.len() < self.show {
                 let coordinates = point
                     .overrides
                     .iter()
                     .map(|(t, v)| (t.dotted.clone(), node_value(v)))
                     .collect();
-                let shown = self.shown(index, Some(i), coordinates, &frame, &fired);
+                let shown = self.shown(counter, index, Some(i), coordinates, &frame, &fired);
                 tally.shown.push(shown);
             }
         } else if let Some(e) = emitter {
@@ -290,10 +304,11 @@ impl Sweep<'_> {
         }
     }
 
-    /// Counts one point's findings; returns whether it is invalid.
-    fn count(&self, tally: &mut Tally, fired: &RuleSet) -> bool {
+    /// Counts one point's findings (one per library behaviour, of its strongest severity);
+    /// returns whether it is invalid: an error, or a warning under `--deny warnings`.
+    fn count(&self, tally: &mut Tally, counter: &mut Counter, fired: &RuleSet) -> bool {
         tally.points += 1;
-        let mut invalid = false;
+        counter.seen.clear();
         for index in fired.iter() {
             let Some(rule) = self.program.program().rules.get(index) else {
                 continue;
@@ -301,8 +316,17 @@ impl Sweep<'_> {
             if let Some(count) = tally.rule_points.get_mut(index) {
                 *count += 1;
             }
-            invalid |= rule.severity == RuleSeverity::Error;
-            tally.findings.add(rule.severity);
+            let group = counter.groups.get(index).copied().unwrap_or(index);
+            match counter.seen.iter_mut().find(|(g, _)| *g == group) {
+                Some((_, severity)) => *severity = (*severity).min(rule.severity),
+                None => counter.seen.push((group, rule.severity)),
+            }
+        }
+        let mut invalid = false;
+        for (_, severity) in &counter.seen {
+            invalid |= *severity == RuleSeverity::Error
+                || (self.deny_warnings && *severity == RuleSeverity::Warn);
+            tally.findings.add(*severity);
         }
         if invalid {
             tally.invalid += 1;
@@ -314,6 +338,7 @@ impl Sweep<'_> {
 
     fn shown(
         &self,
+        counter: &Counter,
         index: u64,
         extra: Option<usize>,
         coordinates: Vec<(String, Value)>,
@@ -326,7 +351,7 @@ impl Sweep<'_> {
             index,
             extra,
             coordinates,
-            findings,
+            findings: crate::merge::merge_findings(&counter.groups, findings),
         }
     }
 }

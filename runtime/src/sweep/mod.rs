@@ -5,8 +5,8 @@
 //! - [`study`]: reading the study file and resolving its axes against the engine schema
 //!   (`E720`–`E724`).
 //! - [`engine`]: the incremental evaluation of every point.
-//! - [`resolve`] and [`base_type_errors`]: the checks between reading and running (`E725`, and
-//!   base values of the wrong type that are wrong at every point).
+//! - [`resolve`] and [`base_type_warnings`]: the checks between reading and running (`E725`, and
+//!   base values of another type than declared, the same at every point).
 
 pub mod engine;
 pub mod study;
@@ -30,6 +30,8 @@ pub struct Study {
     pub grid: u64,
     /// Grid points plus extra points.
     pub total: u64,
+    /// Warnings about the study's values (`W726` types, `W708` unknown nested fields).
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Resolves and checks the axes and extra points of a study (`root`, read from `file`) against
@@ -75,12 +77,14 @@ pub fn resolve(
         extra,
         grid,
         total,
+        warnings: diags,
     })
 }
 
-/// The base config's values of the wrong type that no axis overrides: they are wrong at every
-/// point, so the study is not run (their `E810` diagnostics).
-pub fn base_type_errors(
+/// The base config's values of another type than the schema declares that no axis overrides:
+/// they are the same at every point, so they are reported once, for the whole study (their
+/// `W811` warnings).
+pub fn base_type_warnings(
     config: &ExperimentConfig,
     program: &LoadedProgram,
     axes: &[Axis],

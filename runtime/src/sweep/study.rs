@@ -1,10 +1,11 @@
 //! Reading a study file: the base config reference, the grid axes and the extra points, each
 //! axis resolved against the engine schema and every value type-checked before any point is
-//! evaluated (codes `E720`–`E725`, see `docs/experiment-config.md`, "Sweeps").
+//! evaluated (codes `E720`–`E725`; a value of another type than the field's is a warning,
+//! `W726`; see `docs/experiment-config.md`, "Sweeps").
 
 use crate::experiment::{conforms, expected_name};
 use llemc_compiler::diagnostic::{Diagnostic, FileId};
-use llemc_compiler::schema::{EngineSchema, NativeType, suggest};
+use llemc_compiler::schema::{EngineSchema, NativeType, UnknownFields, suggest};
 use llemc_compiler::types::Ty;
 use llemc_compiler::yaml::{Node, NodeKind};
 use llemc_grammar::ast::Span;
@@ -357,7 +358,8 @@ pub fn resolve_target(
 }
 
 /// Checks one value for a target: its type, and for a mapping given to a nested native type,
-/// every key and value inside it. Pushes a diagnostic pointing at the offending value.
+/// every key and value inside it. Pushes a diagnostic pointing at the offending value; returns
+/// `false` when one is an error.
 pub fn check_value(
     file: FileId,
     target: &Target,
@@ -386,12 +388,30 @@ fn check_typed(
                     .as_str()
                     .map(str::to_owned)
                     .unwrap_or_else(|| key.short_display());
-                diags.push(
-                    Diagnostic::error("E721", format!("`{}` has no field `{shown}`", native.name))
-                        .with_primary(file, key.span, "unknown field")
-                        .with_help(did_you_mean(&shown, &known)),
-                );
-                ok = false;
+                let message = format!("`{}` has no field `{shown}`", native.name);
+                let d = match native.unknown_fields {
+                    UnknownFields::Store => Diagnostic::warning(
+                        "W708",
+                        format!(
+                            "{message}: {} stores it and ignores it unless something reads it",
+                            schema.engine
+                        ),
+                    )
+                    .with_primary(
+                        file,
+                        key.span,
+                        "unknown field, accepted without an error",
+                    ),
+                    UnknownFields::Reject => {
+                        ok = false;
+                        Diagnostic::error("E721", message).with_primary(
+                            file,
+                            key.span,
+                            "unknown field",
+                        )
+                    }
+                };
+                diags.push(d.with_help(did_you_mean(&shown, &known)));
                 continue;
             };
             ok &= check_typed(
@@ -405,32 +425,32 @@ fn check_typed(
         }
         return ok;
     }
-    match conforms(ty, value) {
-        Ok(()) => true,
-        Err(m) => {
-            diags.push(
-                Diagnostic::error(
-                    "E723",
-                    format!("`{name}` expects {}, found {}", expected_name(ty), m.found),
-                )
-                .with_primary(
-                    file,
-                    m.span,
-                    format!("expected {}, found {}", m.expected, m.found),
-                )
-                .with_help(match (m.expected.as_str(), &value.kind) {
-                    ("int" | "float", NodeKind::Str(_)) => {
-                        "write numbers without quotes".to_owned()
-                    }
-                    ("bool", NodeKind::Str(_)) => {
-                        "write `true` or `false`, without quotes".to_owned()
-                    }
-                    _ => format!("give `{name}` values of type {}", expected_name(ty)),
-                }),
-            );
-            false
-        }
+    // A value of a type the field does not declare is a warning (the library stores it as
+    // written): the point is still checked; only a rule the gate confirmed rejects it.
+    if let Err(m) = conforms(ty, value) {
+        diags.push(
+            Diagnostic::warning(
+                "W726",
+                format!("`{name}` expects {}, found {}", expected_name(ty), m.found),
+            )
+            .with_primary(
+                file,
+                m.span,
+                format!("expected {}, found {}", m.expected, m.found),
+            )
+            .with_note(format!(
+                "{} stores the value as written without checking its type; code that reads it \
+                 later may fail or treat it differently",
+                schema.engine
+            ))
+            .with_help(match (m.expected.as_str(), &value.kind) {
+                ("int" | "float", NodeKind::Str(_)) => "write numbers without quotes".to_owned(),
+                ("bool", NodeKind::Str(_)) => "write `true` or `false`, without quotes".to_owned(),
+                _ => format!("give `{name}` values of type {}", expected_name(ty)),
+            }),
+        );
     }
+    true
 }
 
 /// Resolves and checks every grid axis (`E721`–`E724`).

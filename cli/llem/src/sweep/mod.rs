@@ -14,13 +14,13 @@ use llemc_compiler::diagnostic::{Color, Diagnostic, FileId, SourceMap, render_hu
 use llemc_compiler::yaml::{Node, decode_utf8, parse_yaml};
 use llemc_runtime::compile::{CorpusInput, compile_corpus};
 use llemc_runtime::experiment::{
-    ExperimentConfig, SupportedVersion, read_experiment, read_experiment_node,
+    ExperimentConfig, SupportedVersion, deny_warning, read_experiment, read_experiment_node,
 };
 use llemc_runtime::jit::Evaluator;
 use llemc_runtime::loaded::LoadedProgram;
 use llemc_runtime::sweep::engine::{Emit, Sweep, Tally};
 use llemc_runtime::sweep::study::{self, BaseRef, RawStudy};
-use llemc_runtime::sweep::{Study, base_type_errors, resolve};
+use llemc_runtime::sweep::{Study, base_type_warnings, resolve};
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
@@ -51,6 +51,10 @@ pub struct SweepCheckArgs {
     /// or more).
     #[arg(long)]
     no_progress: bool,
+    /// `--deny warnings`: a warning about the study makes it fail, and a point with a warning
+    /// is invalid (exit 1); by default the severities follow the engine.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    deny: Vec<super::Deny>,
 }
 
 impl SweepCheckArgs {
@@ -71,6 +75,7 @@ impl SweepCheckArgs {
             format,
             color,
             no_progress: true,
+            deny: Vec::new(),
         }
     }
 }
@@ -83,6 +88,7 @@ pub(super) struct Context {
     engine_version: String,
     corpus_path: String,
     grid: u64,
+    deny_warnings: bool,
 }
 
 /// Why the sweep was not checked: the diagnostics to show and the exit code.
@@ -120,6 +126,8 @@ struct Base<'s> {
     name: String,
     config: ExperimentConfig,
     schema: &'s llemc_compiler::schema::EngineSchema,
+    /// The base config's own warnings (unknown fields the library stores, `W708`).
+    warnings: Vec<Diagnostic>,
 }
 
 pub(crate) fn run(args: &SweepCheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
@@ -169,9 +177,13 @@ fn check(
     let Some(program) = compile_shipped(shipped, config, color, err) else {
         return Ok(exit::USAGE);
     };
-    let wrong = base_type_errors(config, &program, &study.axes);
-    if !wrong.is_empty() {
-        return Err(Failure::findings(wrong));
+    let mut warnings = base.warnings.clone();
+    warnings.extend(study.warnings.iter().cloned());
+    warnings.extend(base_type_warnings(config, &program, &study.axes));
+    let deny = super::denies_warnings(&args.deny);
+    if deny && !warnings.is_empty() {
+        warnings.iter_mut().for_each(deny_warning);
+        return Err(Failure::findings(warnings));
     }
     let tally = sweep(args, &program, config, &study, err)?;
     let context = Context {
@@ -181,10 +193,17 @@ fn check(
         engine_version: config.engine_version.clone(),
         corpus_path: shipped.path.to_owned(),
         grid: study.grid,
+        deny_warnings: deny,
     };
     match args.format {
-        Format::Human => report::human(&context, &program, &study, &tally, err),
-        Format::Json => report::json(&context, &program, &study, &tally, out),
+        Format::Human => {
+            let _ = err.write_all(render_human(&warnings, sources, color).as_bytes());
+            report::human(&context, &program, &study, &tally, err);
+        }
+        Format::Json => {
+            let diagnostics = render_json(&warnings, sources);
+            report::json(&context, (&program, &study, &tally), &diagnostics, out);
+        }
     }
     Ok(if tally.invalid > 0 {
         exit::FINDINGS
@@ -261,6 +280,7 @@ fn read_base<'s>(
         name,
         config,
         schema,
+        warnings: read.diagnostics,
     })
 }
 
@@ -314,6 +334,7 @@ fn sweep(
         axes: &study.axes,
         extra: &study.extra,
         show: args.show,
+        deny_warnings: super::denies_warnings(&args.deny),
     };
     let mut emit_file = match &args.emit_valid {
         None => None,

@@ -127,6 +127,9 @@ pub fn human(
                     f.id,
                     f.message
                 );
+                for m in &f.merged {
+                    let _ = writeln!(err, "      (the same behaviour: rule {})", m.id);
+                }
             }
         }
     }
@@ -147,12 +150,11 @@ pub fn human(
     );
 }
 
-/// JSON report on `out`.
+/// JSON report on `out`, with the study's warnings as `diagnostics`.
 pub fn json(
     context: &Context,
-    program: &LoadedProgram,
-    study: &Study,
-    tally: &Tally,
+    (program, study, tally): (&LoadedProgram, &Study, &Tally),
+    diagnostics: &serde_json::Value,
     out: &mut dyn Write,
 ) {
     let (axes, extra) = (&study.axes, study.extra.len());
@@ -190,8 +192,11 @@ pub fn json(
                         .and_then(|s| program.program().slots.get(s as usize))
                         .map(|s| s.path.join("."))
                         .unwrap_or_default();
+                    let mut ids = vec![f.id.as_str()];
+                    ids.extend(f.merged.iter().map(|m| m.id.as_str()));
                     json!({
                         "id": f.id,
+                        "rules": ids,
                         "code": rule_code(f.severity),
                         "severity": f.severity.as_str(),
                         "field": field,
@@ -237,10 +242,11 @@ pub fn json(
         "valid": tally.valid,
         "invalid": tally.invalid,
         "accepted": tally.invalid == 0,
+        "deny_warnings": context.deny_warnings,
         "findings": { "error": errors, "warn": warnings, "dormant": dormant },
         "rules": rules,
         "invalid_points": shown,
-        "diagnostics": [],
+        "diagnostics": diagnostics,
     });
     let _ = writeln!(
         out,

@@ -280,6 +280,7 @@ pub fn schema_from_facts(engine: &str, version: &str, classes: &[(Target, ClassF
             .map(|(target, facts)| NativeTypeDoc {
                 name: target.native_type.clone(),
                 source: None,
+                unknown_fields: None,
                 fields: facts
                     .fields
                     .iter()
