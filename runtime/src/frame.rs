@@ -34,8 +34,11 @@ pub struct Frame {
     /// The program's slot -> rules index, when the frame is its program's.
     slot_rules: Option<Arc<SlotRules>>,
     /// The union of `slot_rules` over the declared slots, kept as slots become declared (valid
-    /// unless `stale`: a slot stopped being declared without a reset).
+    /// unless `stale`: a slot stopped being declared without a reset), when it takes more than
+    /// one word; a one-word union lives in `declared_word`, inside the frame, so that reading it
+    /// costs no pointer chase.
     declared_rules: Vec<u64>,
+    declared_word: u64,
     stale: bool,
     /// Emptied string buffers of reset slots, reused by [`Frame::set_str`].
     spare: Vec<String>,
@@ -84,6 +87,7 @@ impl Frame {
             touched: Vec::new(),
             slot_rules: None,
             declared_rules: Vec::new(),
+            declared_word: 0,
             stale: false,
             spare: Vec::new(),
         }
@@ -102,7 +106,11 @@ impl Frame {
     pub fn for_program(slots: usize, interner: Arc<Interner>, slot_rules: Arc<SlotRules>) -> Frame {
         Frame {
             interner: Some(interner),
-            declared_rules: vec![0; slot_rules.words],
+            declared_rules: if slot_rules.words == 1 {
+                Vec::new()
+            } else {
+                vec![0; slot_rules.words]
+            },
             slot_rules: Some(slot_rules),
             ..Frame::new(slots)
         }
@@ -111,12 +119,16 @@ impl Frame {
     /// The union of `slot_rules`' rules over the declared slots, when the frame keeps it for this
     /// very index and it is up to date.
     pub fn declared_rules(&self, slot_rules: &Arc<SlotRules>) -> Option<&[u64]> {
-        (!self.stale
+        let ours = !self.stale
             && self
                 .slot_rules
                 .as_ref()
-                .is_some_and(|r| Arc::ptr_eq(r, slot_rules)))
-        .then_some(self.declared_rules.as_slice())
+                .is_some_and(|r| Arc::ptr_eq(r, slot_rules));
+        match (ours, slot_rules.words) {
+            (false, _) => None,
+            (true, 1) => Some(std::slice::from_ref(&self.declared_word)),
+            (true, _) => Some(self.declared_rules.as_slice()),
+        }
     }
 
     /// The JIT's flat view: one tagged cell per slot.
@@ -150,6 +162,7 @@ impl Frame {
                 *c = Cell::default();
             }
         }
+        self.declared_word = 0;
         for d in &mut self.declared_rules {
             *d = 0;
         }
@@ -201,8 +214,8 @@ impl Frame {
         }
         if state == SlotState::Declared && was != SlotState::Declared {
             if let Some(rules) = &self.slot_rules {
-                if let ([d], 1) = (self.declared_rules.as_mut_slice(), rules.words) {
-                    *d |= rules.by_slot.get(i).copied().unwrap_or(0);
+                if rules.words == 1 {
+                    self.declared_word |= rules.by_slot.get(i).copied().unwrap_or(0);
                 } else {
                     let start = i * rules.words;
                     let words = rules.by_slot.get(start..start + rules.words).unwrap_or(&[]);

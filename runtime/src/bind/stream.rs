@@ -517,6 +517,23 @@ impl<'l> Line<'l, '_> {
         })
     }
 
+    /// Consumes a run of decimal digits, continuing `magnitude` while it fits in a `u64` (`fits`
+    /// turns false once it does not); returns how many digits were read.
+    fn digits(&mut self, magnitude: &mut u64, fits: &mut bool) -> usize {
+        let first = self.at;
+        while let Some(d @ b'0'..=b'9') = self.peek() {
+            match magnitude
+                .checked_mul(10)
+                .and_then(|m| m.checked_add(u64::from(d - b'0')))
+            {
+                Some(m) => *magnitude = m,
+                None => *fits = false,
+            }
+            self.at += 1;
+        }
+        self.at - first
+    }
+
     /// A number, converted as serde_json converts it (see [`number_value`]) when wanted; a
     /// number beyond `f64` is refused either way (serde_json rejects it).
     fn number(&mut self, want: bool) -> Step<Option<Value>> {
@@ -536,25 +553,22 @@ impl<'l> Line<'l, '_> {
                 }
             }
             Some(b'1'..=b'9') => {
-                while let Some(d @ b'0'..=b'9') = self.peek() {
-                    match magnitude
-                        .checked_mul(10)
-                        .and_then(|m| m.checked_add(u64::from(d - b'0')))
-                    {
-                        Some(m) => magnitude = m,
-                        None => fits = false,
-                    }
-                    self.at += 1;
-                }
+                self.digits(&mut magnitude, &mut fits);
             }
             _ => return Err(Refused),
         }
         let int_digits = self.at - start;
         let mut float = false;
         let mut exponent = false;
+        let mut fraction_digits = 0usize;
         if self.peek() == Some(b'.') {
             self.at += 1;
-            self.required_digits()?;
+            if !matches!(self.peek(), Some(b'0'..=b'9')) {
+                return Err(Refused);
+            }
+            // The digits continue the integer part's magnitude while it fits (for the fast path
+            // below).
+            fraction_digits = self.digits(&mut magnitude, &mut fits);
             float = true;
         }
         if let Some(b'e' | b'E') = self.peek() {
@@ -568,6 +582,13 @@ impl<'l> Line<'l, '_> {
         }
         if want && !float && fits {
             return Ok(Some(integer_value(negative, magnitude)));
+        }
+        if want
+            && float
+            && !exponent
+            && let Some(value) = fast_float(negative, magnitude, fits, fraction_digits)
+        {
+            return Ok(Some(value));
         }
         let token = self.slice(start, self.at)?;
         if want {
@@ -587,5 +608,58 @@ impl<'l> Line<'l, '_> {
             self.at += 1;
         }
         Ok(())
+    }
+}
+
+/// Exact powers of ten as `f64` (10^22 is the largest that is exact).
+const POWERS_OF_TEN: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// The value of a decimal `[-]digits.fraction` (no exponent) whose digits, read as one integer,
+/// are `magnitude` with `fraction_digits` of them after the point, when it can be computed
+/// exactly rounded without a full parse: the magnitude is at most 2^53 and the power of ten at
+/// most 10^22, both exact in `f64`, so one correctly rounded division gives the correctly rounded
+/// value (Clinger's fast path), as `str::parse::<f64>` would. `None`: take the full parse.
+fn fast_float(negative: bool, magnitude: u64, fits: bool, fraction_digits: usize) -> Option<Value> {
+    if !fits || magnitude > 1 << 53 {
+        return None;
+    }
+    let scale = POWERS_OF_TEN.get(fraction_digits)?;
+    #[allow(clippy::cast_precision_loss)]
+    let value = magnitude as f64 / scale;
+    Some(Value::Float(if negative { -value } else { value }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn the_fast_float_path_rounds_as_the_full_parse(
+            negative: bool,
+            int in 0u64..10_000_000,
+            fraction in 0u64..u64::MAX,
+            digits in 1usize..=22,
+        ) {
+            let fraction = format!("{fraction:020}");
+            let fraction = fraction.get(..digits.min(20)).unwrap_or("0");
+            let token = format!("{}{int}.{fraction}", if negative { "-" } else { "" });
+            let whole: String = format!("{int}{fraction}");
+            let (magnitude, fits) = match whole.parse::<u64>() {
+                Ok(m) => (m, true),
+                Err(_) => (0, false),
+            };
+            if let Some(fast) = fast_float(negative, magnitude, fits, fraction.len()) {
+                let full: f64 = token.parse().unwrap_or(f64::NAN);
+                let Value::Float(f) = fast else {
+                    return Err(TestCaseError::fail(format!("{token}: not a float")));
+                };
+                prop_assert_eq!(f.to_bits(), full.to_bits(), "{}", token);
+            }
+        }
     }
 }

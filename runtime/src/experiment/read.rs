@@ -400,7 +400,7 @@ impl Reader<'_> {
         for (key, value) in entries {
             let decl = key.as_str().and_then(|name| native.field(name));
             let Some(decl) = decl else {
-                self.unknown_field(key, native, &known, &config.engine);
+                self.unknown_field(key, native, &known, config);
                 continue;
             };
             let mut field: Vec<String> = prefix.to_vec();
@@ -427,7 +427,14 @@ impl Reader<'_> {
 impl Reader<'_> {
     /// A kwarg `native` does not declare: a warning (`W708`) when the library accepts unknown
     /// kwargs (`unknown_fields: store`), an error (`E706`) when it raises.
-    fn unknown_field(&mut self, key: &Node, native: &NativeType, known: &[&str], engine: &str) {
+    fn unknown_field(
+        &mut self,
+        key: &Node,
+        native: &NativeType,
+        known: &[&str],
+        config: &ExperimentConfig,
+    ) {
+        let engine = &config.engine;
         let shown = key
             .as_str()
             .map(str::to_owned)
@@ -461,10 +468,21 @@ impl Reader<'_> {
         };
         d = match suggest(&shown, known.iter().copied()).first() {
             Some(best) => d.with_help(format!("did you mean `{best}`?")),
-            None => d.with_help(format!(
-                "see the fields of `{name}` in engines/{engine}/schema.yaml; remove `{shown}` \
-                 unless your code reads it"
-            )),
+            None => {
+                let schema = format!(
+                    "engines/{engine}/{}/schema.yaml",
+                    config.engine_version
+                );
+                d.with_help(match native.unknown_fields {
+                    UnknownFields::Store => format!(
+                        "see the fields of `{name}` in {schema}; remove `{shown}` unless your \
+                         code reads it"
+                    ),
+                    UnknownFields::Reject => {
+                        format!("remove `{shown}`; the fields of `{name}` are in {schema}")
+                    }
+                })
+            }
         };
         self.diags.push(d);
     }

@@ -338,8 +338,8 @@ pub fn resolve_target(
                 match suggest(name, known.iter().copied()).first() {
                     Some(best) => format!("did you mean `{best}`?"),
                     None => format!(
-                        "see the fields of `{}` in engines/{engine}/schema.yaml",
-                        owner.name
+                        "see the fields of `{}` in engines/{engine}/{}/schema.yaml",
+                        owner.name, schema.library_version
                     ),
                 },
             ));
