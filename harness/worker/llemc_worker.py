@@ -190,7 +190,10 @@ def load_transformers(request):
     def generate(prompts):
         inputs = tokenizer(prompts, return_tensors="pt", padding=True).to(model.device)
         with torch.inference_mode():
-            output = model.generate(**inputs, generation_config=generation_config)
+            # the model's tokenizer, as transformers' docs pass it: `stop_strings` and
+            # `token_healing` fail in generate() without it
+            output = model.generate(**inputs, generation_config=generation_config,
+                                    tokenizer=tokenizer)
         prompt_length = inputs["input_ids"].shape[1]
         new_tokens = output[:, prompt_length:].tolist()
         tokens_in = int(inputs["attention_mask"].sum().item())

@@ -9,9 +9,12 @@ Loaded by `miners/live/src/bridge.rs` as the module `llemc_generate` (beside `ll
 - construct: `GenerationConfig(**kwargs)`;
 - validate: `validate(strict=True)` (a raise that only lists minor issues is not a failure: the
   library logs those and goes on);
-- generate: `model.generate(input_ids, attention_mask=..., generation_config=cfg)` on a tiny causal
-  LM built in memory (one GPT-2 layer, 16 dimensions, 2 heads, the real 50,257-token vocabulary,
-  weights from a fixed seed; nothing is downloaded, the Hub is off). The model is built once per
+- generate: `model.generate(input_ids, attention_mask=..., generation_config=cfg, tokenizer=tok)`
+  on a tiny causal LM built in memory (one GPT-2 layer, 16 dimensions, 2 heads, the real
+  50,257-token vocabulary, weights from a fixed seed; nothing is downloaded, the Hub is off). The
+  tokenizer is passed as `llem run` passes the model's own (what `stop_strings` and
+  `token_healing` need): a byte-level BPE tokenizer over 50,257 tokens built in memory (GPT-2's
+  256 byte symbols, then two-symbol tokens, `<|endoftext|>` at 50256). The model is built once per
   process and reused; before every case the seed is reset and the static cache generate() leaves
   on the model is dropped, so a case's result does not depend on the cases before it.
 
@@ -41,6 +44,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 # "The quick brown fox jumps over" in GPT-2's vocabulary (any fixed ids would do).
 PROMPT = [464, 2068, 7586, 21831, 18045, 625]
+PROMPT_WORDS = ["The", " quick", " brown", " fox", " jumps", " over"]
 DEFAULT_NEW_TOKENS = 8
 SEED = 20261127
 MODEL_CONFIG = {
@@ -63,6 +67,8 @@ PACKAGE = "transformers"
 # must fail with the allocator's error, not take the machine down).
 MEMORY_HEADROOM = 8 << 30
 MINOR_ISSUES_RAISE = "GenerationConfig is invalid"
+
+ENDOFTEXT = "<|endoftext|>"
 
 _STATE = {}
 
@@ -275,8 +281,47 @@ def _state():
         torch.manual_seed(SEED)
         model = GPT2LMHeadModel(GPT2Config(**MODEL_CONFIG)).eval()
         _STATE.update(torch=torch, transformers=transformers, model=model,
-                      cap=NewTokenCap, criteria=StoppingCriteriaList)
+                      tokenizer=_tokenizer(transformers), cap=NewTokenCap,
+                      criteria=StoppingCriteriaList)
     return _STATE
+
+
+def _tokenizer(transformers):
+    """A byte-level BPE tokenizer as large as the model's vocabulary, built in memory.
+
+    Ids 0-255 are GPT-2's byte symbols; the prompt's words sit at GPT-2's ids for them (`PROMPT`),
+    with the merges that build them (their prefixes are tokens too); every other id up to 50255 is
+    a two-symbol token in a fixed order, and `<|endoftext|>` (bos = eos = pad) is 50256. Other text
+    tokenizes byte by byte: generate() needs the vocabulary, decoding, the special tokens and the
+    prompt's text tokenizing back to the prompt (token healing decodes it and tokenizes it again).
+    """
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers.convert_slow_tokenizer import bytes_to_unicode
+
+    symbols = [bytes_to_unicode()[byte] for byte in range(256)]
+    space = bytes_to_unicode()[ord(" ")]
+    words = [word.replace(" ", space) for word in PROMPT_WORDS]
+    fixed = dict(zip(words, PROMPT))
+    fixed[ENDOFTEXT] = MODEL_CONFIG["vocab_size"] - 1
+    merges = [(word[:cut], word[cut]) for word in words for cut in range(1, len(word))]
+    fillers = [prefix for prefix, _ in merges if prefix not in symbols]
+    fillers += (first + second for first in symbols for second in symbols)
+    vocab = {symbol: index for index, symbol in enumerate(symbols)}
+    taken = set(fixed.values())
+    fillers = iter(fillers)
+    for index in range(len(symbols), MODEL_CONFIG["vocab_size"]):
+        if index in taken:
+            continue
+        token = next(fillers)
+        while token in vocab or token in fixed:
+            token = next(fillers)
+        vocab[token] = index
+    vocab.update(fixed)
+    backend = Tokenizer(models.BPE(vocab=vocab, merges=merges))
+    backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
+    backend.decoder = decoders.ByteLevel()
+    return transformers.PreTrainedTokenizerFast(
+        tokenizer_object=backend, bos_token=ENDOFTEXT, eos_token=ENDOFTEXT, pad_token=ENDOFTEXT)
 
 
 def _generate(state, config, new_tokens):
@@ -292,7 +337,7 @@ def _generate(state, config, new_tokens):
     cap = state["criteria"]([state["cap"](len(PROMPT) + new_tokens)])
     with torch.no_grad():
         return model.generate(input_ids, attention_mask=attention_mask, generation_config=config,
-                              stopping_criteria=cap)
+                              stopping_criteria=cap, tokenizer=state["tokenizer"])
 
 
 def _shape(result):
