@@ -249,7 +249,7 @@ fn every_seed_is_synthesized_and_validated() {
         llemc_compiler::corpus::read_corpus(llemc_compiler::diagnostic::FileId(0), &seeds);
     let written = corpus.unwrap().rules;
     let rules = &loaded.program().rules;
-    assert_eq!(rules.len(), 48);
+    assert_eq!(rules.len(), 61);
     let mut solved = 0;
     let mut same_positive = 0;
     let mut same_negative = 0;

@@ -224,7 +224,7 @@ fn defaulted_subject_points_at_the_section() {
 #[test]
 fn wrong_types_are_findings() {
     let text = format!(
-        "{HEADER}transformers:\n  generation:\n    num_beams: \"4\"\n    temperature: 1\n    top_k: true\n    bad_words_ids: [[1], [\"x\"]]\n    watermarking_config: {{bias: 2}}\n    compile_config: {{fullgraph: true}}\n"
+        "{HEADER}transformers:\n  generation:\n    do_sample: \"yes\"\n    temperature: 1\n    top_k: true\n    bad_words_ids: [[1], [\"x\"]]\n    watermarking_config: {{bias: 2}}\n    compile_config: {{fullgraph: true}}\n"
     );
     let (outcome, checked) = check(&text);
     assert!(outcome.diagnostics.is_empty());
@@ -237,7 +237,7 @@ fn wrong_types_are_findings() {
     assert_eq!(
         wrong,
         [
-            "`num_beams` expects int, found str",
+            "`do_sample` expects bool, found str",
             "`top_k` expects int, found bool",
             "`bad_words_ids` expects list[list[int]], found a list holding a str value",
         ]
