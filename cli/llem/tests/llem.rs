@@ -177,7 +177,8 @@ fn valid_example_has_no_gaps() {
     // With torch in every venv the gate replays BitsAndBytesConfig's rules, so its fields are
     // examined too: nothing the example sets goes unchecked.
     assert!(
-        r.stderr.contains("every field you set is examined by some rule"),
+        r.stderr
+            .contains("every field you set is examined by some rule"),
         "{}",
         r.stderr
     );
@@ -286,7 +287,10 @@ fn wrong_types() {
     assert_eq!(r.code, 1);
     // a string num_beams fails in generate() (a gate-confirmed rule), so the rule reports it and
     // the schema's type check stays quiet about it
-    assert!(r.stderr.contains("rule `transformers_generate_num_beams_string`"));
+    assert!(
+        r.stderr
+            .contains("rule `transformers_generate_num_beams_string`")
+    );
     assert!(!r.stderr.contains("`num_beams` expects int, found str"));
     assert!(r.stderr.contains("`do_sample` expects bool, found str"));
     assert!(!r.stderr.contains("`temperature` expects"));

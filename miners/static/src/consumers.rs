@@ -4,13 +4,13 @@
 //! become rules (a processor's own attributes are not the user's config); each rule is ANDed
 //! with the SSOT's `reached_when:` and carries the landmark's stage.
 
+use crate::TypeCtx;
 use crate::error::{MineError, Missing};
 use crate::mine::{FoundSite, method_body};
 use crate::pred::Lit;
 use crate::python::Module;
 use crate::resolve::{Modules, find_class, find_method};
 use crate::translate::{Detector, Walker};
-use crate::TypeCtx;
 use llemc_compiler::types::Kinds;
 use llemc_mining::ssot::{Argument, EngineSsot, Landmark, Role};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -78,7 +78,8 @@ pub(crate) fn walk(
     let empty = HashMap::new();
     for found in consumers {
         let l = &found.landmark;
-        let (Some(c), Some(ctx), Role::Validator) = (&l.consumer, types.get(&l.native_type), l.role)
+        let (Some(c), Some(ctx), Role::Validator) =
+            (&l.consumer, types.get(&l.native_type), l.role)
         else {
             continue;
         };

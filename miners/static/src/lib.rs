@@ -34,8 +34,7 @@ use llemc_compiler::yaml_out::Yaml;
 use llemc_mining::failure::Failure;
 use llemc_mining::ssot::EngineSsot;
 use llemc_mining::staging::{
-    Counts, ExpectedOutcome, MinerSource, NormalisedFields, OpaqueRule, Report, StagedRule,
-    Staging,
+    Counts, ExpectedOutcome, MinerSource, NormalisedFields, OpaqueRule, Report, StagedRule, Staging,
 };
 use pred::{Lit, Pred, simplify};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -98,11 +97,7 @@ fn canonical(pred: &Pred) -> Option<String> {
     Some(llemc_grammar::print_expr(&expr))
 }
 
-fn build_staging(
-    ssot: &EngineSsot,
-    version: &str,
-    sites: &[FoundSite],
-) -> Staging {
+fn build_staging(ssot: &EngineSsot, version: &str, sites: &[FoundSite]) -> Staging {
     let mut stager = Stager {
         engine: &ssot.engine,
         report: Report::default(),
@@ -116,10 +111,10 @@ fn build_staging(
             .insert(name.clone(), a.reason.clone());
     }
     for (name, a) in &ssot.environment {
-        stager
-            .report
-            .assumptions
-            .insert(format!("environment {name} = {}", a.value), a.reason.clone());
+        stager.report.assumptions.insert(
+            format!("environment {name} = {}", a.value),
+            a.reason.clone(),
+        );
     }
     for found in sites {
         stager.site(found);
@@ -285,7 +280,8 @@ impl Stager<'_> {
         if let Some((field, Err(_))) = &site.normalised
             && site.reshaped
         {
-            expected_outcome.normalised_fields = Some(NormalisedFields::Fields(vec![field.clone()]));
+            expected_outcome.normalised_fields =
+                Some(NormalisedFields::Fields(vec![field.clone()]));
         }
         self.report.translated += 1;
         self.count(site.detector, method, |c| c.translated += 1);

@@ -43,7 +43,10 @@ fn when_of(out: &MineOutput, message: &str) -> String {
         .find(|r| r.message_template.starts_with(message))
     {
         Some(r) => r.when.clone(),
-        None => panic!("no rule with message `{message}...`:\n{}", out.staging.listing()),
+        None => panic!(
+            "no rule with message `{message}...`:\n{}",
+            out.staging.listing()
+        ),
     }
 }
 
@@ -60,7 +63,10 @@ fn check_version(version: &str) -> MineOutput {
         committed.display()
     );
     // the msgspec Struct's annotated attributes are the fields; `_private` ones are not
-    assert!(out.schema_yaml.contains("      max_tokens: {type: \"Optional[int]\", default: 16}"));
+    assert!(
+        out.schema_yaml
+            .contains("      max_tokens: {type: \"Optional[int]\", default: 16}")
+    );
     assert!(!out.schema_yaml.contains("_eos_token_id"));
     // `_verify_greedy_sampling` is walked where `__post_init__` calls it, under its condition,
     // and after the rewrite of a temperature in (0, 0.01)
@@ -81,7 +87,10 @@ fn check_version(version: &str) -> MineOutput {
     // a rewrite of the default (`stop` None -> []) is no rule; a reshaped value is
     assert!(!out.staging.rules.iter().any(|r| r.when == "stop is null"));
     assert_eq!(
-        when_of(&out, "`stop` is set to {declared_value}, which SamplingParams silently rewrites"),
+        when_of(
+            &out,
+            "`stop` is set to {declared_value}, which SamplingParams silently rewrites"
+        ),
         "stop present and stop type_is \"str\""
     );
     // greedy sampling's reset fires only when it changes the value

@@ -469,10 +469,7 @@ impl Reader<'_> {
         d = match suggest(&shown, known.iter().copied()).first() {
             Some(best) => d.with_help(format!("did you mean `{best}`?")),
             None => {
-                let schema = format!(
-                    "engines/{engine}/{}/schema.yaml",
-                    config.engine_version
-                );
+                let schema = format!("engines/{engine}/{}/schema.yaml", config.engine_version);
                 d.with_help(match native.unknown_fields {
                     UnknownFields::Store => format!(
                         "see the fields of `{name}` in {schema}; remove `{shown}` unless your \

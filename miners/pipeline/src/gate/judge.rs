@@ -612,7 +612,11 @@ mod tests {
             ]
         );
         let replay = &report.rules[1].checks[0];
-        assert!(replay.detail.contains("does not reach generate()"), "{}", replay.detail);
+        assert!(
+            replay.detail.contains("does not reach generate()"),
+            "{}",
+            replay.detail
+        );
     }
 
     #[test]

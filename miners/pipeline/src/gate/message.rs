@@ -142,10 +142,19 @@ mod tests {
             t,
             "`temperature` (=0.0) has to be a strictly positive float. If you're looking for greedy decoding, set `do_sample=False`."
         ));
-        assert!(template_matches(t, "`temperature` (=-1) has to be a strictly positive float."));
-        assert!(!template_matches(t, "`top_k` (=0) has to be a strictly positive float."));
+        assert!(template_matches(
+            t,
+            "`temperature` (=-1) has to be a strictly positive float."
+        ));
+        assert!(!template_matches(
+            t,
+            "`top_k` (=0) has to be a strictly positive float."
+        ));
         let t = "n must be an int, but is of type …";
-        assert!(template_matches(t, "n must be an int, but is of type <class 'float'>"));
+        assert!(template_matches(
+            t,
+            "n must be an int, but is of type <class 'float'>"
+        ));
         assert!(!template_matches(t, "n must be at least 1, got 0."));
         assert!(template_matches("a … b {x}", "a 1 b 2"));
     }

@@ -779,7 +779,10 @@ pub fn render_human(s: &Score) -> String {
         out,
         "errors (whole run):         {}  (over {} configs, generate() included)",
         counts_line(&s.whole_run.counts),
-        s.whole_run.counts.tp + s.whole_run.counts.fp + s.whole_run.counts.fn_ + s.whole_run.counts.tn
+        s.whole_run.counts.tp
+            + s.whole_run.counts.fp
+            + s.whole_run.counts.fn_
+            + s.whole_run.counts.tn
     );
     let _ = writeln!(
         out,

@@ -48,7 +48,14 @@ impl Walker<'_> {
 /// An ordering comparison found by [`ordering_comparisons`]: the conditions under which Python
 /// evaluates it, the field, the operator as written and the type names in the order Python's
 /// TypeError message gives them (a string field against an int or float literal).
-type Comparison = (Vec<Pred>, String, Op, &'static str, &'static str, &'static str);
+type Comparison = (
+    Vec<Pred>,
+    String,
+    Op,
+    &'static str,
+    &'static str,
+    &'static str,
+);
 
 /// The Python spelling of an ordering operator.
 fn symbol(op: Op) -> Option<&'static str> {

@@ -359,9 +359,9 @@ impl<'a> Walker<'a> {
         let Some(name) = target.as_name() else { return };
         let next = match self.env.get(name) {
             Some(Binding::Expr(old)) => Binding::Expr(concat(old.clone(), value.clone())),
-            Some(Binding::Value(_)) => Binding::Value(V::Opaque(format!(
-                "local `{name}` is appended to"
-            ))),
+            Some(Binding::Value(_)) => {
+                Binding::Value(V::Opaque(format!("local `{name}` is appended to")))
+            }
             None => return,
         };
         self.env.insert(name.to_owned(), next);
@@ -475,9 +475,11 @@ impl<'a> Walker<'a> {
             return false;
         };
         self.method == "__post_init__"
-            && self.info.fields.iter().any(|f| {
-                f.name == field && f.default == DefaultVal::Lit(implied.clone())
-            })
+            && self
+                .info
+                .fields
+                .iter()
+                .any(|f| f.name == field && f.default == DefaultVal::Lit(implied.clone()))
     }
 
     fn call_site(&mut self, stmt: &Stmt, e: &Expr, path: &[Pred]) {
