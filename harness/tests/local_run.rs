@@ -356,6 +356,27 @@ fn an_engine_error_fails_the_run_with_the_engines_message() {
 }
 
 #[test]
+fn stop_strings_run_with_the_models_tokenizer() {
+    // generate() refuses `stop_strings` unless the caller passes the tokenizer; the worker does.
+    let exchange_root = tempfile::tempdir().unwrap();
+    let output = tempfile::tempdir().unwrap();
+    let mut experiment = tiny_experiment();
+    experiment.native.insert(
+        "generation".to_owned(),
+        json!({"do_sample": false, "max_new_tokens": 3, "stop_strings": ["energy"]}),
+    );
+    experiment.warmup.iterations = 0;
+    let runner = Runner::Local(LocalRunner::new(python()));
+    let mut options = RunOptions::new(output.path());
+    options.exchange_root = Some(exchange_root.path().to_path_buf());
+    let outcome =
+        run_experiment(&experiment, &runner, &options, &mut llemc_harness::Quiet).unwrap();
+    assert!(outcome.result.output_tokens > 0);
+    assert!(outcome.result.output_tokens <= 3 * PROMPTS.len() as u64);
+    assert!(entries(exchange_root.path()).is_empty());
+}
+
+#[test]
 fn an_unusable_request_is_exit_status_2() {
     let exchange_root = tempfile::tempdir().unwrap();
     let output = tempfile::tempdir().unwrap();
