@@ -21,49 +21,47 @@ pub struct ShippedCorpus {
     pub schema_text: &'static str,
 }
 
+/// One `ShippedCorpus` per `engine version`, its files read from `engines/<engine>/<version>/`
+/// at build time.
+macro_rules! shipped {
+    ($engine:literal $version:literal) => {
+        ShippedCorpus {
+            engine: $engine,
+            version: $version,
+            path: concat!(
+                "engines/",
+                $engine,
+                "/",
+                $version,
+                "/invariants.validated.yaml"
+            ),
+            text: include_str!(concat!(
+                "../../../engines/",
+                $engine,
+                "/",
+                $version,
+                "/invariants.validated.yaml"
+            )),
+            schema_path: concat!("engines/", $engine, "/", $version, "/schema.yaml"),
+            schema_text: include_str!(concat!(
+                "../../../engines/",
+                $engine,
+                "/",
+                $version,
+                "/schema.yaml"
+            )),
+        }
+    };
+}
+
 /// Every shipped corpus, in the order of `engine_versions/<engine>.yaml`: the first one listed
 /// for an engine is that engine's default version.
 pub const CORPORA: &[ShippedCorpus] = &[
-    ShippedCorpus {
-        engine: "transformers",
-        version: "5.24.0",
-        path: "engines/transformers/5.24.0/invariants.validated.yaml",
-        text: include_str!("../../../engines/transformers/5.24.0/invariants.validated.yaml"),
-        schema_path: "engines/transformers/5.24.0/schema.yaml",
-        schema_text: include_str!("../../../engines/transformers/5.24.0/schema.yaml"),
-    },
-    ShippedCorpus {
-        engine: "transformers",
-        version: "5.14.1",
-        path: "engines/transformers/5.14.1/invariants.validated.yaml",
-        text: include_str!("../../../engines/transformers/5.14.1/invariants.validated.yaml"),
-        schema_path: "engines/transformers/5.14.1/schema.yaml",
-        schema_text: include_str!("../../../engines/transformers/5.14.1/schema.yaml"),
-    },
-    ShippedCorpus {
-        engine: "transformers",
-        version: "4.57.6",
-        path: "engines/transformers/4.57.6/invariants.validated.yaml",
-        text: include_str!("../../../engines/transformers/4.57.6/invariants.validated.yaml"),
-        schema_path: "engines/transformers/4.57.6/schema.yaml",
-        schema_text: include_str!("../../../engines/transformers/4.57.6/schema.yaml"),
-    },
-    ShippedCorpus {
-        engine: "vllm",
-        version: "0.17.1",
-        path: "engines/vllm/0.17.1/invariants.validated.yaml",
-        text: include_str!("../../../engines/vllm/0.17.1/invariants.validated.yaml"),
-        schema_path: "engines/vllm/0.17.1/schema.yaml",
-        schema_text: include_str!("../../../engines/vllm/0.17.1/schema.yaml"),
-    },
-    ShippedCorpus {
-        engine: "vllm",
-        version: "0.19.1",
-        path: "engines/vllm/0.19.1/invariants.validated.yaml",
-        text: include_str!("../../../engines/vllm/0.19.1/invariants.validated.yaml"),
-        schema_path: "engines/vllm/0.19.1/schema.yaml",
-        schema_text: include_str!("../../../engines/vllm/0.19.1/schema.yaml"),
-    },
+    shipped!("transformers" "5.24.0"),
+    shipped!("transformers" "5.14.1"),
+    shipped!("transformers" "4.57.6"),
+    shipped!("vllm" "0.17.1"),
+    shipped!("vllm" "0.19.1"),
 ];
 
 impl ShippedCorpus {

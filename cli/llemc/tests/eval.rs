@@ -122,7 +122,7 @@ impl Read for Generated {
                 writeln!(
                     self.line,
                     r#"{{"transformers":{{"sampling":{{"num_beams":{beams},"num_beam_groups":{groups},"temperature":{temperature:?},"do_sample":{}}}}}}}"#,
-                    i % 2 == 0
+                    i.is_multiple_of(2)
                 )?;
             }
         }

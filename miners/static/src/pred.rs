@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
+use std::ops::Not;
 
 /// A literal value.
 #[derive(Clone, Debug, PartialEq)]
@@ -229,19 +230,6 @@ impl Pred {
         Pred::Opaque {
             source: source.into(),
             reason: reason.into(),
-        }
-    }
-
-    /// Negation (double negation and constants folded).
-    pub fn not(self) -> Pred {
-        match self {
-            Pred::True => Pred::False,
-            Pred::False => Pred::True,
-            Pred::Not(inner) => *inner,
-            Pred::Present(f) => Pred::Absent(f),
-            Pred::Absent(f) => Pred::Present(f),
-            Pred::Is(Operand::Field(f), Ident::Null) => Pred::Present(f),
-            other => Pred::Not(Box::new(other)),
         }
     }
 
@@ -643,4 +631,21 @@ fn print_lit(l: &Lit, out: &mut String) -> Option<()> {
         }
     }
     Some(())
+}
+
+/// Negation (double negation and constants folded).
+impl std::ops::Not for Pred {
+    type Output = Pred;
+
+    fn not(self) -> Pred {
+        match self {
+            Pred::True => Pred::False,
+            Pred::False => Pred::True,
+            Pred::Not(inner) => *inner,
+            Pred::Present(f) => Pred::Absent(f),
+            Pred::Absent(f) => Pred::Present(f),
+            Pred::Is(Operand::Field(f), Ident::Null) => Pred::Present(f),
+            other => Pred::Not(Box::new(other)),
+        }
+    }
 }

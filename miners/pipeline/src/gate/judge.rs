@@ -591,6 +591,15 @@ mod tests {
 
     /// A generate-stage rule is replayed through the run: confirmed when the run shows it, a
     /// replay failure when a case fails before the run.
+    /// Each rule's id, class and failed checks, in report order.
+    fn verdicts(report: &GateReport) -> Vec<(&str, Class, Vec<Check>)> {
+        report
+            .rules
+            .iter()
+            .map(|r| (r.id.as_str(), r.class, r.failed()))
+            .collect()
+    }
+
     #[test]
     fn generate_rules_are_replayed_through_the_run() {
         let corpus = format!(
@@ -599,11 +608,7 @@ mod tests {
             staged("never_runs", "generate", "size > 5", 6, -3),
         );
         let report = gate(&corpus).unwrap();
-        let got: Vec<(&str, Class, Vec<Check>)> = report
-            .rules
-            .iter()
-            .map(|r| (r.id.as_str(), r.class, r.failed()))
-            .collect();
+        let got = verdicts(&report);
         assert_eq!(
             got,
             [
@@ -622,11 +627,7 @@ mod tests {
     #[test]
     fn confirms_right_rules_and_finds_the_wrong_threshold() {
         let report = gate(&fixture_corpus()).unwrap();
-        let got: Vec<(&str, Class, Vec<Check>)> = report
-            .rules
-            .iter()
-            .map(|r| (r.id.as_str(), r.class, r.failed()))
-            .collect();
+        let got = verdicts(&report);
         assert_eq!(
             got,
             [

@@ -668,6 +668,12 @@ fn goals(s: &Score) -> Vec<Goal> {
         value: percent(value),
         met: value.is_some_and(|v| v >= bar),
     };
+    let none = |name: &str, count: usize| Goal {
+        name: name.to_owned(),
+        target: "== 0".to_owned(),
+        value: count.to_string(),
+        met: count == 0,
+    };
     vec![
         at_least(
             "error precision",
@@ -675,12 +681,7 @@ fn goals(s: &Score) -> Vec<Goal> {
             GOAL_ERROR_PRECISION,
         ),
         at_least("error recall", s.error.counts.recall, GOAL_ERROR_RECALL),
-        Goal {
-            name: "valid configs rejected".to_owned(),
-            target: "== 0".to_owned(),
-            value: s.error.valid_configs_rejected.to_string(),
-            met: s.error.valid_configs_rejected == 0,
-        },
+        none("valid configs rejected", s.error.valid_configs_rejected),
         at_least(
             "error precision (whole run)",
             s.whole_run.counts.precision,
@@ -691,12 +692,10 @@ fn goals(s: &Score) -> Vec<Goal> {
             s.whole_run.counts.recall,
             GOAL_ERROR_RECALL,
         ),
-        Goal {
-            name: "configs that run rejected".to_owned(),
-            target: "== 0".to_owned(),
-            value: s.whole_run.valid_configs_rejected.to_string(),
-            met: s.whole_run.valid_configs_rejected == 0,
-        },
+        none(
+            "configs that run rejected",
+            s.whole_run.valid_configs_rejected,
+        ),
         at_least(
             "warn/dormant precision (per config)",
             s.advisory.configs.precision,

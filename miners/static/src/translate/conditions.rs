@@ -4,6 +4,7 @@ use super::{V, Walker, ident_of, operand_of};
 use crate::pred::{Ident, Lit, Op, Operand, Pred};
 use crate::python::ast::{BoolOp, CmpOp, Expr, ExprKind, UnaryOp};
 use llemc_compiler::types::Kinds;
+use std::ops::Not;
 
 impl Walker<'_> {
     /// The truthiness of `e` as a predicate.

@@ -4,6 +4,7 @@
 use super::{Detector, Walker};
 use crate::pred::{Lit, Op, Operand, Pred};
 use crate::python::ast::Stmt;
+use std::ops::Not;
 
 impl Walker<'_> {
     /// One site per ordering comparison of a field with a number in `test`, reached under

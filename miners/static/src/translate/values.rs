@@ -6,6 +6,7 @@ use crate::pred::{Lit, Op, Operand, Pred, names_lit};
 use crate::python::ast::{BinOp, Expr, ExprKind, UnaryOp};
 use crate::resolve::fold;
 use llemc_compiler::types::Kinds;
+use std::ops::Not;
 
 impl Walker<'_> {
     /// The field an attribute of `self` stores, if any.

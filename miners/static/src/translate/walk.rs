@@ -5,6 +5,7 @@ use crate::fields::DefaultVal;
 use crate::pred::{Ident, Lit, Op, Operand, Pred};
 use crate::python::ast::{BinOp, Clause, Expr, ExprKind, Stmt, StmtKind};
 use std::collections::{BTreeSet, HashMap};
+use std::ops::Not;
 
 /// Where walking goes after an `if` statement.
 enum AfterIf {
