@@ -13,7 +13,7 @@ use std::fmt;
 pub const MAGIC: &[u8; 8] = b"LLEMCIR\0";
 
 /// The artifact format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// What an artifact says about itself, readable without decoding the program.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,7 +4,7 @@
 //! `transformers.generation.num_beams`), strings are interned, literals are constant-folded. A
 //! config is bound once into a frame with one value per slot; every rule reads only slots.
 
-use crate::corpus::RuleSeverity;
+use crate::corpus::{RuleSeverity, Stage};
 use crate::types::Kinds;
 use llemc_grammar::ast::{ArithOp, CompareOp, IsTarget};
 use serde::{Deserialize, Serialize};
@@ -87,6 +87,8 @@ pub struct RuleIr {
     pub id: String,
     /// Its severity.
     pub severity: RuleSeverity,
+    /// Where in a run the library shows the behaviour (construct when the rule does not say).
+    pub stage: Stage,
     /// The native type the rule is about, if named.
     pub native_type: Option<String>,
     /// The subject field (the one the finding is about and `declared_value` reports).

@@ -11,7 +11,7 @@
 )]
 
 use llemc_compiler::canon::{Names, canonical_text, normal_form};
-use llemc_compiler::corpus::RuleSeverity;
+use llemc_compiler::corpus::{RuleSeverity, Stage};
 use llemc_compiler::ir::{Const, Operand, Pred, Program, RuleIr, Slot, SlotId, StrId, Template};
 use llemc_compiler::types::Kinds;
 use llemc_compiler::value::Value;
@@ -51,6 +51,7 @@ fn program() -> Program {
         rules: vec![RuleIr {
             id: "r".into(),
             severity: RuleSeverity::Warn,
+            stage: Stage::Construct,
             native_type: None,
             subject: Some(0),
             reads: vec![0, 1],

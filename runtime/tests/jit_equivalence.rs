@@ -12,7 +12,7 @@
     missing_docs
 )]
 
-use llemc_compiler::corpus::RuleSeverity;
+use llemc_compiler::corpus::{RuleSeverity, Stage};
 use llemc_compiler::ir::{Const, Operand, Pred, Program, RuleIr, Slot, Template};
 use llemc_compiler::types::Kinds;
 use llemc_compiler::value::Value;
@@ -81,6 +81,7 @@ fn program(slots: u32, strings: &[&str], preds: Vec<Pred>) -> LoadedProgram {
             .map(|(i, pred)| RuleIr {
                 id: format!("r{i}"),
                 severity: RuleSeverity::Warn,
+                stage: Stage::Construct,
                 native_type: None,
                 subject: Some(0),
                 reads: (0..slots).collect(),

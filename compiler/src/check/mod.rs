@@ -117,6 +117,7 @@ pub fn check_rule(file: FileId, mode: Mode<'_>, engine_version: &str, rule: &Rul
     let ir = RuleIr {
         id: rule.id.value.clone(),
         severity: rule.severity.value,
+        stage: rule.stage.as_ref().map(|s| s.value).unwrap_or_default(),
         native_type: rule.native_type.as_ref().map(|n| n.value.clone()),
         subject,
         reads,

@@ -8,7 +8,7 @@ use crate::findings::Finding;
 use crate::frame::{Frame, SlotState};
 use crate::jit::{Backend, Evaluator};
 use crate::loaded::LoadedProgram;
-use llemc_compiler::corpus::RuleSeverity;
+use llemc_compiler::corpus::{RuleSeverity, Stage};
 use llemc_compiler::diagnostic::{Diagnostic, Level};
 use llemc_compiler::ir::{RuleIr, SlotId};
 use llemc_compiler::value::{Value, python_float};
@@ -428,7 +428,11 @@ impl Subject<'_> {
         let subject_span = self.slot.and_then(|s| frame.span(s));
         let mut primary: Option<Span> = None;
         if let (true, Some(span)) = (self.declared, subject_span) {
+            let stage = self.rule.map_or(Stage::Construct, |r| r.stage);
             let label = match severity {
+                RuleSeverity::Error if stage == Stage::Generate => {
+                    format!("{engine} accepts this value, then fails on it in the run")
+                }
                 RuleSeverity::Error => format!("rejected by {engine}"),
                 RuleSeverity::Warn => format!("{engine} warns about this value"),
                 RuleSeverity::Dormant => "this value has no effect".to_owned(),

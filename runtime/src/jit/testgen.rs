@@ -8,7 +8,7 @@
 
 use crate::frame::{Frame, SlotState};
 use crate::loaded::LoadedProgram;
-use llemc_compiler::corpus::RuleSeverity;
+use llemc_compiler::corpus::{RuleSeverity, Stage};
 use llemc_compiler::ir::{Const, Operand, Pred, Program, RuleIr, Slot, Template};
 use llemc_compiler::types::Kinds;
 use llemc_compiler::value::Value;
@@ -160,6 +160,7 @@ pub fn program(src: &mut impl Source) -> Program {
             RuleIr {
                 id: format!("r{i}"),
                 severity: RuleSeverity::Error,
+                stage: Stage::Construct,
                 native_type: None,
                 subject: reads.first().copied(),
                 reads,
