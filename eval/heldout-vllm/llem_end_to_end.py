@@ -77,49 +77,62 @@ def ratio(num, den):
     return f"{num / den:.2%} ({num}/{den})" if den else "n/a"
 
 
+class Tally:
+    """Confusion counts of one verdict (library vs llemc), the codes of the false positives and
+    the ids of the misses."""
+
+    def __init__(self):
+        self.tp = self.fp = self.fn = 0
+        self.fp_codes, self.fn_ids = Counter(), []
+
+    def add(self, case_id, library, codes):
+        ours = bool(codes)
+        self.tp += library and ours
+        self.fp += ours and not library
+        self.fn += library and not ours
+        if ours and not library:
+            self.fp_codes.update(set(codes))
+        if library and not ours:
+            self.fn_ids.append(case_id)
+
+    def precision(self):
+        return ratio(self.tp, self.tp + self.fp)
+
+    def recall(self):
+        return ratio(self.tp, self.tp + self.fn)
+
+
+def listed(ids):
+    return f"({len(ids)}): {', '.join(ids[:15])}{' ...' if len(ids) > 15 else ''}"
+
+
 def score(name, cases, labels, verdicts):
     typed = sum(1 for v in verdicts if len(v) > 2 and v[2])
     verdicts = [v[:2] for v in verdicts]
-    tp = fp = fn = 0
-    wtp = wfp = wfn = 0
-    fp_codes, fn_ids, wfp_codes, wfn_ids = Counter(), [], Counter(), []
+    errors_tally, advisory_tally = Tally(), Tally()
     for case, (errors, advisory) in zip(cases, verdicts):
         label = labels[case["id"]]
         if label["outcome"] not in ("accepted", "rejected"):
             continue
         library = label["outcome"] == "rejected"
-        ours = bool(errors)
-        tp += library and ours
-        fp += ours and not library
-        fn += library and not ours
-        if ours and not library:
-            fp_codes.update(set(errors))
-        if library and not ours:
-            fn_ids.append(case["id"])
-        if library:
-            continue
-        lib_adv = bool(label["warnings"]) or bool(label["normalised"])
-        our_adv = bool(advisory)
-        wtp += lib_adv and our_adv
-        wfp += our_adv and not lib_adv
-        wfn += lib_adv and not our_adv
-        if our_adv and not lib_adv:
-            wfp_codes.update(set(advisory))
-        if lib_adv and not our_adv:
-            wfn_ids.append(case["id"])
-    print(f"{name}: error precision {ratio(tp, tp + fp)}, recall {ratio(tp, tp + fn)}, "
-          f"valid configs rejected {fp}; warn/dormant precision {ratio(wtp, wtp + wfp)}, "
-          f"recall {ratio(wtp, wtp + wfn)}")
+        errors_tally.add(case["id"], library, errors)
+        if not library:
+            reported = bool(label["warnings"]) or bool(label["normalised"])
+            advisory_tally.add(case["id"], reported, advisory)
+    e, w = errors_tally, advisory_tally
+    print(f"{name}: error precision {e.precision()}, recall {e.recall()}, "
+          f"valid configs rejected {e.fp}; warn/dormant precision {w.precision()}, "
+          f"recall {w.recall()}")
     if typed:
         print(f"  configs with a type warning (W811, not counted above): {typed}")
-    if fp:
-        print(f"  false rejections by code/rule: {dict(sorted(fp_codes.items()))}")
-    if fn_ids:
-        print(f"  missed rejections ({len(fn_ids)}): {', '.join(fn_ids[:15])}{' ...' if len(fn_ids) > 15 else ''}")
-    if wfp:
-        print(f"  warn/dormant false positives by code/rule: {dict(sorted(wfp_codes.items()))}")
-    if wfn_ids:
-        print(f"  warn/dormant misses ({len(wfn_ids)}): {', '.join(wfn_ids[:15])}{' ...' if len(wfn_ids) > 15 else ''}")
+    if e.fp:
+        print(f"  false rejections by code/rule: {dict(sorted(e.fp_codes.items()))}")
+    if e.fn_ids:
+        print(f"  missed rejections {listed(e.fn_ids)}")
+    if w.fp:
+        print(f"  warn/dormant false positives by code/rule: {dict(sorted(w.fp_codes.items()))}")
+    if w.fn_ids:
+        print(f"  warn/dormant misses {listed(w.fn_ids)}")
 
 
 def main():
