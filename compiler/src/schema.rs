@@ -46,6 +46,10 @@ pub struct NativeType {
     pub fields: Vec<FieldDecl>,
     /// What the library does with a kwarg it does not declare (`unknown_fields:`).
     pub unknown_fields: UnknownFields,
+    /// `fed_by:` the native type whose fields the engine passes on to this one (vLLM's
+    /// `EngineArgs` builds `CacheConfig` from its own fields); each field says which feeder field
+    /// it comes from (`from:`). The feeder's section is where a config writes them.
+    pub fed_by: Option<String>,
     /// Where it is declared.
     pub span: Span,
 }
@@ -91,6 +95,10 @@ pub struct FieldDecl {
     pub default: Option<Value>,
     /// Whether the constructor cannot be called without it (`required: true`).
     pub required: bool,
+    /// `from:` in a native type that is `fed_by` another: the feeder's field whose value the
+    /// engine passes unchanged to this one (`None`: the engine computes it, a config cannot set
+    /// it).
+    pub from: Option<String>,
     /// Where it is declared.
     pub span: Span,
 }
@@ -134,6 +142,16 @@ impl EngineSchema {
     /// The section feeding `native_type`, if any.
     pub fn section_for(&self, native_type: &str) -> Option<&Section> {
         self.sections.iter().find(|s| s.native_type == native_type)
+    }
+
+    /// The field of `native`'s feeder (`fed_by`) whose value the engine passes to `field`:
+    /// `None` when `native` is not fed; `Some(None)` when the engine computes `field` itself, so
+    /// no config can set it.
+    pub fn fed_from(&self, native: &str, field: &str) -> Option<Option<&FieldDecl>> {
+        let native = self.native(native)?;
+        let feeder = self.native(native.fed_by.as_deref()?)?;
+        let from = native.field(field).and_then(|f| f.from.as_deref());
+        Some(from.and_then(|name| feeder.field(name)))
     }
 
     /// Resolves `path` (field names, possibly through nested native types) inside `native`.
@@ -406,6 +424,7 @@ impl SchemaReader<'_> {
                 "add `sections:`",
             ),
         }
+        self.check_feeders(&native_types);
         Some(EngineSchema {
             file: self.file,
             engine: engine?,
@@ -414,6 +433,55 @@ impl SchemaReader<'_> {
             sections,
             native_types,
         })
+    }
+
+    /// `E508`: a `fed_by` names a declared native type, and every `from:` a field of it; `from:`
+    /// only appears in a fed native type.
+    fn check_feeders(&mut self, native_types: &[NativeType]) {
+        for native in native_types {
+            let feeder = match &native.fed_by {
+                Some(name) => match native_types.iter().find(|n| &n.name == name) {
+                    Some(feeder) => Some(feeder),
+                    None => {
+                        let suggestions =
+                            suggest(name, native_types.iter().map(|n| n.name.as_str()));
+                        self.err(
+                            "E508",
+                            native.span,
+                            format!("`{}` is `fed_by` `{name}`, which `native_types` does not declare", native.name),
+                            "unknown feeder",
+                            &suggestions.first().map(|s| format!("did you mean `{s}`?")).unwrap_or_else(|| "declare the feeder under `native_types`".into()),
+                        );
+                        continue;
+                    }
+                },
+                None => None,
+            };
+            for field in &native.fields {
+                let Some(from) = &field.from else { continue };
+                match feeder {
+                    Some(feeder) if feeder.field(from).is_some() => {}
+                    Some(feeder) => {
+                        let suggestions =
+                            suggest(from, feeder.fields.iter().map(|f| f.name.as_str()));
+                        self.err(
+                            "E508",
+                            field.span,
+                            format!("`{}.{}` comes `from` `{from}`, which `{}` does not declare", native.name, field.name, feeder.name),
+                            "unknown feeder field",
+                            &suggestions.first().map(|s| format!("did you mean `{s}`?")).unwrap_or_else(|| format!("name a field of `{}`", feeder.name)),
+                        );
+                    }
+                    None => self.err(
+                        "E508",
+                        field.span,
+                        format!("`{}.{}` has `from:` but `{}` is not `fed_by` another native type", native.name, field.name, native.name),
+                        "`from` without `fed_by`",
+                        "add `fed_by:` to the native type, or drop `from:`",
+                    ),
+                }
+            }
+        }
     }
 
     fn native_type(&mut self, name: &Node, body: &Node) -> Option<NativeType> {
@@ -434,6 +502,7 @@ impl SchemaReader<'_> {
             .and_then(|(_, v)| v.as_str())
             .map(str::to_owned);
         let unknown_fields = self.unknown_fields(entries, type_name);
+        let fed_by = self.optional_string(entries, "fed_by");
         let mut fields = Vec::new();
         match entries.iter().find(|(k, _)| k.as_str() == Some("fields")) {
             Some((_, fnode)) => {
@@ -458,8 +527,27 @@ impl SchemaReader<'_> {
             source,
             fields,
             unknown_fields,
+            fed_by,
             span: name.span,
         })
+    }
+
+    /// An optional string-valued key (`E501` when it is not a string).
+    fn optional_string(&mut self, entries: &[(Node, Node)], key: &str) -> Option<String> {
+        let (_, node) = entries.iter().find(|(k, _)| k.as_str() == Some(key))?;
+        match node.as_str() {
+            Some(s) => Some(s.to_owned()),
+            None => {
+                self.err(
+                    "E501",
+                    node.span,
+                    format!("`{key}` must be a string, found {}", node.kind_name()),
+                    "expected a string",
+                    "write a native type's or a field's name",
+                );
+                None
+            }
+        }
     }
 
     /// `unknown_fields: store | reject` of a native type (`store` when absent).
@@ -574,11 +662,13 @@ impl SchemaReader<'_> {
                 "fix the type or the default",
             );
         }
+        let from = self.optional_string(entries, "from");
         Some(FieldDecl {
             name: field_name.to_owned(),
             ty,
             default,
             required,
+            from,
             span: name.span,
         })
     }

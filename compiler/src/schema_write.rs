@@ -33,6 +33,8 @@ pub struct NativeTypeDoc {
     pub source: Option<String>,
     /// `unknown_fields`: what the constructor does with an undeclared kwarg, when known.
     pub unknown_fields: Option<UnknownFields>,
+    /// `fed_by`: the native type whose fields the engine passes on to this one.
+    pub fed_by: Option<String>,
     /// `fields`, in the order written.
     pub fields: Vec<FieldDoc>,
 }
@@ -46,6 +48,8 @@ pub struct FieldDoc {
     pub ty: String,
     /// `default` / `required`.
     pub default: FieldDefault,
+    /// `from`: the feeder's field whose value the engine passes on to this one.
+    pub from: Option<String>,
     /// A comment written after the field.
     pub note: Option<String>,
 }
@@ -91,6 +95,9 @@ pub fn write_schema(comment: &str, doc: &SchemaDoc) -> String {
         if let Some(policy) = native.unknown_fields {
             out.push_str(&format!("    unknown_fields: {}\n", policy.as_str()));
         }
+        if let Some(feeder) = &native.fed_by {
+            out.push_str(&format!("    fed_by: {}\n", plain(feeder)));
+        }
         if native.fields.is_empty() {
             out.push_str("    fields: {}\n");
             continue;
@@ -110,10 +117,14 @@ fn plain(text: &str) -> String {
 
 fn field_line(field: &FieldDoc) -> String {
     let ty = serde_json::to_string(&field.ty).unwrap_or_default();
+    let from = match &field.from {
+        Some(from) => format!(", from: {}", serde_json::to_string(from).unwrap_or_default()),
+        None => String::new(),
+    };
     let value = match &field.default {
-        FieldDefault::Value(v) => format!("{{type: {ty}, default: {}}}", literal(v)),
-        FieldDefault::Required => format!("{{type: {ty}, required: true}}"),
-        FieldDefault::Unknown => format!("{{type: {ty}}}"),
+        FieldDefault::Value(v) => format!("{{type: {ty}, default: {}{from}}}", literal(v)),
+        FieldDefault::Required => format!("{{type: {ty}, required: true{from}}}"),
+        FieldDefault::Unknown => format!("{{type: {ty}{from}}}"),
     };
     match &field.note {
         Some(note) => format!("      {}: {value}   # {note}\n", plain(&field.name)),
@@ -168,36 +179,42 @@ mod tests {
                 name: "e.T".into(),
                 source: Some("e/t.py".into()),
                 unknown_fields: Some(UnknownFields::Reject),
+                fed_by: None,
                 fields: vec![
                     FieldDoc {
                         name: "n".into(),
                         ty: "Optional[int]".into(),
                         default: FieldDefault::Value(Yaml::Int(3)),
                         note: None,
+                        from: None,
                     },
                     FieldDoc {
                         name: "r".into(),
                         ty: "float".into(),
                         default: FieldDefault::Value(Yaml::Float(1e-5)),
                         note: None,
+                        from: None,
                     },
                     FieldDoc {
                         name: "s".into(),
                         ty: "list[str]".into(),
                         default: FieldDefault::Value(Yaml::Seq(vec![Yaml::str("a\"b")])),
                         note: None,
+                        from: None,
                     },
                     FieldDoc {
                         name: "m".into(),
                         ty: "int".into(),
                         default: FieldDefault::Required,
                         note: None,
+                        from: None,
                     },
                     FieldDoc {
                         name: "x".into(),
                         ty: "any".into(),
                         default: FieldDefault::Unknown,
                         note: Some("an attribute".into()),
+                        from: None,
                     },
                 ],
             }],

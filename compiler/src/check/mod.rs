@@ -249,7 +249,17 @@ impl Checker<'_> {
 }
 
 /// native type, `[engine, section, field]` for a native type nested in a section's field.
+/// A native type `fed_by` another sits where its feeder does (one hop: a feeder's own `fed_by`
+/// is not followed).
 pub fn mount_path(schema: &EngineSchema, native: &str) -> Option<Vec<String>> {
+    match schema.native(native).and_then(|n| n.fed_by.as_deref()) {
+        Some(feeder) => section_mount(schema, feeder),
+        None => section_mount(schema, native),
+    }
+}
+
+/// The mount of a native type that a section, or a section's field, feeds directly.
+fn section_mount(schema: &EngineSchema, native: &str) -> Option<Vec<String>> {
     if let Some(section) = schema.section_for(native) {
         return Some(vec![schema.engine.clone(), section.name.clone()]);
     }

@@ -106,8 +106,7 @@ impl Checker<'_> {
                 if let Some(native) = self.native.clone() {
                     match schema.resolve(&native, path) {
                         Ok(resolved) => {
-                            let mut full = self.mount.clone();
-                            full.extend(path.segments.iter().cloned());
+                            let (full, resolved) = self.config_path(schema, &native, path, resolved);
                             return Some(self.native_slot(full, path, &resolved));
                         }
                         Err(unresolved) => {
@@ -158,6 +157,36 @@ impl Checker<'_> {
                 None
             }
         }
+    }
+
+    /// Where a config writes `path` of the rule's native type: the mount plus the path, except
+    /// in a native type `fed_by` another, whose first segment is the feeder's field it comes
+    /// `from` (the feeder's declaration gives the default a config leaves in place) or, when the
+    /// engine computes the field itself, a key no config can write (`vllm.CacheConfig.field`).
+    fn config_path(
+        &self,
+        schema: &EngineSchema,
+        native: &str,
+        path: &FieldPath,
+        mut resolved: crate::schema::ResolvedField,
+    ) -> (Vec<String>, crate::schema::ResolvedField) {
+        let mut full = self.mount.clone();
+        let mut segments = path.segments.iter();
+        if let Some(first) = segments.next() {
+            match schema.fed_from(native, first) {
+                None => full.push(first.clone()),
+                Some(Some(feeder)) => {
+                    full.push(feeder.name.clone());
+                    if path.segments.len() == 1 {
+                        resolved.decl.default = feeder.default.clone();
+                        resolved.decl.ty = feeder.ty.clone();
+                    }
+                }
+                Some(None) => full.push(format!("{native}.{first}")),
+            }
+        }
+        full.extend(segments.cloned());
+        (full, resolved)
     }
 
     /// Resolves `engine.section.field...` against the schema.

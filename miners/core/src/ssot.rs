@@ -31,6 +31,10 @@ pub struct NativeTypeDecl {
     pub section: Option<String>,
     /// `Owner.Type.field` when it is reached through a field of another native type.
     pub nested_in: Option<String>,
+    /// The native type whose fields the engine passes on to this one's constructor (vLLM's
+    /// `EngineArgs` building `CacheConfig`): a config sets this type's fields through the
+    /// feeder's section.
+    pub fed_by: Option<String>,
 }
 
 /// One method to walk.
@@ -457,6 +461,7 @@ impl Reader {
                 class,
                 section: v.get("section").and_then(Node::as_str).map(str::to_owned),
                 nested_in: v.get("nested_in").and_then(Node::as_str).map(str::to_owned),
+                fed_by: v.get("fed_by").and_then(Node::as_str).map(str::to_owned),
             });
         }
         out

@@ -116,6 +116,14 @@ pub fn synthesize(loaded: &LoadedProgram, index: usize) -> Result<KwargsPair, Sy
             // A field of another native type: always absent when this one is constructed.
             continue;
         };
+        // kwargs use the native type's field names (a type `fed_by` another has its fields
+        // under the feeder's config keys)
+        let rest = match &s.native {
+            Some(n) if n.native_type == native && n.field.len() == rest.len() => {
+                n.field.as_slice()
+            }
+            _ => rest,
+        };
         let ty = s.native.as_ref().and_then(|n| Ty::parse(&n.ty).ok());
         let float_typed = ty
             .as_ref()

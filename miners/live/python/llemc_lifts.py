@@ -4,8 +4,8 @@ Loaded by `miners/live/src/bridge.rs` as the module `llemc_lifts`. `inspect_clas
 class *declares* about its constructor fields and returns plain JSON facts; the Rust side
 (`miners/live/src/lifts`) turns the facts into rules. Nothing here constructs the class.
 
-Understood: pydantic v2 models (`model_fields`, `FieldInfo.metadata` annotated_types
-constraints), msgspec Structs (`msgspec.inspect.type_info`), dataclasses (`Literal[...]`
+Understood: pydantic v2 models and pydantic dataclasses (`model_fields` /
+`__pydantic_fields__`, `FieldInfo.metadata` annotated_types constraints), msgspec Structs (`msgspec.inspect.type_info`), dataclasses (`Literal[...]`
 annotations, `Annotated[..., annotated_types.X]` metadata). Everything else is reported as
 `plain` with no fields, and every field or constraint that is not understood is listed under
 `skipped` with the reason, never silently dropped.
@@ -170,8 +170,16 @@ def _init_parameters(cls):
 
 
 def _pydantic_fields(cls, skipped):
+    """Fields of a pydantic model (`model_fields`) or pydantic dataclass (`__pydantic_fields__`);
+    a field marked `SkipValidation` is not checked by pydantic, so nothing of it is lifted."""
     fields = []
-    for name, info in sorted(cls.model_fields.items()):
+    declared = getattr(cls, "__pydantic_fields__", None)
+    if not isinstance(declared, dict):
+        declared = cls.model_fields
+    for name, info in sorted(declared.items()):
+        if any(type(m).__name__ == "SkipValidation" for m in info.metadata):
+            skipped.append({"field": name, "reason": "SkipValidation: pydantic does not check it"})
+            continue
         alias = info.alias if isinstance(getattr(info, "alias", None), str) else None
         nullable, types, literal, meta = _annotation(info.annotation, name, skipped)
         constraints = _constraints_from_metadata(list(info.metadata) + meta, name, skipped)
@@ -268,6 +276,8 @@ def _dataclass_fields(cls, skipped):
 def _kind(cls):
     if isinstance(getattr(cls, "model_fields", None), dict) and hasattr(cls, "model_validate"):
         return "pydantic"
+    if dataclasses.is_dataclass(cls) and isinstance(getattr(cls, "__pydantic_fields__", None), dict):
+        return "pydantic"  # a pydantic dataclass: validated at construction like a model
     msgspec = sys.modules.get("msgspec")
     if msgspec is not None and isinstance(cls, type) and issubclass(cls, msgspec.Struct):
         return "msgspec"

@@ -172,11 +172,28 @@ class _MinorIssueSpy:
                     self.seen.setdefault(str(key), str(text))
 
 
+def _message(exc):
+    """`str(exc)`; for a pydantic ValidationError that wraps the one exception a validator raised
+    (`Value error, ...`), that exception's text: what the library's own code said. Every other
+    ValidationError (a `Field` bound, a `Literal`, several errors) keeps pydantic's whole text."""
+    errors = getattr(exc, "errors", None)
+    if type(exc).__name__ == "ValidationError" and callable(errors):
+        try:
+            items = errors()
+        except Exception:
+            items = None
+        if items and len(items) == 1:
+            inner = (items[0].get("ctx") or {}).get("error")
+            if isinstance(inner, BaseException):
+                return str(inner)
+    return str(exc)
+
+
 def _exception(exc):
     return {
         "type": type(exc).__qualname__,
         "module": type(exc).__module__,
-        "message": str(exc),
+        "message": _message(exc),
         "traceback": "".join(traceback.format_exception(exc))[-4000:],
         "origin": _origin(exc),
         "missing_dependency": _missing_dependency(exc),

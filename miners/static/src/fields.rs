@@ -130,7 +130,10 @@ pub fn collect(
         info.fields.push(FieldInfo {
             name: p.name.clone(),
             default,
-            annotation: p.annotation.as_ref().and_then(annotation_type),
+            annotation: p
+                .annotation
+                .as_ref()
+                .and_then(|a| annotation_type(modules, module_name, a)),
             doc: doc.get(&p.name).and_then(|d| d.ty.clone()),
             extra: false,
         });
@@ -187,21 +190,85 @@ fn annotated_fields(
                 _ => None,
             })
             .is_some_and(|d| d.rsplit('.').next() == Some("ClassVar"));
-        if name.starts_with('_') || class_var {
+        if name.starts_with('_') || class_var || value.as_ref().is_some_and(not_in_init) {
             continue;
         }
         let default = match value {
             None => DefaultVal::Required,
-            Some(d) => default_of(modules, module_name, module, d),
+            Some(value) => field_default(modules, module_name, module, value),
         };
         info.fields.push(FieldInfo {
             name: name.to_owned(),
             default,
-            annotation: annotation_type(annotation),
+            annotation: annotation_type(modules, module_name, annotation),
             doc: doc.get(name).and_then(|d| d.ty.clone()),
             extra: false,
         });
         info.params.insert(name.to_owned());
+    }
+}
+
+/// `field(init=False)` / `Field(init=False)`: an attribute the constructor does not take.
+fn not_in_init(value: &Expr) -> bool {
+    let ExprKind::Call { func, keywords, .. } = &value.kind else {
+        return false;
+    };
+    let callee = func.dotted();
+    matches!(
+        callee.as_deref().map(|d| d.rsplit('.').next().unwrap_or(d)),
+        Some("Field" | "field")
+    ) && keywords
+        .iter()
+        .any(|(k, v)| k.as_deref() == Some("init") && matches!(v.kind, ExprKind::Bool(false)))
+}
+
+/// The default of a dataclass-like field from the value written after its annotation.
+pub(crate) fn field_default(
+    modules: &mut Modules,
+    module_name: &str,
+    module: &Module,
+    value: &Expr,
+) -> DefaultVal {
+    match field_call_default(value) {
+        FieldCall::Default(d) => default_of(modules, module_name, module, d),
+        FieldCall::Computed(d) => DefaultVal::NonLiteral(module.expr_text(d).to_owned()),
+        FieldCall::NoDefault => DefaultVal::Required,
+    }
+}
+
+/// What the value written after a dataclass-like field's annotation says about its default.
+enum FieldCall<'e> {
+    /// This expression is the default (a plain value, or `Field(default=...)`).
+    Default(&'e Expr),
+    /// The default is computed (`Field(default_factory=...)`, `field(default_factory=...)`).
+    Computed(&'e Expr),
+    /// `Field()` / `field()` without a default: the argument is required.
+    NoDefault,
+}
+
+/// Reads pydantic's `Field(default, ...)` / `Field(default=...)` and dataclasses'
+/// `field(default=...)`; any other value is the default itself.
+fn field_call_default(value: &Expr) -> FieldCall<'_> {
+    let ExprKind::Call { func, args, keywords } = &value.kind else {
+        return FieldCall::Default(value);
+    };
+    let callee = func.dotted();
+    let name = callee.as_deref().map(|d| d.rsplit('.').next().unwrap_or(d));
+    if !matches!(name, Some("Field" | "field")) {
+        return FieldCall::Default(value);
+    }
+    let keyword = |key: &str| {
+        keywords
+            .iter()
+            .find(|(k, _)| k.as_deref() == Some(key))
+            .map(|(_, v)| v)
+    };
+    match keyword("default").or_else(|| args.first()) {
+        Some(d) => FieldCall::Default(d),
+        None => match keyword("default_factory") {
+            Some(_) => FieldCall::Computed(value),
+            None => FieldCall::NoDefault,
+        },
     }
 }
 
@@ -520,69 +587,143 @@ fn stores_all(body: &[Stmt], k: &str, v: &str) -> bool {
 }
 
 /// A parameter annotation as a schema type (`None` when it cannot be read).
-pub fn annotation_type(e: &Expr) -> Option<Ty> {
-    let text = annotation_text(e)?;
+pub fn annotation_type(modules: &mut Modules, module_name: &str, e: &Expr) -> Option<Ty> {
+    let text = Annotation {
+        modules,
+        depth: 0,
+    }
+    .text(module_name, e)?;
     Ty::parse(&text).ok()
 }
 
-fn annotation_text(e: &Expr) -> Option<String> {
-    match &e.kind {
-        ExprKind::Name(n) => Some(match n.as_str() {
-            "Any" => "any".to_owned(),
-            other => other.to_owned(),
-        }),
-        ExprKind::None => Some("None".to_owned()),
-        ExprKind::Attribute { .. } => e.dotted(),
-        ExprKind::Str(s) => {
-            if s.chars()
-                .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
-            {
-                Some(s.clone())
-            } else {
-                None
+/// An annotation as the schema's type grammar: module-level type aliases (`CacheDType =
+/// Literal[...]`, also imported ones) expanded, `Literal[...]` as the types of its members, and
+/// the wrappers that do not change what a value may be (`Annotated`, pydantic's
+/// `SkipValidation`, `InitVar`, `Final`) unwrapped.
+struct Annotation<'m> {
+    modules: &'m mut Modules,
+    depth: u32,
+}
+
+impl Annotation<'_> {
+    fn text(&mut self, module: &str, e: &Expr) -> Option<String> {
+        match &e.kind {
+            ExprKind::Name(n) => Some(match n.as_str() {
+                "Any" => "any".to_owned(),
+                other => self.alias(module, other).unwrap_or_else(|| other.to_owned()),
+            }),
+            ExprKind::None => Some("None".to_owned()),
+            ExprKind::Attribute { .. } => e.dotted(),
+            ExprKind::Str(s) => {
+                if s.chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+                {
+                    Some(self.alias(module, s).unwrap_or_else(|| s.clone()))
+                } else {
+                    None
+                }
+            }
+            ExprKind::Subscript { value, index } => {
+                let head = value.dotted()?;
+                let head = head.rsplit('.').next().unwrap_or(&head).to_owned();
+                let items: Vec<&Expr> = match &index.kind {
+                    ExprKind::Tuple(items) => items.iter().collect(),
+                    _ => vec![index],
+                };
+                match head.as_str() {
+                    "Literal" => self.literal_members(module, &items),
+                    "Annotated" | "SkipValidation" | "InitVar" | "Final" | "Required"
+                    | "NotRequired" => self.text(module, items.first()?),
+                    _ => {
+                        let args: Vec<String> = items
+                            .iter()
+                            .map(|i| self.text(module, i))
+                            .collect::<Option<_>>()?;
+                        Some(format!("{head}[{}]", args.join(", ")))
+                    }
+                }
+            }
+            ExprKind::BinOp {
+                left,
+                op: BinOp::BitOr,
+                right,
+            } => {
+                let mut members = Vec::new();
+                self.union(module, left, &mut members)?;
+                self.union(module, right, &mut members)?;
+                Some(format!("Union[{}]", members.join(", ")))
+            }
+            _ => None,
+        }
+    }
+
+    fn union(&mut self, module: &str, e: &Expr, out: &mut Vec<String>) -> Option<()> {
+        match &e.kind {
+            ExprKind::BinOp {
+                left,
+                op: BinOp::BitOr,
+                right,
+            } => {
+                self.union(module, left, out)?;
+                self.union(module, right, out)
+            }
+            _ => {
+                out.push(self.text(module, e)?);
+                Some(())
             }
         }
-        ExprKind::Subscript { value, index } => {
-            let head = value.dotted()?;
-            let head = head.rsplit('.').next().unwrap_or(&head).to_owned();
-            let args: Vec<String> = match &index.kind {
-                ExprKind::Tuple(items) => {
-                    items.iter().map(annotation_text).collect::<Option<_>>()?
-                }
-                _ => vec![annotation_text(index)?],
+    }
+
+    /// The expansion of `name` when the module assigns it a type expression (an alias).
+    fn alias(&mut self, module: &str, name: &str) -> Option<String> {
+        if self.depth > 16 {
+            return None;
+        }
+        let (defined_in, expr) = self.modules.definition(module, name, 0)?;
+        let is_type = matches!(
+            &expr.kind,
+            ExprKind::Subscript { .. } | ExprKind::BinOp { op: BinOp::BitOr, .. }
+        );
+        if !is_type {
+            return None;
+        }
+        self.depth += 1;
+        let text = self.text(&defined_in, &expr);
+        self.depth -= 1;
+        text
+    }
+
+    /// The types of a `Literal[...]`'s members, as one type (a member that names another
+    /// `Literal` alias contributes that alias's types).
+    fn literal_members(&mut self, module: &str, items: &[&Expr]) -> Option<String> {
+        let mut kinds: Vec<String> = Vec::new();
+        for item in items {
+            let kind = match &item.kind {
+                ExprKind::None => "None".to_owned(),
+                ExprKind::Bool(_) => "bool".to_owned(),
+                ExprKind::Int(_) | ExprKind::OtherNumber(_) => "int".to_owned(),
+                ExprKind::Float(_) => "float".to_owned(),
+                ExprKind::Str(_) => "str".to_owned(),
+                ExprKind::Unary { operand, .. } => match operand.kind {
+                    ExprKind::Float(_) => "float".to_owned(),
+                    _ => "int".to_owned(),
+                },
+                ExprKind::Name(name) => self.alias(module, name)?,
+                _ => return None,
             };
-            Some(format!("{head}[{}]", args.join(", ")))
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
         }
-        ExprKind::BinOp {
-            left,
-            op: BinOp::BitOr,
-            right,
-        } => {
-            let mut members = Vec::new();
-            flatten_union(left, &mut members)?;
-            flatten_union(right, &mut members)?;
-            Some(format!("Union[{}]", members.join(", ")))
+        match kinds.as_slice() {
+            [] => None,
+            [one] => Some(one.clone()),
+            many => Some(format!("Union[{}]", many.join(", "))),
         }
-        _ => None,
     }
 }
 
-fn flatten_union(e: &Expr, out: &mut Vec<String>) -> Option<()> {
-    match &e.kind {
-        ExprKind::BinOp {
-            left,
-            op: BinOp::BitOr,
-            right,
-        } => {
-            flatten_union(left, out)?;
-            flatten_union(right, out)
-        }
-        _ => {
-            out.push(annotation_text(e)?);
-            Some(())
-        }
-    }
-}
+
 
 /// The schema type of a field: its annotation; else the type the class docstring documents,
 /// widened by any kind the default, the generate()-time fallback or the validators' comparisons
@@ -597,7 +738,15 @@ pub fn field_type(
     fallback: Option<&Lit>,
 ) -> Ty {
     if let Some(t) = &field.annotation {
-        return t.clone();
+        // a default the annotation does not admit (`SkipValidation[BlockSize] = None`) is still
+        // a value the field holds
+        return match (&field.default, t.kinds().intersects(Kinds::NONE)) {
+            (DefaultVal::Lit(Lit::Null), false) => match t {
+                Ty::Union(m) => Ty::Union(m.iter().cloned().chain([Ty::None]).collect()),
+                other => Ty::Union(vec![other.clone(), Ty::None]),
+            },
+            _ => t.clone(),
+        };
     }
     let mut kinds = usage.unwrap_or(Kinds::EMPTY);
     if let Some(l) = fallback {

@@ -8,6 +8,7 @@
 mod consumers;
 mod docstring;
 pub mod error;
+mod feeds;
 mod fields;
 mod mine;
 pub mod pred;
@@ -393,8 +394,18 @@ fn schema_comment(ssot: &EngineSsot, version: &str, found: &str) -> String {
          \x20        computes it (a non-literal) or the argument is required.\n\
          required: the constructor cannot be called without it (no default in the signature).\n\
          unknown_fields: `store` when `__init__` takes `**kwargs` (an unknown kwarg is kept or dropped,\n\
-         \x20        never an error), `reject` when it does not (Python raises TypeError).",
-        ssot.distribution, ssot.engine
+         \x20        never an error), `reject` when it does not (Python raises TypeError).{}",
+        ssot.distribution,
+        ssot.engine,
+        if ssot.native_types.iter().any(|n| n.fed_by.is_some()) {
+            "\n\
+             fed_by:  the native type whose fields the engine passes on to this one's constructor\n\
+             \x20        (its section is where a config sets them); `from:` the feeder's field that a field\n\
+             \x20        receives unchanged (a keyword argument `Class(field=self.from)` in the feeder's\n\
+             \x20        source). A field without `from:` is computed by the engine: no config sets it."
+        } else {
+            ""
+        }
     )
 }
 
@@ -403,6 +414,7 @@ fn schema_yaml(
     version: &str,
     found: &str,
     types: &BTreeMap<String, TypeCtx>,
+    feeds: &feeds::Feeds,
 ) -> String {
     let doc = SchemaDoc {
         engine: ssot.engine.clone(),
@@ -419,11 +431,18 @@ fn schema_yaml(
             .iter()
             .filter_map(|n| {
                 let ctx = types.get(&n.name)?;
+                let mut fields = schema_fields(ssot, n, ctx, types);
+                if let Some(from) = feeds.get(&n.name) {
+                    for field in &mut fields {
+                        field.from = from.get(&field.name).cloned();
+                    }
+                }
                 Some(NativeTypeDoc {
                     name: n.name.clone(),
                     source: Some(ctx.rel_path.clone()),
                     unknown_fields: Some(unknown_fields(&ctx.info)),
-                    fields: schema_fields(ssot, n, ctx, types),
+                    fed_by: n.fed_by.clone(),
+                    fields,
                 })
             })
             .collect(),
@@ -495,6 +514,7 @@ fn schema_fields(
             ty: ty.to_string(),
             default,
             note: None,
+            from: None,
         });
     }
     for extra in &ctx.hasattr_fields {
@@ -509,6 +529,7 @@ fn schema_fields(
                 "not a parameter: an unknown kwarg stored as an attribute, tested with hasattr()"
                     .to_owned(),
             ),
+            from: None,
         });
     }
     out

@@ -65,7 +65,9 @@ pub fn mine(ssot: &EngineSsot, version: &str, root: &Path) -> Result<MineOutput,
         &kinds,
     ));
     let staging = build_staging(ssot, version, &sites);
-    let schema_yaml = schema_yaml(ssot, version, &found, &types);
+    crate::feeds::resolve_defaults(ssot, &mut types, &mut modules);
+    let feeds = crate::feeds::find(ssot, &types);
+    let schema_yaml = schema_yaml(ssot, version, &found, &types, &feeds);
     Ok(MineOutput {
         staging,
         schema_yaml,
@@ -122,16 +124,21 @@ fn load_types(
     missing: &mut Vec<Missing>,
 ) -> Result<BTreeMap<String, TypeCtx>, MineError> {
     let mut types: BTreeMap<String, TypeCtx> = BTreeMap::new();
-    // each native type once, however many landmarks name it (and reported missing once)
+    // each native type once, however many landmarks name it (and reported missing once); then
+    // the ones no landmark names, which the schema still describes (a feeder, a fed class)
     let mut tried = BTreeSet::new();
-    for l in landmarks {
-        if !tried.insert(l.native_type.as_str()) {
+    let named = landmarks
+        .iter()
+        .map(|l| (l.native_type.as_str(), l.method.as_str()))
+        .chain(ssot.native_types.iter().map(|n| (n.name.as_str(), "")));
+    for (native_type, method) in named {
+        if !tried.insert(native_type) {
             continue;
         }
-        let Some(decl) = ssot.native(&l.native_type) else {
+        let Some(decl) = ssot.native(native_type) else {
             missing.push(Missing::UndeclaredType {
-                native_type: l.native_type.clone(),
-                method: l.method.clone(),
+                native_type: native_type.to_owned(),
+                method: method.to_owned(),
             });
             continue;
         };
@@ -152,7 +159,7 @@ fn load_types(
         };
         let info = fields::collect(modules, &decl.module, &module, &decl.name, class);
         types.insert(
-            l.native_type.clone(),
+            native_type.to_owned(),
             TypeCtx {
                 rel_path: modules.rel_path(&decl.module).unwrap_or_default(),
                 module_name: decl.module.clone(),

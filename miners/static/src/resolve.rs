@@ -104,6 +104,13 @@ impl Modules {
     /// The constant value of module-level name `name` in module `dotted`, following
     /// assignments and `from ... import` chains.
     pub fn constant(&mut self, dotted: &str, name: &str, depth: u32) -> Option<Lit> {
+        let (module, expr) = self.definition(dotted, name, depth)?;
+        self.const_expr(&module, &expr, depth + 1)
+    }
+
+    /// The expression module-level name `name` of module `dotted` is assigned, with the module
+    /// that assigns it, following `from ... import` chains (a type alias, a constant).
+    pub fn definition(&mut self, dotted: &str, name: &str, depth: u32) -> Option<(String, Expr)> {
         if depth > 24 {
             return None;
         }
@@ -137,10 +144,44 @@ impl Modules {
             _ => {}
         });
         if let Some(expr) = found {
-            return self.const_expr(dotted, &expr, depth + 1);
+            return Some((dotted.to_owned(), expr));
         }
         let (from, orig) = import?;
-        self.constant(&from, &orig, depth + 1)
+        self.definition(&from, &orig, depth + 1)
+    }
+
+    /// The module defining class `class` as seen from module `dotted` (defined there, or
+    /// imported through `from ... import` chains), with that module's name.
+    pub fn class_module(
+        &mut self,
+        dotted: &str,
+        class: &str,
+        depth: u32,
+    ) -> Option<(String, Rc<Module>)> {
+        if depth > 24 {
+            return None;
+        }
+        let module = self.load_quiet(dotted)?;
+        if find_class(&module, class).is_some() {
+            return Some((dotted.to_owned(), module));
+        }
+        let mut import: Option<(String, String)> = None;
+        scan_top(&module.body, &mut |stmt| {
+            if let StmtKind::ImportFrom {
+                module: m,
+                level,
+                names,
+            } = &stmt.kind
+            {
+                for (orig, alias) in names {
+                    if alias.as_deref().unwrap_or(orig) == class && import.is_none() {
+                        import = Some((self.absolute(dotted, *level, m.as_deref()), orig.clone()));
+                    }
+                }
+            }
+        });
+        let (from, orig) = import?;
+        self.class_module(&from, &orig, depth + 1)
     }
 
     /// Whether class `class` (visible in module `dotted`, defined there or imported) or one of

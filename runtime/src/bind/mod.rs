@@ -50,6 +50,10 @@ struct MountPlan {
     native_type: String,
     node: u32,
     defaults: Vec<SlotId>,
+    /// For a native type `fed_by` another, whose fields sit under the feeder's config keys:
+    /// each top-level kwarg name with the trie node of the config key it is written under
+    /// (kwargs bind through these only). `None` when kwarg names are the config keys.
+    keyed: Option<Vec<(String, u32)>>,
 }
 
 /// The hash of a key in a trie node's table.
@@ -137,13 +141,46 @@ impl BindPlan {
                 })
                 .map(|(i, _)| SlotId::try_from(i).unwrap_or(SlotId::MAX))
                 .collect();
+            let keyed = plan.keyed_fields(program, &native.native_type, keep);
             plan.mounts.push(MountPlan {
                 native_type: native.native_type.clone(),
                 node,
                 defaults,
+                keyed,
             });
         }
         plan
+    }
+
+    /// The kwarg name → trie node map of a native type whose top-level fields are written under
+    /// other config keys (see [`MountPlan::keyed`]); `None` when every kwarg name is its key.
+    fn keyed_fields(
+        &self,
+        program: &Program,
+        native_type: &str,
+        keep: usize,
+    ) -> Option<Vec<(String, u32)>> {
+        let mut keyed = Vec::new();
+        let mut renamed = false;
+        for slot in &program.slots {
+            let Some(native) = &slot.native else { continue };
+            if native.native_type != native_type {
+                continue;
+            }
+            let (Some(key), Some(config_key)) = (native.field.first(), slot.path.get(keep))
+            else {
+                continue;
+            };
+            renamed |= key != config_key;
+            let Some(node) = self.find(slot.path.iter().take(keep + 1).map(String::as_str))
+            else {
+                continue;
+            };
+            if !keyed.iter().any(|(k, _)| k == key) {
+                keyed.push((key.clone(), node));
+            }
+        }
+        renamed.then_some(keyed)
     }
 
     fn node_mut(&mut self, node: u32) -> Option<&mut TrieNode> {
@@ -246,7 +283,22 @@ impl LoadedProgram {
         let Some(mount) = plan.mounts.iter().find(|m| m.native_type == native_type) else {
             return false;
         };
-        self.walk(mount.node, kwargs, frame);
+        match &mount.keyed {
+            None => self.walk(mount.node, kwargs, frame),
+            Some(keyed) => {
+                for (key, node) in keyed {
+                    if let Some(value) = kwargs.child(key) {
+                        self.walk(*node, value, frame);
+                    }
+                }
+                // what `walk` does at the mount node: the defaults of the fields left out
+                if kwargs.is_mapping()
+                    && let Some(n) = plan.nodes.get(mount.node as usize)
+                {
+                    self.apply_defaults(&n.defaults, frame);
+                }
+            }
+        }
         if kwargs.is_mapping() {
             self.apply_defaults(&mount.defaults, frame);
         }

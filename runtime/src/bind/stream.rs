@@ -59,10 +59,15 @@ impl<'p> StreamBinder<'p> {
         StreamBinder::new(program, 0, &[], objects)
     }
 
-    /// A binder of the kwargs of `native_type`; `None` when the program has no slot for it.
+    /// A binder of the kwargs of `native_type`; `None` when the program has no slot for it, or
+    /// when its kwargs are written under other config keys (a native type `fed_by` another:
+    /// bind those with [`LoadedProgram::bind_native`]).
     pub fn native(program: &'p LoadedProgram, native_type: &str) -> Option<StreamBinder<'p>> {
         let plan = program.bind_plan();
         let mount = plan.mounts.iter().find(|m| m.native_type == native_type)?;
+        if mount.keyed.is_some() {
+            return None;
+        }
         let base = program.mount(native_type).unwrap_or(&[]);
         let objects = program
             .objects()

@@ -162,6 +162,25 @@ fn literal_rule(field: &str, members: &[serde_json::Value]) -> Result<(String, S
     ))
 }
 
+/// What pydantic's `ValidationError` says when a declaration of `field` fails (a regex the gate
+/// searches the message with): the field's own line, then its error `type` (pydantic's error
+/// types for `gt`, `ge`, ..., `Literal`). The message template stays readable; this is what the
+/// library prints.
+fn pydantic_error_pattern(field: &str, kind: &str) -> Option<String> {
+    let error_type = match kind {
+        "gt" => "greater_than",
+        "ge" => "greater_than_equal",
+        "lt" => "less_than",
+        "le" => "less_than_equal",
+        "multiple_of" => "multiple_of",
+        "min_length" => "too_short",
+        "max_length" => "too_long",
+        "literal" => "literal_error",
+        _ => return None,
+    };
+    Some(format!(r"(?m)^{field}\n\s+[^\n]*\[type={error_type},"))
+}
+
 /// Turns the facts of one class into rules (kwargs not yet filled). Updates `inspected`.
 pub fn class_rules(
     engine: &str,
@@ -172,23 +191,34 @@ pub fn class_rules(
     let Some(added) = added_by(&facts.kind) else {
         return Vec::new();
     };
+    if facts.enforced == "declared_only" {
+        // a stdlib dataclass does not check its annotations: no declaration is a rejection
+        inspected
+            .skipped
+            .push("*: declared only (nothing checks the annotations at run time)".to_owned());
+        return Vec::new();
+    }
     let class_lower = target.class.to_lowercase().replace('.', "_");
     let mut out = Vec::new();
+    let pydantic = facts.kind == "pydantic";
     for field in &facts.fields {
-        let mut found: Vec<Result<(String, String), String>> = Vec::new();
+        let mut found: Vec<(Result<(String, String), String>, &str)> = Vec::new();
         if let Some(members) = &field.literal {
-            found.push(literal_rule(&field.name, members));
+            found.push((literal_rule(&field.name, members), "literal"));
         }
         for c in &field.constraints {
-            found.push(constraint_rule(&field.name, c));
+            found.push((constraint_rule(&field.name, c), c.kind.as_str()));
         }
-        for item in found {
+        for (item, kind) in found {
             match item.and_then(|(when, message)| {
                 canonical_when(&when)
                     .map(|w| (w, message))
                     .ok_or_else(|| format!("`{when}` does not parse (field name?)"))
             }) {
                 Ok((when, message)) => {
+                    let replay_match = pydantic
+                        .then(|| pydantic_error_pattern(&field.name, kind))
+                        .flatten();
                     let id = format!(
                         "{engine}_{class_lower}_{}_{}",
                         field.name.to_lowercase(),
@@ -224,7 +254,7 @@ pub fn class_rules(
                         kwargs_negative: None,
                         versions: None,
                         stage: Stage::Construct,
-                        replay_match: None,
+                        replay_match,
                     });
                 }
                 Err(reason) => inspected.skipped.push(format!("{}: {reason}", field.name)),
@@ -282,6 +312,7 @@ pub fn schema_from_facts(engine: &str, version: &str, classes: &[(Target, ClassF
                 name: target.native_type.clone(),
                 source: None,
                 unknown_fields: None,
+                fed_by: None,
                 fields: facts
                     .fields
                     .iter()
@@ -290,6 +321,7 @@ pub fn schema_from_facts(engine: &str, version: &str, classes: &[(Target, ClassF
                         ty: schema_type(f),
                         default: FieldDefault::Unknown,
                         note: None,
+                        from: None,
                     })
                     .collect(),
             })

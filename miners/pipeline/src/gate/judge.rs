@@ -385,10 +385,14 @@ impl<O: Observer> Judge<'_, O> {
                 clip(&exc.message)
             ));
         }
-        let inside = exc
-            .origin
-            .as_deref()
-            .is_some_and(|o| o == target.package || o.starts_with(&format!("{}.", target.package)));
+        let origin = exc.origin.as_deref().unwrap_or("");
+        // pydantic validates a pydantic class (its `Field` bounds, `Literal`s and validators) in
+        // its own frames: that is the class's construction, not the caller's mistake
+        let pydantic_validation = exc.kind == "ValidationError"
+            && (origin == "pydantic" || origin.starts_with("pydantic."));
+        let inside = pydantic_validation
+            || origin == target.package
+            || origin.starts_with(&format!("{}.", target.package));
         if !inside {
             return Some(format!(
                 "{} raised outside the library (from `{}`): {}",
