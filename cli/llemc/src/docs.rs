@@ -8,6 +8,7 @@ use llemc_cli_common::exit;
 use llemc_compiler::atomic_write::write_atomically;
 use llemc_mining::failure::{cannot_write, read_text};
 use llemc_mining::layout::Layout;
+use llemc_mining::staging::{OpaqueRule, StagingFile};
 use llemc_pipeline::docs_gen::{VersionCorpus, render};
 use std::io::Write;
 use std::path::PathBuf;
@@ -41,6 +42,20 @@ pub struct DocsArgs {
     ssot: Option<PathBuf>,
 }
 
+/// The static miner's opaque sites of `version` that need runtime context, from its staging
+/// file (none when the version has not been mined here: `llemc refresh` mines before the docs).
+fn needing_context(layout: &Layout, engine: &str, version: &str) -> Vec<OpaqueRule> {
+    let path = layout.staging(engine, version).join("static_miner.json");
+    let Ok(file) = StagingFile::read(&path, &layout.display(&path)) else {
+        return Vec::new();
+    };
+    file.opaque
+        .into_iter()
+        .filter_map(|site| serde_json::from_value::<OpaqueRule>(site).ok())
+        .filter(|site| site.needs.is_some())
+        .collect()
+}
+
 /// Runs `llemc docs`.
 pub fn run(a: &DocsArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let Some(ssot) = load_ssot(&a.engine, a.ssot.as_deref(), err) else {
@@ -48,6 +63,7 @@ pub fn run(a: &DocsArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     };
     let layout = Layout::cwd().with_artifacts(&ssot.artifacts);
     let mut files: Vec<(String, String, String, String, String)> = Vec::new();
+    let mut context_sites: Vec<Vec<OpaqueRule>> = Vec::new();
     for entry in &ssot.versions {
         let version = entry.version.clone();
         let path = match a.from {
@@ -67,15 +83,20 @@ pub fn run(a: &DocsArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             Ok((text, schema)) => files.push((version, shown, text, schema_name, schema)),
             Err(d) => return fail_with(err, d),
         }
+        context_sites.push(needing_context(&layout, &a.engine, &entry.version));
     }
     let corpora: Vec<VersionCorpus<'_>> = files
         .iter()
-        .map(|(version, path, text, schema_name, schema)| VersionCorpus {
-            version,
-            path,
-            text,
-            schema: (schema_name, schema),
-        })
+        .zip(&context_sites)
+        .map(
+            |((version, path, text, schema_name, schema), sites)| VersionCorpus {
+                version,
+                path,
+                text,
+                schema: (schema_name, schema),
+                context_sites: sites,
+            },
+        )
         .collect();
     let from = if a.from == CorpusKind::Proposed {
         " --from proposed"

@@ -109,6 +109,17 @@ pub struct EnvAssumption {
     pub reason: String,
 }
 
+/// A name whose value a validator reads from the running engine, not from the kwargs
+/// (`runtime_context:`): a condition that reads it needs that context to decide, so the site is
+/// never shipped as an unconditional rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuntimeContext {
+    /// What it needs: `platform`, `device`, `model`, `environment`, ...
+    pub needs: String,
+    /// What the name is and why a config alone cannot decide it.
+    pub reason: String,
+}
+
 /// One supported library version.
 #[derive(Clone, Debug, PartialEq)]
 pub struct VersionEntry {
@@ -145,6 +156,8 @@ pub struct EngineSsot {
     pub assume: BTreeMap<String, Assumption>,
     /// Assumed environment variables by name (`environment:`).
     pub environment: BTreeMap<String, EnvAssumption>,
+    /// Names validators read from the running engine (`runtime_context:`), by name.
+    pub runtime_context: BTreeMap<String, RuntimeContext>,
     /// Exception classes whose `str()` appends some of their keyword arguments to the message,
     /// as ` (k1=v1, k2=v2)` in this order (`exceptions: {Class: {message_keywords: [...]}}`).
     pub message_keywords: BTreeMap<String, Vec<String>>,
@@ -368,6 +381,7 @@ pub fn read_ssot(file: FileId, text: &str) -> Result<EngineSsot, Vec<Diagnostic>
     r.check_landmarks(&landmarks, &native_types);
     let assume = r.assumptions(root.get("assume"));
     let environment = r.environment(root.get("environment"));
+    let runtime_context = r.runtime_context(root.get("runtime_context"));
     let versions = r.versions(&root);
     let (Some(engine), Some(distribution), Some(default_version)) =
         (engine, distribution, default_version)
@@ -396,6 +410,7 @@ pub fn read_ssot(file: FileId, text: &str) -> Result<EngineSsot, Vec<Diagnostic>
             .map(str::to_owned),
         assume,
         environment,
+        runtime_context,
         message_keywords: root
             .get("exceptions")
             .and_then(Node::as_map)
@@ -509,6 +524,37 @@ impl Reader {
             }
         }
         assume
+    }
+
+    /// `runtime_context:`: `name: {needs: <what>, reason: ...}` per name.
+    fn runtime_context(&mut self, node: Option<&Node>) -> BTreeMap<String, RuntimeContext> {
+        let mut out = BTreeMap::new();
+        let Some(map) = node.and_then(Node::as_map) else {
+            return out;
+        };
+        for (k, v) in map {
+            let Some(name) = k.as_str() else { continue };
+            match (
+                v.get("needs").and_then(Node::as_str),
+                v.get("reason").and_then(Node::as_str),
+            ) {
+                (Some(needs), Some(reason)) => {
+                    out.insert(
+                        name.to_owned(),
+                        RuntimeContext {
+                            needs: needs.to_owned(),
+                            reason: reason.to_owned(),
+                        },
+                    );
+                }
+                _ => self.err(
+                    v,
+                    format!("runtime context `{name}` needs `needs` and `reason` strings"),
+                    "write `{needs: platform, reason: ...}`",
+                ),
+            }
+        }
+        out
     }
 
     /// `environment:`: `NAME: {value: <scalar>, reason: ...}` per variable.

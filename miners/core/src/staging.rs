@@ -211,6 +211,10 @@ pub struct OpaqueRule {
     pub source_text: String,
     /// The translatable part of the condition (a necessary condition), if any.
     pub partial_when: Option<String>,
+    /// The runtime context the condition reads (`platform`, `model`, ...: the SSOT's
+    /// `runtime_context:`), when that is what keeps it from a config-only rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub needs: Option<String>,
 }
 
 /// Counts for one group of sites.
@@ -245,6 +249,10 @@ pub struct Report {
     pub by_landmark: BTreeMap<String, Counts>,
     /// Opaque sites per reason.
     pub opaque_reasons: BTreeMap<String, usize>,
+    /// Opaque sites whose condition reads the running engine (SSOT `runtime_context:`), per
+    /// what they need (`platform`, `model`, ...).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub needs_runtime_context: BTreeMap<String, usize>,
     /// Assumptions used (`function: reason`).
     pub assumptions: BTreeMap<String, String>,
 }

@@ -14,6 +14,7 @@ use llemc_compiler::diagnostic::{Diagnostic, FileId, SourceMap};
 use llemc_compiler::yaml_out::Yaml;
 use llemc_mining::failure::Failure;
 use llemc_mining::rule::compile_rule;
+use llemc_mining::staging::OpaqueRule;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -28,6 +29,9 @@ pub struct VersionCorpus<'a> {
     pub text: &'a str,
     /// Engine schema `(name, text)` the corpus compiles against.
     pub schema: (&'a str, &'a str),
+    /// The static miner's opaque sites of this version that need runtime context (`needs`):
+    /// listed under "Needs runtime context", never shipped.
+    pub context_sites: &'a [OpaqueRule],
 }
 
 /// One rule as documented, merged over the versions it holds in.
@@ -198,7 +202,53 @@ fn write(
             }
         }
     }
+    write_context_sites(&mut out, corpora);
     out
+}
+
+/// "Needs runtime context": the sites whose condition reads the running engine (its platform,
+/// devices, model, environment), once per site with the versions it is found in.
+fn write_context_sites(out: &mut String, corpora: &[VersionCorpus<'_>]) {
+    // (native type, needs, method, condition) -> (line per version, versions)
+    let mut sites: BTreeMap<(String, String, String, String), Vec<String>> = BTreeMap::new();
+    for corpus in corpora {
+        for site in corpus.context_sites {
+            let Some(needs) = &site.needs else { continue };
+            let line = site
+                .miner_source
+                .line_at_scan
+                .map_or_else(|| "?".to_owned(), |n| n.to_string());
+            sites
+                .entry((
+                    site.native_type.clone(),
+                    needs.clone(),
+                    site.miner_source.method.clone(),
+                    site.source_text.clone(),
+                ))
+                .or_default()
+                .push(format!("{} (`{}:{line}`)", corpus.version, site.miner_source.path));
+        }
+    }
+    if sites.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n## Needs runtime context\n\nChecks whose condition reads the running engine, not the \
+         config (the SSOT's `runtime_context:`): a config alone cannot decide them, so none \
+         ships as a rule. {} site(s).\n",
+        sites.len()
+    );
+    let _ = writeln!(out, "| native type | needs | method | condition | found in |");
+    let _ = writeln!(out, "|---|---|---|---|---|");
+    for ((native, needs, method, condition), found) in &sites {
+        let _ = writeln!(
+            out,
+            "| `{native}` | {needs} | {method} | `{}` | {} |",
+            condition.replace('`', "'").replace('|', "\\|"),
+            found.join(", ")
+        );
+    }
 }
 
 /// A message as inline markdown: one line, backticks kept as code spans would break it.

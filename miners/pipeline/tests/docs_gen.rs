@@ -15,12 +15,14 @@ fn corpora() -> Vec<VersionCorpus<'static>> {
             version: "5.14.1",
             path: "fixtures/docs/new.yaml",
             text: NEW,
+            context_sites: &[],
             schema: ("schema.yaml", SCHEMA),
         },
         VersionCorpus {
             version: "4.57.6",
             path: "fixtures/docs/old.yaml",
             text: OLD,
+            context_sites: &[],
             schema: ("schema.yaml", SCHEMA),
         },
     ]
@@ -52,7 +54,8 @@ fn a_rule_that_does_not_compile_is_named() {
         version: "5.14.1",
         path: "broken.yaml",
         text: &broken,
-        schema: ("schema.yaml", SCHEMA),
+        context_sites: &[],
+            schema: ("schema.yaml", SCHEMA),
     }];
     let err = render("transformers", "llemc docs", &corpora).unwrap_err();
     assert!(

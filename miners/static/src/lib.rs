@@ -98,9 +98,20 @@ fn canonical(pred: &Pred) -> Option<String> {
     Some(llemc_grammar::print_expr(&expr))
 }
 
+/// Whether `name` occurs in `text` as a whole identifier (not inside a longer name).
+fn mentions_identifier(text: &str, name: &str) -> bool {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(name).any(|(at, _)| {
+        let before = text.get(..at).and_then(|t| t.chars().next_back());
+        let after = text.get(at + name.len()..).and_then(|t| t.chars().next());
+        !before.is_some_and(ident) && !after.is_some_and(ident)
+    })
+}
+
 fn build_staging(ssot: &EngineSsot, version: &str, sites: &[FoundSite]) -> Staging {
     let mut stager = Stager {
         engine: &ssot.engine,
+        runtime_context: &ssot.runtime_context,
         report: Report::default(),
         rules: BTreeMap::new(),
         opaque: BTreeMap::new(),
@@ -133,6 +144,8 @@ fn build_staging(ssot: &EngineSsot, version: &str, sites: &[FoundSite]) -> Stagi
 /// The staging file while its sites are added: rules and opaque sites by id, and the counts.
 struct Stager<'a> {
     engine: &'a str,
+    /// Names validators read from the running engine (SSOT `runtime_context:`).
+    runtime_context: &'a BTreeMap<String, llemc_mining::ssot::RuntimeContext>,
     report: Report,
     rules: BTreeMap<String, StagedRule>,
     opaque: BTreeMap<String, OpaqueRule>,
@@ -232,6 +245,10 @@ impl Stager<'_> {
         }
         self.report.opaque += 1;
         self.count(site.detector, method, |c| c.opaque += 1);
+        let needs = self.needs(&source_text);
+        if let Some(needs) = &needs {
+            *self.report.needs_runtime_context.entry(needs.clone()).or_default() += 1;
+        }
         let source = Self::source(found);
         self.opaque.insert(
             id.clone(),
@@ -243,8 +260,18 @@ impl Stager<'_> {
                 reason,
                 source_text,
                 partial_when: partial,
+                needs,
             },
         );
+    }
+
+    /// The runtime context an untranslatable condition reads: the first SSOT `runtime_context`
+    /// name (in name order) that occurs in its source as a whole identifier.
+    fn needs(&self, source_text: &str) -> Option<String> {
+        self.runtime_context
+            .iter()
+            .find(|(name, _)| mentions_identifier(source_text, name))
+            .map(|(_, context)| context.needs.clone())
     }
 
     fn rule(&mut self, found: &FoundSite, when_text: String) {
