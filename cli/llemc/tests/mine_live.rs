@@ -68,6 +68,8 @@ fn lifts_fixture_classes_through_the_cli() {
         "--class",
         "llemc_lift_fixtures:PolicyData=fixture.PolicyData",
         "--class",
+        "llemc_lift_fixtures:BudgetConfig=fixture.BudgetConfig",
+        "--class",
         "llemc_lift_fixtures:NotTyped",
         "--site-packages",
         &site,
@@ -96,12 +98,14 @@ fn lifts_fixture_classes_through_the_cli() {
         .iter()
         .map(|r| r["when"].as_str().unwrap())
         .collect();
+    // the dataclass declares, nothing checks: no rule; the pydantic dataclass's bounds and
+    // Literal are rules, its SkipValidation field is not
     assert_eq!(
         whens,
         [
-            "level present and level not_in [1, 2, 3]",
-            "policy present and policy not_in [\"never\", \"always\", 3]",
-            "retries present and retries < 0"
+            "policy present and policy not_in [\"fcfs\", \"priority\"]",
+            "utilization present and utilization <= 0",
+            "utilization present and utilization > 1"
         ]
     );
     let _ = std::fs::remove_file(&out);
