@@ -19,6 +19,11 @@ Metrics (docs/heldout-eval.md, "vLLM"):
     python3 eval/heldout-vllm/llem_end_to_end.py target/debug/llem 0.17.1
     python3 eval/heldout-vllm/llem_end_to_end.py target/debug/llemc 0.17.1 --compat ../shared/compat/vllm.yaml
     python3 eval/heldout-vllm/llem_end_to_end.py target/debug/llemc 0.19.1 --compat ../shared/compat/v0.7.0/vllm.yaml:sampling_params
+
+`--set engine` scores the `vllm.engine` set instead (`eval/heldout-vllm-engine/`: EngineArgs kwargs
+labelled by `create_engine_config()`, errors only: its labels record no warnings):
+
+    python3 eval/heldout-vllm/llem_end_to_end.py target/debug/llem 0.17.1 --set engine
 """
 
 import json
@@ -30,12 +35,15 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 TYPE_WARNINGS = {"W811"}
+# `--set NAME`: (folder, cases file, experiment-config section)
+SETS = {"sampling": (HERE, "sampling_kwargs.jsonl", "sampling"),
+        "engine": (HERE.parent / "heldout-vllm-engine", "engine_kwargs.jsonl", "engine")}
 
 
-def llem_check(llem, version, kwargs):
+def llem_check(llem, version, section, kwargs):
     """(error codes, advisory codes) that `llem config check` shows for one case."""
     config = {"engine": "vllm", "model": "heldout", "engine_version": version,
-              "vllm": {"sampling": kwargs}}
+              "vllm": {section: kwargs}}
     done = subprocess.run([llem, "config", "check", "-", "--format", "json"],
                           input=json.dumps(config).encode(), capture_output=True, check=False)
     if done.returncode == 2:
@@ -116,13 +124,14 @@ def score(name, cases, labels, verdicts):
             continue
         library = label["outcome"] == "rejected"
         errors_tally.add(case["id"], library, errors)
-        if not library:
+        if not library and "warnings" in label:
             reported = bool(label["warnings"]) or bool(label["normalised"])
             advisory_tally.add(case["id"], reported, advisory)
     e, w = errors_tally, advisory_tally
+    advisories = (f"; warn/dormant precision {w.precision()}, recall {w.recall()}"
+                  if w.tp + w.fp + w.fn else "")
     print(f"{name}: error precision {e.precision()}, recall {e.recall()}, "
-          f"valid configs rejected {e.fp}; warn/dormant precision {w.precision()}, "
-          f"recall {w.recall()}")
+          f"valid configs rejected {e.fp}{advisories}")
     if typed:
         print(f"  configs with a type warning (W811, not counted above): {typed}")
     if e.fp:
@@ -138,15 +147,20 @@ def score(name, cases, labels, verdicts):
 def main():
     binary, version = sys.argv[1], sys.argv[2]
     compat = [sys.argv[i + 1] for i, a in enumerate(sys.argv) if a == "--compat"]
-    cases = [json.loads(l) for l in (HERE / "sampling_kwargs.jsonl").read_text().splitlines() if l.strip()]
-    labels = {l["id"]: l for l in map(json.loads, (HERE / f"labels-{version}.jsonl").read_text().splitlines())}
+    chosen = [sys.argv[i + 1] for i, a in enumerate(sys.argv) if a == "--set"] or ["sampling"]
+    folder, cases_file, section = SETS[chosen[-1]]
+    cases = [json.loads(l) for l in (folder / cases_file).read_text().splitlines() if l.strip()]
+    labels = {l["id"]: l for l in map(json.loads, (folder / f"labels-{version}.jsonl").read_text().splitlines())}
     if compat:
         for corpus in compat:
+            if chosen[-1] == "engine" and ":" not in corpus:
+                corpus = f"{corpus}:engine"
             score(f"{corpus} (--compat), vLLM {version}", cases, labels, compat_eval(binary, corpus, cases))
         return
     with ThreadPoolExecutor(max_workers=4) as pool:
-        verdicts = list(pool.map(lambda c: llem_check(binary, version, c["kwargs"]), cases))
-    score(f"llem config check (shipped corpus), vLLM {version}", cases, labels, verdicts)
+        verdicts = list(pool.map(lambda c: llem_check(binary, version, section, c["kwargs"]), cases))
+    score(f"llem config check (shipped corpus, vllm.{section}), vLLM {version}", cases, labels,
+          verdicts)
 
 
 if __name__ == "__main__":

@@ -62,6 +62,7 @@ pub const CORPORA: &[ShippedCorpus] = &[
     shipped!("transformers" "4.57.6"),
     shipped!("vllm" "0.17.1"),
     shipped!("vllm" "0.19.1"),
+    shipped!("vllm" "0.33.0"),
 ];
 
 impl ShippedCorpus {

@@ -65,12 +65,7 @@ fn run_ensure(a: &EnsureArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     };
     let venvs = a.venvs.clone().unwrap_or_else(|| Layout::cwd().venvs());
     for version in versions {
-        let spec = EnvSpec {
-            distribution: ssot.distribution.clone(),
-            version: version.clone(),
-            extras: ssot.env_extras.clone(),
-            shared: ssot.shared_env.clone(),
-        };
+        let spec = EnvSpec::for_version(&ssot, &version);
         match ensure(&venvs, &spec, &a.python) {
             Ok(venv) => {
                 let _ = writeln!(out, "{}", venv.site_packages.display());

@@ -133,6 +133,9 @@ pub struct VersionEntry {
     pub absent: Vec<String>,
     /// Landmarks only this version has.
     pub extra_landmarks: Vec<Landmark>,
+    /// `shared_env:` of this version when it pins other shared requirements than the engine's
+    /// (vLLM 0.33.0 pins torch 2.14.0, the others 2.10.0).
+    pub shared_env: Option<Vec<String>>,
 }
 
 /// A whole `engine_versions/{engine}.yaml`.
@@ -198,6 +201,15 @@ impl EngineSsot {
                 self.engine
             ))
         })
+    }
+
+    /// The shared requirements of `version`'s venv: its own `shared_env:`, else the engine's.
+    pub fn shared_env_for(&self, version: &str) -> Vec<String> {
+        self.versions
+            .iter()
+            .find(|v| v.version == version)
+            .and_then(|v| v.shared_env.clone())
+            .unwrap_or_else(|| self.shared_env.clone())
     }
 
     /// The landmarks of `version`: the common ones minus `absent`, plus its own.
@@ -647,6 +659,7 @@ impl Reader {
             specifier,
             absent,
             extra_landmarks,
+            shared_env: v.get("shared_env").map(|n| strings(Some(n))),
         })
     }
 }

@@ -131,10 +131,23 @@ impl Live {
                 }
             }
             // `site.addsitedir` keeps a folder already on `sys.path` where it is and appends
-            // what its `.pth` files name.
+            // what its `.pth` files name; those (the shared venv's site-packages) then move up to
+            // just after the given folders, as in the venv's own interpreter, so the base
+            // interpreter's older copy of a package the venv shares (typing_extensions) cannot
+            // shadow it.
+            let before: Vec<String> = path.extract()?;
             let site = py.import("site")?;
             for dir in site_packages {
                 site.call_method1("addsitedir", (dir.to_string_lossy().into_owned(),))?;
+            }
+            let after: Vec<String> = path.extract()?;
+            let added: Vec<String> = after
+                .into_iter()
+                .filter(|entry| !before.contains(entry))
+                .collect();
+            for (offset, entry) in added.iter().enumerate() {
+                path.call_method1("remove", (entry.as_str(),))?;
+                path.insert(site_packages.len() + offset, entry.as_str())?;
             }
             let modules = sys.getattr("modules")?;
             for (name, source) in EMBEDDED_MODULES {

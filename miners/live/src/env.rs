@@ -34,6 +34,17 @@ pub struct EnvSpec {
 }
 
 impl EnvSpec {
+    /// The venv of `version` of the SSOT's engine: the library, its `env_extras`, and the shared
+    /// requirements of that version.
+    pub fn for_version(ssot: &llemc_mining::ssot::EngineSsot, version: &str) -> EnvSpec {
+        EnvSpec {
+            distribution: ssot.distribution.clone(),
+            version: version.to_owned(),
+            extras: ssot.env_extras.clone(),
+            shared: ssot.shared_env_for(version),
+        }
+    }
+
     /// Every requirement pip is given, the library first.
     pub fn requirements(&self) -> Vec<String> {
         let mut all = vec![format!("{}=={}", self.distribution, self.version)];

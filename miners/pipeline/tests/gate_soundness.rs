@@ -41,12 +41,7 @@ fn live() -> &'static Live {
         let ssot_text =
             std::fs::read_to_string(repo().join("engine_versions/transformers.yaml")).unwrap();
         let ssot = read_ssot(FileId(0), &ssot_text).unwrap();
-        let spec = EnvSpec {
-            distribution: "transformers".to_owned(),
-            version: "5.14.1".to_owned(),
-            extras: ssot.env_extras.clone(),
-            shared: ssot.shared_env.clone(),
-        };
+        let spec = EnvSpec::for_version(&ssot, "5.14.1");
         let venv = ensure(&repo().join(".cache/venvs"), &spec, "python3").unwrap();
         let live = Live::start(&[fixtures().join("site"), venv.site_packages]).unwrap();
         assert_eq!(

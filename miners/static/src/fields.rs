@@ -680,10 +680,15 @@ impl Annotation<'_> {
             return None;
         }
         let (defined_in, expr) = self.modules.definition(module, name, 0)?;
-        let is_type = matches!(
-            &expr.kind,
-            ExprKind::Subscript { .. } | ExprKind::BinOp { op: BinOp::BitOr, .. }
-        );
+        // `X = Literal[...]`, `X = A | B`, `X: TypeAlias = str`
+        let is_type = match &expr.kind {
+            ExprKind::Subscript { .. } | ExprKind::BinOp { op: BinOp::BitOr, .. } => true,
+            ExprKind::Name(n) => matches!(
+                n.as_str(),
+                "str" | "int" | "float" | "bool" | "list" | "dict" | "tuple" | "set"
+            ),
+            _ => false,
+        };
         if !is_type {
             return None;
         }

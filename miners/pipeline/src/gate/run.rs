@@ -212,12 +212,7 @@ fn site_packages(
     if let Some(sites) = &options.site_packages {
         return Ok(sites.clone());
     }
-    let spec = EnvSpec {
-        distribution: ssot.distribution.clone(),
-        version: version.to_owned(),
-        extras: ssot.env_extras.clone(),
-        shared: ssot.shared_env.clone(),
-    };
+    let spec = EnvSpec::for_version(ssot, version);
     let venv = ensure(&layout.venvs(), &spec, &options.python).map_err(|e| {
         Diagnostic::error(
             "E670",

@@ -114,12 +114,7 @@ pub fn run(options: &LabelOptions) -> Result<LabelReport, Failure> {
         &input.display().to_string(),
         cases.iter().map(|c| c.id.as_str()),
     )?;
-    let spec = EnvSpec {
-        distribution: ssot.distribution.clone(),
-        version: options.version.clone(),
-        extras: ssot.env_extras.clone(),
-        shared: ssot.shared_env.clone(),
-    };
+    let spec = EnvSpec::for_version(&ssot, &options.version);
     let venv = ensure(&layout.venvs(), &spec, &options.python).map_err(|e| {
         Diagnostic::error(
             "E670",

@@ -127,9 +127,12 @@ impl<'a> Walker<'a> {
         Some(path)
     }
 
-    /// The body of the method a `self.m()` statement calls, when it is walked in place: a method
-    /// of the class with no arguments, not a landmark of its own, not already being walked.
-    fn inlinable(&self, e: &Expr) -> Option<&'a [Stmt]> {
+    /// What a call statement walked in place runs: the body of the method a `self.m()` statement
+    /// calls (a method of the class with no arguments, not a landmark of its own), or of the
+    /// module-level function a `f(args)` statement calls (vLLM 0.33's
+    /// `_verify_num_sequences(self.n, "n")`), with its parameters bound to the arguments; never
+    /// one already being walked. Gives the name, the body and the bindings.
+    fn inlinable(&self, e: &Expr) -> Option<(String, &'a [Stmt], Vec<(String, Expr)>)> {
         let ExprKind::Call {
             func,
             args,
@@ -138,39 +141,59 @@ impl<'a> Walker<'a> {
         else {
             return None;
         };
-        let ExprKind::Attribute { value, attr } = &func.kind else {
-            return None;
-        };
-        if value.as_name() != Some("self")
-            || !args.is_empty()
-            || !keywords.is_empty()
-            || self.landmarks.contains(attr)
-            || self.inlined.contains(attr)
-            || *attr == self.method
-            || self.inlined.len() >= 8
-        {
+        if self.inlined.len() >= 8 {
             return None;
         }
         let module: &'a crate::python::Module = self.module;
-        let class = crate::resolve::find_class(module, &self.info.class)?;
-        match &crate::resolve::find_method(class, attr)?.kind {
-            StmtKind::FunctionDef { body, .. } => Some(body),
+        match &func.kind {
+            ExprKind::Attribute { value, attr } => {
+                if value.as_name() != Some("self")
+                    || !args.is_empty()
+                    || !keywords.is_empty()
+                    || self.landmarks.contains(attr)
+                    || self.inlined.contains(attr)
+                    || *attr == self.method
+                {
+                    return None;
+                }
+                let class = crate::resolve::find_class(module, &self.info.class)?;
+                match &crate::resolve::find_method(class, attr)?.kind {
+                    StmtKind::FunctionDef { body, .. } => Some((attr.clone(), body, Vec::new())),
+                    _ => None,
+                }
+            }
+            ExprKind::Name(name) if !self.inlined.contains(name) => {
+                let StmtKind::FunctionDef {
+                    params,
+                    body,
+                    kwarg: None,
+                    ..
+                } = &module
+                    .body
+                    .iter()
+                    .find(|s| matches!(&s.kind, StmtKind::FunctionDef { name: n, .. } if n == name))?
+                    .kind
+                else {
+                    return None;
+                };
+                let bindings = bind_arguments(params, args, keywords)?;
+                Some((name.clone(), body, bindings))
+            }
             _ => None,
         }
     }
 
-    /// Walks the method a `self.m()` statement calls in place, under `path`, with its own
-    /// locals; gives the condition under which the caller goes on.
+    /// Walks what a call statement runs in place (see [`Walker::inlinable`]), under `path`, with
+    /// its own locals (a function's parameters bound to the caller's arguments); gives the
+    /// condition under which the caller goes on.
     fn walk_inlined(&mut self, e: &Expr, path: &[Pred]) -> Option<Vec<Pred>> {
-        let body = self.inlinable(e)?;
-        let name = match &e.kind {
-            ExprKind::Call { func, .. } => match &func.kind {
-                ExprKind::Attribute { attr, .. } => attr.clone(),
-                _ => String::new(),
-            },
-            _ => String::new(),
-        };
+        let (name, body, bindings) = self.inlinable(e)?;
         let before = std::mem::take(&mut self.env);
+        // an argument is read where the caller wrote it, so it is bound to the caller's value
+        for (param, argument) in bindings {
+            let value = Binding::Value(self.val(&argument));
+            self.env.insert(param, value);
+        }
         self.inlined.push(name);
         let after = self.walk(body, path);
         self.inlined.pop();
@@ -622,4 +645,35 @@ fn appends_to(new: &Expr, old: &Expr) -> bool {
         } => left.as_ref() == old || appends_to(left, old),
         _ => false,
     }
+}
+
+/// Binds a function's parameters to a call's arguments (positional, then keywords, then
+/// literal defaults); `None` when the call does not fit plainly (`*args`, `**kwargs`, a
+/// parameter left without a value).
+fn bind_arguments(
+    params: &[crate::python::ast::Param],
+    args: &[Expr],
+    keywords: &[(Option<String>, Expr)],
+) -> Option<Vec<(String, Expr)>> {
+    if args.len() > params.len() || args.iter().any(|a| matches!(a.kind, ExprKind::Starred(_))) {
+        return None;
+    }
+    let mut bound: Vec<(String, Expr)> = Vec::new();
+    for (param, arg) in params.iter().zip(args) {
+        bound.push((param.name.clone(), arg.clone()));
+    }
+    for (key, value) in keywords {
+        let key = key.as_ref()?;
+        if !params.iter().any(|p| &p.name == key) || bound.iter().any(|(n, _)| n == key) {
+            return None;
+        }
+        bound.push((key.clone(), value.clone()));
+    }
+    for param in params {
+        if bound.iter().any(|(n, _)| *n == param.name) {
+            continue;
+        }
+        bound.push((param.name.clone(), param.default.clone()?));
+    }
+    Some(bound)
 }
