@@ -440,21 +440,23 @@ impl SchemaReader<'_> {
     fn check_feeders(&mut self, native_types: &[NativeType]) {
         for native in native_types {
             let feeder = match &native.fed_by {
-                Some(name) => match native_types.iter().find(|n| &n.name == name) {
-                    Some(feeder) => Some(feeder),
-                    None => {
-                        let suggestions =
-                            suggest(name, native_types.iter().map(|n| n.name.as_str()));
-                        self.err(
+                Some(name) => {
+                    match native_types.iter().find(|n| &n.name == name) {
+                        Some(feeder) => Some(feeder),
+                        None => {
+                            let suggestions =
+                                suggest(name, native_types.iter().map(|n| n.name.as_str()));
+                            self.err(
                             "E508",
                             native.span,
                             format!("`{}` is `fed_by` `{name}`, which `native_types` does not declare", native.name),
                             "unknown feeder",
                             &suggestions.first().map(|s| format!("did you mean `{s}`?")).unwrap_or_else(|| "declare the feeder under `native_types`".into()),
                         );
-                        continue;
+                            continue;
+                        }
                     }
-                },
+                }
                 None => None,
             };
             for field in &native.fields {
@@ -467,15 +469,24 @@ impl SchemaReader<'_> {
                         self.err(
                             "E508",
                             field.span,
-                            format!("`{}.{}` comes `from` `{from}`, which `{}` does not declare", native.name, field.name, feeder.name),
+                            format!(
+                                "`{}.{}` comes `from` `{from}`, which `{}` does not declare",
+                                native.name, field.name, feeder.name
+                            ),
                             "unknown feeder field",
-                            &suggestions.first().map(|s| format!("did you mean `{s}`?")).unwrap_or_else(|| format!("name a field of `{}`", feeder.name)),
+                            &suggestions
+                                .first()
+                                .map(|s| format!("did you mean `{s}`?"))
+                                .unwrap_or_else(|| format!("name a field of `{}`", feeder.name)),
                         );
                     }
                     None => self.err(
                         "E508",
                         field.span,
-                        format!("`{}.{}` has `from:` but `{}` is not `fed_by` another native type", native.name, field.name, native.name),
+                        format!(
+                            "`{}.{}` has `from:` but `{}` is not `fed_by` another native type",
+                            native.name, field.name, native.name
+                        ),
                         "`from` without `fed_by`",
                         "add `fed_by:` to the native type, or drop `from:`",
                     ),

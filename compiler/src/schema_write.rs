@@ -118,7 +118,10 @@ fn plain(text: &str) -> String {
 fn field_line(field: &FieldDoc) -> String {
     let ty = serde_json::to_string(&field.ty).unwrap_or_default();
     let from = match &field.from {
-        Some(from) => format!(", from: {}", serde_json::to_string(from).unwrap_or_default()),
+        Some(from) => format!(
+            ", from: {}",
+            serde_json::to_string(from).unwrap_or_default()
+        ),
         None => String::new(),
     };
     let value = match &field.default {

@@ -1,7 +1,12 @@
 //! Native types `fed_by` another (vLLM's config classes, built from `EngineArgs`): a rule written
 //! over the fed type's fields checks the config key of the feeder field each comes `from`, sees
 //! the feeder's default, and never reads a key for a field the engine computes itself.
-#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 use llemc_compiler::diagnostic::{FileId, SourceMap};
 use llemc_compiler::schema::read_schema;
@@ -164,5 +169,8 @@ fn a_schema_with_a_bad_feeder_is_reported() {
     let bad = SCHEMA.replace("from: \"scheduling_policy\"", "from: \"scheduling\"");
     let (_, diags) = read_schema(FileId(0), &bad);
     assert_eq!(diags.len(), 1);
-    assert_eq!(diags[0].help.as_deref(), Some("did you mean `scheduling_policy`?"));
+    assert_eq!(
+        diags[0].help.as_deref(),
+        Some("did you mean `scheduling_policy`?")
+    );
 }

@@ -106,7 +106,8 @@ impl Checker<'_> {
                 if let Some(native) = self.native.clone() {
                     match schema.resolve(&native, path) {
                         Ok(resolved) => {
-                            let (full, resolved) = self.config_path(schema, &native, path, resolved);
+                            let (full, resolved) =
+                                self.config_path(schema, &native, path, resolved);
                             return Some(self.native_slot(full, path, &resolved));
                         }
                         Err(unresolved) => {

@@ -119,9 +119,7 @@ pub fn synthesize(loaded: &LoadedProgram, index: usize) -> Result<KwargsPair, Sy
         // kwargs use the native type's field names (a type `fed_by` another has its fields
         // under the feeder's config keys)
         let rest = match &s.native {
-            Some(n) if n.native_type == native && n.field.len() == rest.len() => {
-                n.field.as_slice()
-            }
+            Some(n) if n.native_type == native && n.field.len() == rest.len() => n.field.as_slice(),
             _ => rest,
         };
         let ty = s.native.as_ref().and_then(|n| Ty::parse(&n.ty).ok());

@@ -100,7 +100,10 @@ fn lifts_fixture_classes() {
         .iter()
         .find(|i| i.class == "PolicyData")
         .expect("PolicyData inspected");
-    assert_eq!((policy.kind.as_str(), policy.enforced.as_str()), ("dataclass", "declared_only"));
+    assert_eq!(
+        (policy.kind.as_str(), policy.enforced.as_str()),
+        ("dataclass", "declared_only")
+    );
     assert_eq!(policy.fields, 4);
     insta::assert_snapshot!("lifts_fixture_staging", staging.to_json());
 }

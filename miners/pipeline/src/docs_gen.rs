@@ -226,7 +226,10 @@ fn write_context_sites(out: &mut String, corpora: &[VersionCorpus<'_>]) {
                     site.source_text.clone(),
                 ))
                 .or_default()
-                .push(format!("{} (`{}:{line}`)", corpus.version, site.miner_source.path));
+                .push(format!(
+                    "{} (`{}:{line}`)",
+                    corpus.version, site.miner_source.path
+                ));
         }
     }
     if sites.is_empty() {
@@ -239,7 +242,10 @@ fn write_context_sites(out: &mut String, corpora: &[VersionCorpus<'_>]) {
          ships as a rule. {} site(s).\n",
         sites.len()
     );
-    let _ = writeln!(out, "| native type | needs | method | condition | found in |");
+    let _ = writeln!(
+        out,
+        "| native type | needs | method | condition | found in |"
+    );
     let _ = writeln!(out, "|---|---|---|---|---|");
     for ((native, needs, method, condition), found) in &sites {
         let _ = writeln!(

@@ -55,7 +55,7 @@ fn a_rule_that_does_not_compile_is_named() {
         path: "broken.yaml",
         text: &broken,
         context_sites: &[],
-            schema: ("schema.yaml", SCHEMA),
+        schema: ("schema.yaml", SCHEMA),
     }];
     let err = render("transformers", "llemc docs", &corpora).unwrap_err();
     assert!(

@@ -140,8 +140,11 @@ fn class_field_reference(text: &str) -> Option<(String, String)> {
     (plain(class) && plain(attr)).then(|| (class.to_owned(), attr.to_owned()))
 }
 
+/// What [`each_call`] calls for every call: the callee and the keyword arguments.
+type OnCall<'f> = dyn FnMut(&Expr, &[(Option<String>, Expr)]) + 'f;
+
 /// Calls `f(callee, keywords)` for every call expression in `body`, nested ones included.
-fn each_call(body: &[Stmt], f: &mut dyn FnMut(&Expr, &[(Option<String>, Expr)])) {
+fn each_call(body: &[Stmt], f: &mut OnCall<'_>) {
     for stmt in body {
         match &stmt.kind {
             StmtKind::ClassDef { body, .. }
@@ -204,7 +207,7 @@ fn each_call(body: &[Stmt], f: &mut dyn FnMut(&Expr, &[(Option<String>, Expr)]))
     }
 }
 
-fn each_call_expr(expr: &Expr, f: &mut dyn FnMut(&Expr, &[(Option<String>, Expr)])) {
+fn each_call_expr(expr: &Expr, f: &mut OnCall<'_>) {
     match &expr.kind {
         ExprKind::Call {
             func,

@@ -249,7 +249,12 @@ enum FieldCall<'e> {
 /// Reads pydantic's `Field(default, ...)` / `Field(default=...)` and dataclasses'
 /// `field(default=...)`; any other value is the default itself.
 fn field_call_default(value: &Expr) -> FieldCall<'_> {
-    let ExprKind::Call { func, args, keywords } = &value.kind else {
+    let ExprKind::Call {
+        func,
+        args,
+        keywords,
+    } = &value.kind
+    else {
         return FieldCall::Default(value);
     };
     let callee = func.dotted();
@@ -588,11 +593,7 @@ fn stores_all(body: &[Stmt], k: &str, v: &str) -> bool {
 
 /// A parameter annotation as a schema type (`None` when it cannot be read).
 pub fn annotation_type(modules: &mut Modules, module_name: &str, e: &Expr) -> Option<Ty> {
-    let text = Annotation {
-        modules,
-        depth: 0,
-    }
-    .text(module_name, e)?;
+    let text = Annotation { modules, depth: 0 }.text(module_name, e)?;
     Ty::parse(&text).ok()
 }
 
@@ -610,7 +611,9 @@ impl Annotation<'_> {
         match &e.kind {
             ExprKind::Name(n) => Some(match n.as_str() {
                 "Any" => "any".to_owned(),
-                other => self.alias(module, other).unwrap_or_else(|| other.to_owned()),
+                other => self
+                    .alias(module, other)
+                    .unwrap_or_else(|| other.to_owned()),
             }),
             ExprKind::None => Some("None".to_owned()),
             ExprKind::Attribute { .. } => e.dotted(),
@@ -682,7 +685,10 @@ impl Annotation<'_> {
         let (defined_in, expr) = self.modules.definition(module, name, 0)?;
         // `X = Literal[...]`, `X = A | B`, `X: TypeAlias = str`
         let is_type = match &expr.kind {
-            ExprKind::Subscript { .. } | ExprKind::BinOp { op: BinOp::BitOr, .. } => true,
+            ExprKind::Subscript { .. }
+            | ExprKind::BinOp {
+                op: BinOp::BitOr, ..
+            } => true,
             ExprKind::Name(n) => matches!(
                 n.as_str(),
                 "str" | "int" | "float" | "bool" | "list" | "dict" | "tuple" | "set"
@@ -727,8 +733,6 @@ impl Annotation<'_> {
         }
     }
 }
-
-
 
 /// The schema type of a field: its annotation; else the type the class docstring documents,
 /// widened by any kind the default, the generate()-time fallback or the validators' comparisons

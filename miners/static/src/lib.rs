@@ -247,7 +247,11 @@ impl Stager<'_> {
         self.count(site.detector, method, |c| c.opaque += 1);
         let needs = self.needs(&source_text);
         if let Some(needs) = &needs {
-            *self.report.needs_runtime_context.entry(needs.clone()).or_default() += 1;
+            *self
+                .report
+                .needs_runtime_context
+                .entry(needs.clone())
+                .or_default() += 1;
         }
         let source = Self::source(found);
         self.opaque.insert(

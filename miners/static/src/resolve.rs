@@ -150,6 +150,27 @@ impl Modules {
         self.definition(&from, &orig, depth + 1)
     }
 
+    /// Where module `dotted` (parsed as `module`) imports `name` from: the absolute module and
+    /// the name there (`from .cache import CacheConfig as C` gives `(pkg.cache, CacheConfig)`).
+    fn imported(&self, dotted: &str, module: &Module, name: &str) -> Option<(String, String)> {
+        let mut import: Option<(String, String)> = None;
+        scan_top(&module.body, &mut |stmt| {
+            if let StmtKind::ImportFrom {
+                module: m,
+                level,
+                names,
+            } = &stmt.kind
+            {
+                for (orig, alias) in names {
+                    if alias.as_deref().unwrap_or(orig) == name && import.is_none() {
+                        import = Some((self.absolute(dotted, *level, m.as_deref()), orig.clone()));
+                    }
+                }
+            }
+        });
+        import
+    }
+
     /// The module defining class `class` as seen from module `dotted` (defined there, or
     /// imported through `from ... import` chains), with that module's name.
     pub fn class_module(
@@ -165,22 +186,7 @@ impl Modules {
         if find_class(&module, class).is_some() {
             return Some((dotted.to_owned(), module));
         }
-        let mut import: Option<(String, String)> = None;
-        scan_top(&module.body, &mut |stmt| {
-            if let StmtKind::ImportFrom {
-                module: m,
-                level,
-                names,
-            } = &stmt.kind
-            {
-                for (orig, alias) in names {
-                    if alias.as_deref().unwrap_or(orig) == class && import.is_none() {
-                        import = Some((self.absolute(dotted, *level, m.as_deref()), orig.clone()));
-                    }
-                }
-            }
-        });
-        let (from, orig) = import?;
+        let (from, orig) = self.imported(dotted, &module, class)?;
         self.class_module(&from, &orig, depth + 1)
     }
 
@@ -238,22 +244,7 @@ impl Modules {
             }
             return Some(false);
         }
-        let mut import: Option<(String, String)> = None;
-        scan_top(&module.body, &mut |stmt| {
-            if let StmtKind::ImportFrom {
-                module: m,
-                level,
-                names,
-            } = &stmt.kind
-            {
-                for (orig, alias) in names {
-                    if alias.as_deref().unwrap_or(orig) == class && import.is_none() {
-                        import = Some((self.absolute(dotted, *level, m.as_deref()), orig.clone()));
-                    }
-                }
-            }
-        });
-        let (from, orig) = import?;
+        let (from, orig) = self.imported(dotted, &module, class)?;
         self.class_defines(&from, &orig, attr, depth + 1)
     }
 

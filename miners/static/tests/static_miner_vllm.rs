@@ -106,9 +106,49 @@ fn check_version(version: &str) -> MineOutput {
         "{}",
         out.staging.listing()
     );
+    check_engine_section(&out, "0.9");
     // byte-identical on rerun
     assert_eq!(out.staging.to_json(), mined(version).staging.to_json());
     out
+}
+
+/// The `engine` section: EngineArgs' fields (its defaults written as a config class's resolved),
+/// and the config classes `fed_by` it, each field `from` the EngineArgs field
+/// `create_engine_config()` passes to it unchanged.
+fn check_engine_section(out: &MineOutput, utilization: &str) {
+    let schema = &out.schema_yaml;
+    assert!(schema.contains("  engine: vllm.EngineArgs\n"), "{schema}");
+    // `gpu_memory_utilization: float = CacheConfig.gpu_memory_utilization`
+    assert!(schema.contains(&format!(
+        "      gpu_memory_utilization: {{type: \"float\", default: {utilization}}}\n"
+    )));
+    assert!(schema.contains("    fed_by: vllm.EngineArgs\n"));
+    // `Field(default=0.9, gt=0, le=1)`, passed as `gpu_memory_utilization=self.gpu_memory_utilization`
+    assert!(schema.contains(&format!(
+        "      gpu_memory_utilization: {{type: \"float\", default: {utilization}, from: \"gpu_memory_utilization\"}}\n"
+    )));
+    // `cache_dtype=resolve_kv_cache_dtype_string(self.kv_cache_dtype, ...)`: computed, no `from`;
+    // its type is the `CacheDType = Literal[...]` alias's members
+    assert!(schema.contains("      cache_dtype: {type: \"str\", default: \"auto\"}\n"));
+    // `Field(init=False)` attributes are not constructor fields
+    assert!(!schema.contains("      world_size: "));
+    // ParallelConfig's model validator: a cross-field check of two fed fields
+    // (0.33.0 checks it only when `prefill_context_parallel_size == 1`)
+    let when = when_of(out, "tp_size={tensor_parallel_size} must be divisible by");
+    assert!(
+        when.ends_with("tensor_parallel_size not_divisible_by decode_context_parallel_size"),
+        "{when}"
+    );
+    // a check that reads the platform is opaque and says what it needs
+    assert!(
+        out.staging
+            .opaque
+            .iter()
+            .any(|o| o.needs.as_deref() == Some("platform")
+                && o.source_text.contains("current_platform.is_cuda_alike()")),
+        "{:?}",
+        out.staging.opaque
+    );
 }
 
 #[test]
@@ -126,5 +166,21 @@ fn vllm_0_19_1_assumes_the_default_sequence_limit() {
             .report
             .assumptions
             .contains_key("environment VLLM_MAX_N_SEQUENCES = 16384")
+    );
+}
+
+#[test]
+fn vllm_0_33_0_walks_module_level_helpers() {
+    let out = mined("0.33.0");
+    if let Err(d) = check_against_schema(&out.staging, &out.schema_yaml) {
+        panic!("vllm 0.33.0: mined rules do not compile against the generated schema:\n{d}");
+    }
+    check_engine_section(&out, "0.92");
+    // `_verify_args` calls the module-level `_verify_num_sequences(self.n, "n")`: walked in place
+    // with `value` bound to the field and `parameter_name` to "n"
+    assert_eq!(when_of(&out, "n must be at least 1, got {n}."), "n < 1");
+    assert_eq!(
+        when_of(&out, "n must be at most 16384, got {n}."),
+        "n > 16384"
     );
 }

@@ -167,13 +167,11 @@ impl BindPlan {
             if native.native_type != native_type {
                 continue;
             }
-            let (Some(key), Some(config_key)) = (native.field.first(), slot.path.get(keep))
-            else {
+            let (Some(key), Some(config_key)) = (native.field.first(), slot.path.get(keep)) else {
                 continue;
             };
             renamed |= key != config_key;
-            let Some(node) = self.find(slot.path.iter().take(keep + 1).map(String::as_str))
-            else {
+            let Some(node) = self.find(slot.path.iter().take(keep + 1).map(String::as_str)) else {
                 continue;
             };
             if !keyed.iter().any(|(k, _)| k == key) {

@@ -162,6 +162,9 @@ fn literal_rule(field: &str, members: &[serde_json::Value]) -> Result<(String, S
     ))
 }
 
+/// A declaration lifted to `(when, message)`, or why it is not.
+type Lifted = Result<(String, String), String>;
+
 /// What pydantic's `ValidationError` says when a declaration of `field` fails (a regex the gate
 /// searches the message with): the field's own line, then its error `type` (pydantic's error
 /// types for `gt`, `ge`, ..., `Literal`). The message template stays readable; this is what the
@@ -202,7 +205,8 @@ pub fn class_rules(
     let mut out = Vec::new();
     let pydantic = facts.kind == "pydantic";
     for field in &facts.fields {
-        let mut found: Vec<(Result<(String, String), String>, &str)> = Vec::new();
+        // each declaration's `(when, message)` (or why it is not lifted), with its kind
+        let mut found: Vec<(Lifted, &str)> = Vec::new();
         if let Some(members) = &field.literal {
             found.push((literal_rule(&field.name, members), "literal"));
         }

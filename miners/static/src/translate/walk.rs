@@ -132,7 +132,7 @@ impl<'a> Walker<'a> {
     /// module-level function a `f(args)` statement calls (vLLM 0.33's
     /// `_verify_num_sequences(self.n, "n")`), with its parameters bound to the arguments; never
     /// one already being walked. Gives the name, the body and the bindings.
-    fn inlinable(&self, e: &Expr) -> Option<(String, &'a [Stmt], Vec<(String, Expr)>)> {
+    fn inlinable(&self, e: &Expr) -> Option<Inlined<'a>> {
         let ExprKind::Call {
             func,
             args,
@@ -171,7 +171,9 @@ impl<'a> Walker<'a> {
                 } = &module
                     .body
                     .iter()
-                    .find(|s| matches!(&s.kind, StmtKind::FunctionDef { name: n, .. } if n == name))?
+                    .find(
+                        |s| matches!(&s.kind, StmtKind::FunctionDef { name: n, .. } if n == name),
+                    )?
                     .kind
                 else {
                     return None;
@@ -646,6 +648,10 @@ fn appends_to(new: &Expr, old: &Expr) -> bool {
         _ => false,
     }
 }
+
+/// What a call statement walked in place runs: its name, its body, and its parameters bound to
+/// the call's arguments.
+type Inlined<'a> = (String, &'a [Stmt], Vec<(String, Expr)>);
 
 /// Binds a function's parameters to a call's arguments (positional, then keywords, then
 /// literal defaults); `None` when the call does not fit plainly (`*args`, `**kwargs`, a
