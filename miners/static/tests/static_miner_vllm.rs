@@ -183,4 +183,14 @@ fn vllm_0_33_0_walks_module_level_helpers() {
         when_of(&out, "n must be at most 16384, got {n}."),
         "n > 16384"
     );
+    // `if not math.isfinite(self.repetition_penalty)`: a string raises before the range check
+    assert!(
+        out.staging
+            .rules
+            .iter()
+            .any(|r| r.message_template == "must be real number, not str"
+                && r.when == "repetition_penalty present and repetition_penalty type_is \"str\""),
+        "{}",
+        out.staging.listing()
+    );
 }

@@ -1,9 +1,10 @@
 //! The implicit TypeError detector: an ordering comparison of a field with a number raises when
-//! the field holds a string, under the conditions Python evaluates first.
+//! the field holds a string, under the conditions Python evaluates first; so does a `math`
+//! function that needs a real number (`math.isfinite(f)`).
 
-use super::{Detector, Walker};
+use super::{Detector, V, Walker};
 use crate::pred::{Lit, Op, Operand, Pred};
-use crate::python::ast::Stmt;
+use crate::python::ast::{Expr, ExprKind, Stmt, UnaryOp};
 use std::ops::Not;
 
 impl Walker<'_> {
@@ -43,6 +44,53 @@ impl Walker<'_> {
                 None,
             );
         }
+    }
+}
+
+impl Walker<'_> {
+    /// A test that is `math.isfinite(f)` / `math.isinf(f)` / `math.isnan(f)` of a field (or its
+    /// `not`): Python raises `TypeError: must be real number, not str` there when the field holds
+    /// a string, before the test decides anything.
+    pub(super) fn real_number_sites(&mut self, stmt: &Stmt, path: &[Pred], test: &Expr) {
+        let call = match &test.kind {
+            ExprKind::Unary {
+                op: UnaryOp::Not,
+                operand,
+            } => operand.as_ref(),
+            _ => test,
+        };
+        let ExprKind::Call { func, args, .. } = &call.kind else {
+            return;
+        };
+        let needs_real = func
+            .dotted()
+            .is_some_and(|d| matches!(d.as_str(), "math.isfinite" | "math.isinf" | "math.isnan"));
+        let [argument] = args.as_slice() else {
+            return;
+        };
+        if !needs_real {
+            return;
+        }
+        let V::Field(field) = self.val(argument) else {
+            return;
+        };
+        let raises = Pred::And(vec![
+            Pred::Present(field.clone()),
+            Pred::Cmp(
+                Operand::Field(field.clone()),
+                Op::TypeIs,
+                Operand::Lit(Lit::Str("str".to_owned())),
+            ),
+        ]);
+        self.push_site(
+            stmt,
+            Detector::ImplicitTypeError,
+            path,
+            raises,
+            Some(("must be real number, not str".to_owned(), true)),
+            Some(field),
+            None,
+        );
     }
 }
 

@@ -221,6 +221,7 @@ impl<'a> Walker<'a> {
         path: &[Pred],
     ) -> AfterIf {
         let t = self.cond(test);
+        self.real_number_sites(stmt, path, test);
         self.type_error_sites(stmt, path, &t);
         let mut negs = vec![t.clone().not()];
         let mut branches = Branches {
