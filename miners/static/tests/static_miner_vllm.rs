@@ -107,6 +107,21 @@ fn check_version(version: &str) -> MineOutput {
         out.staging.listing()
     );
     check_engine_section(&out, "0.9");
+    // SchedulerConfig's `__post_init__` calls `self.verify_max_model_len(max_model_len)`: walked
+    // in place with the parameter bound to the InitVar; the checks that read it need the model
+    assert_eq!(
+        when_of(
+            &out,
+            "max_num_batched_tokens ({max_num_batched_tokens}) must be greater than or equal to max_num_seqs"
+        ),
+        "max_num_batched_tokens < max_num_seqs"
+    );
+    assert!(
+        out.staging.opaque.iter().any(|o| o.needs.as_deref() == Some("model")
+            && o.source_text.contains("max_model_len")),
+        "{:?}",
+        out.staging.opaque
+    );
     // byte-identical on rerun
     assert_eq!(out.staging.to_json(), mined(version).staging.to_json());
     out

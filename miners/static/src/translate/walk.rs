@@ -127,8 +127,8 @@ impl<'a> Walker<'a> {
         Some(path)
     }
 
-    /// What a call statement walked in place runs: the body of the method a `self.m()` statement
-    /// calls (a method of the class with no arguments, not a landmark of its own), or of the
+    /// What a call statement walked in place runs: the body of the method a `self.m(args)`
+    /// statement calls (a method of the class, not a landmark of its own), or of the
     /// module-level function a `f(args)` statement calls (vLLM 0.33's
     /// `_verify_num_sequences(self.n, "n")`), with its parameters bound to the arguments; never
     /// one already being walked. Gives the name, the body and the bindings.
@@ -148,8 +148,6 @@ impl<'a> Walker<'a> {
         match &func.kind {
             ExprKind::Attribute { value, attr } => {
                 if value.as_name() != Some("self")
-                    || !args.is_empty()
-                    || !keywords.is_empty()
                     || self.landmarks.contains(attr)
                     || self.inlined.contains(attr)
                     || *attr == self.method
@@ -158,7 +156,16 @@ impl<'a> Walker<'a> {
                 }
                 let class = crate::resolve::find_class(module, &self.info.class)?;
                 match &crate::resolve::find_method(class, attr)?.kind {
-                    StmtKind::FunctionDef { body, .. } => Some((attr.clone(), body, Vec::new())),
+                    StmtKind::FunctionDef {
+                        params,
+                        body,
+                        kwarg: None,
+                        ..
+                    } => {
+                        // `self` is the first parameter
+                        let bindings = bind_arguments(params.get(1..)?, args, keywords)?;
+                        Some((attr.clone(), body, bindings))
+                    }
                     _ => None,
                 }
             }
