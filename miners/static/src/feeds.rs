@@ -71,7 +71,8 @@ pub(crate) fn resolve_defaults(
     types: &mut BTreeMap<String, TypeCtx>,
     modules: &mut Modules,
 ) {
-    let feeders: Vec<String> = ssot
+    // each feeder once, however many native types it feeds
+    let feeders: std::collections::BTreeSet<String> = ssot
         .native_types
         .iter()
         .filter_map(|d| d.fed_by.clone())
