@@ -131,6 +131,33 @@ impl Frame {
         }
     }
 
+    /// The one-word union of `slot_rules`' rules over the declared slots, when the frame keeps it
+    /// for this very index, is up to date, interns strings with `interner` and has at least
+    /// `slots` cells: everything generated code and [`LoadedProgram::candidates`] rely on, checked
+    /// in one call.
+    ///
+    /// [`LoadedProgram::candidates`]: crate::loaded::LoadedProgram::candidates
+    #[inline]
+    pub(crate) fn declared_word(
+        &self,
+        interner: &Arc<Interner>,
+        slot_rules: &Arc<SlotRules>,
+        slots: usize,
+    ) -> Option<u64> {
+        let ours = !self.stale
+            && slot_rules.words == 1
+            && self.cells.len() >= slots
+            && self
+                .slot_rules
+                .as_ref()
+                .is_some_and(|r| Arc::ptr_eq(r, slot_rules))
+            && self
+                .interner
+                .as_ref()
+                .is_some_and(|i| Arc::ptr_eq(i, interner));
+        ours.then_some(self.declared_word)
+    }
+
     /// The JIT's flat view: one tagged cell per slot.
     pub fn cells(&self) -> &[Cell] {
         &self.cells

@@ -226,6 +226,19 @@ impl LoadedProgram {
         self.rules.get(index).map(|r| &r.special)
     }
 
+    /// When the candidates of a frame are one word, `always | declared` (at most 64 rules, no
+    /// rule about an object): the `always` word and the slot -> rules index whose union a frame
+    /// keeps in [`Frame::declared_word`].
+    pub(crate) fn one_word_index(&self) -> Option<(u64, &Arc<SlotRules>)> {
+        let index = &self.index;
+        match index.always.as_slice() {
+            [always] if index.by_object.is_empty() && index.by_slot.words == 1 => {
+                Some((*always, &index.by_slot))
+            }
+            _ => None,
+        }
+    }
+
     /// The rules that may fire on `frame`: those that apply (their object is built) and either
     /// may fire whatever the config declares or read a slot the frame declares. Every other rule
     /// is false on the frame (see [`EvalRule::needs_declared`]).

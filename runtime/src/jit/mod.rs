@@ -20,7 +20,7 @@ mod codegen;
 pub mod testgen;
 
 use crate::findings::Finding;
-use crate::frame::Frame;
+use crate::frame::{Frame, SlotRules};
 use crate::interp::{EvalPred, holds};
 use crate::loaded::LoadedProgram;
 use crate::ruleset::RuleSet;
@@ -82,7 +82,18 @@ pub struct JitProgram {
     fallback: Vec<usize>,
     reasons: Vec<String>,
     slots: usize,
+    /// The program's candidates as one word (see [`LoadedProgram::candidates`]), when they are.
+    one_word: Option<OneWord>,
     compile_time: Duration,
+}
+
+/// What deciding a frame's candidates takes when they are one word: `always | declared`.
+#[derive(Debug)]
+struct OneWord {
+    /// The rules that may fire whatever the config declares.
+    always: u64,
+    /// The index whose union over the declared slots a frame of the program keeps.
+    slot_rules: Arc<SlotRules>,
 }
 
 impl fmt::Debug for JitProgram {
@@ -154,6 +165,13 @@ impl JitProgram {
             fallback,
             reasons,
             slots: program.slots.len(),
+            one_word: loaded
+                .one_word_index()
+                .filter(|_| program.rules.len() <= 64)
+                .map(|(always, slot_rules)| OneWord {
+                    always,
+                    slot_rules: Arc::clone(slot_rules),
+                }),
             compile_time: start.elapsed(),
         })
     }
@@ -174,7 +192,25 @@ impl JitProgram {
 
     /// The rules that fire on a frame bound by `loaded` (the program this was compiled from), as
     /// [`LoadedProgram::fire`] decides them: only [`LoadedProgram::candidates`] are evaluated.
+    #[inline]
     pub fn fire(&self, loaded: &LoadedProgram, frame: &Frame, fired: &mut RuleSet) {
+        if let Some(one) = &self.one_word
+            && fired.len() == self.preds.len()
+            && Arc::ptr_eq(loaded.interner(), &self.interner)
+            && let Some(declared) = frame.declared_word(&self.interner, &one.slot_rules, self.slots)
+            && let [word] = fired.words_mut()
+        {
+            // The frame is the program's (interner, index, enough cells) and the set is one word:
+            // what `run` checks, checked.
+            *word = one.always | declared;
+            let ctx = Ctx {
+                frame,
+                shared: &self.shared,
+            };
+            abi::call(self.code, &ctx, frame.cells(), std::slice::from_mut(word));
+            self.recheck_fallback(frame, fired);
+            return;
+        }
         if !Arc::ptr_eq(loaded.interner(), &self.interner) {
             loaded.fire(frame, fired);
             return;
@@ -197,6 +233,15 @@ impl JitProgram {
             shared: &self.shared,
         };
         abi::call(self.code, &ctx, frame.cells(), set.words_mut());
+        self.recheck_fallback(frame, set);
+    }
+
+    /// Decides the candidates among the rules left to the interpreter.
+    #[inline]
+    fn recheck_fallback(&self, frame: &Frame, set: &mut RuleSet) {
+        if self.fallback.is_empty() {
+            return;
+        }
         for &index in &self.fallback {
             if set.contains(index) && !self.preds.get(index).is_some_and(|p| holds(p, frame)) {
                 set.remove(index);

@@ -19,8 +19,8 @@ mod pred;
 use super::abi::Shared;
 use super::cell::Interner;
 use cranelift_codegen::ir::{
-    AbiParam, BlockArg, InstBuilder, MemFlagsData, SigRef, Signature, Type, UserFuncName,
-    Value as V, types,
+    AbiParam, BlockArg, InstBuilder, MemFlagsData, SigRef, Signature, StackSlotData, StackSlotKind,
+    Type, UserFuncName, Value as V, types,
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::JITModule;
@@ -245,11 +245,16 @@ impl Gen<'_> {
     /// Evaluates the candidates among `rules` (all in word `word` of the sets) and stores which
     /// hold. Rules that read the same slots (so are candidates together, save applicability)
     /// share one test of their candidate bits; inside, a rule whose predicate is decided inline is
-    /// computed without branches (its bit masked by the candidates at the end), any other is
-    /// control flow behind a test of its own bit. Measured faster than branching on every test
-    /// and than computing every rule branch-free regardless of the candidates. The result bits
-    /// accumulate in SSA values and are stored once; the candidate bits in `left` (rules left
-    /// to the interpreter) are kept.
+    /// computed without branches, any other is control flow behind a test of its own bit. Measured
+    /// faster than branching on every test and than computing every rule branch-free regardless of
+    /// the candidates.
+    ///
+    /// The tests of the groups form one straight line that falls through from group to group
+    /// when a group has no candidate (the common case); the bodies are laid out after it (cold
+    /// blocks) and each adds its bits to an accumulator on the stack, so no value flows along the
+    /// edges between the tests (no moves, no split edges). At the end the accumulated bits, masked
+    /// by the candidates (an inline rule is computed whatever its own bit), are stored once, with
+    /// the candidate bits in `left` (rules left to the interpreter) kept.
     fn rule_group(
         &mut self,
         word: usize,
@@ -260,41 +265,40 @@ impl Gen<'_> {
         let offset = i32::try_from(word * 8).map_err(|_| "too many rules".to_owned())?;
         let flags = MemFlagsData::trusted();
         let candidates = self.b.ins().load(types::I64, flags, sets, offset);
-        let mut acc = self.b.ins().band_imm_s(candidates, left.cast_signed());
-        let mut free = self.b.ins().iconst(types::I64, 0);
+        let slot =
+            self.b
+                .create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 8, 3));
+        let zero = self.b.ins().iconst(types::I64, 0);
+        self.b.ins().stack_store(self.ptr, zero, slot, 0);
         for group in same_reads(rules) {
             let mask = group
                 .iter()
                 .fold(0i64, |m, (index, _)| m | (1i64 << (index % 64)));
             let (body, next) = (self.b.create_block(), self.b.create_block());
-            let acc_out = self.b.append_block_param(next, types::I64);
-            let free_out = self.b.append_block_param(next, types::I64);
+            self.b.set_cold_block(body);
             let chosen = self.b.ins().band_imm_s(candidates, mask);
-            self.b.ins().brif(
-                chosen,
-                body,
-                &[],
-                next,
-                &[BlockArg::Value(acc), BlockArg::Value(free)],
-            );
+            self.b.ins().brif(chosen, body, &[], next, &[]);
             self.b.switch_to_block(body);
             let single = group.len() == 1;
+            let mut bits = self.b.ins().iconst(types::I64, 0);
             for (index, rule) in group {
                 let shift = i64::try_from(index % 64).unwrap_or(0);
-                match self.pred_value(&rule.pred) {
-                    Some(c) => free = self.set_bit(free, c, shift),
-                    None => acc = self.branching_rule(&rule.pred, acc, candidates, shift, single),
-                }
+                bits = match self.pred_value(&rule.pred) {
+                    Some(c) => self.set_bit(bits, c, shift),
+                    None => self.branching_rule(&rule.pred, bits, candidates, shift, single),
+                };
             }
-            self.b
-                .ins()
-                .jump(next, &[BlockArg::Value(acc), BlockArg::Value(free)]);
+            let before = self.b.ins().stack_load(self.ptr, types::I64, slot, 0);
+            let after = self.b.ins().bor(before, bits);
+            self.b.ins().stack_store(self.ptr, after, slot, 0);
+            self.b.ins().jump(next, &[]);
             self.b.switch_to_block(next);
-            (acc, free) = (acc_out, free_out);
         }
-        let free = self.b.ins().band(free, candidates);
-        let acc = self.b.ins().bor(acc, free);
-        self.b.ins().store(flags, acc, sets, offset);
+        let fired = self.b.ins().stack_load(self.ptr, types::I64, slot, 0);
+        let fired = self.b.ins().band(fired, candidates);
+        let kept = self.b.ins().band_imm_s(candidates, left.cast_signed());
+        let result = self.b.ins().bor(fired, kept);
+        self.b.ins().store(flags, result, sets, offset);
         Ok(())
     }
 
