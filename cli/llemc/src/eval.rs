@@ -23,7 +23,8 @@ use llemc_compiler::diagnostic::Diagnostic;
 use llemc_runtime::batch::{self, BindingError, DEFAULT_MAX_LINE_BYTES};
 use llemc_runtime::jit::Evaluator;
 use llemc_runtime::loaded::LoadedProgram;
-use std::io::Write;
+use std::io::{BufRead, Write};
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 /// `llemc eval` arguments.
@@ -56,6 +57,10 @@ pub struct EvalArgs {
     /// 4,000 lines, then the JIT).
     #[arg(long, value_enum, default_value_t = Backend::Auto)]
     backend: Backend,
+    /// Worker threads evaluating lines (default: one per core; `1`: on the main thread alone).
+    /// The output is the same whatever the number.
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<NonZeroUsize>,
     /// Report on standard error which backend ran (JIT compile time, rules left to the
     /// interpreter and why).
     #[arg(long)]
@@ -73,7 +78,6 @@ pub(super) fn run(args: &EvalArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
         Ok(p) => p,
         Err(code) => return code,
     };
-    let mut evaluator = Evaluator::new(&program, args.backend.runtime());
     let binding = match batch::binding(&program, args.native.as_deref()) {
         Ok(binding) => binding,
         Err(e) => {
@@ -96,29 +100,18 @@ pub(super) fn run(args: &EvalArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
             return exit::USAGE;
         }
     };
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN));
     let result = if args.jsonl.as_os_str() == "-" {
         let stdin = std::io::stdin();
         let mut lock = stdin.lock();
-        batch::batch_with(
-            &program,
-            &mut evaluator,
-            binding,
-            &mut lock,
-            out,
-            args.max_line_bytes,
-        )
+        evaluate(&program, args, binding, jobs, &mut lock, out)
     } else {
         match std::fs::File::open(&args.jsonl) {
             Ok(file) => {
                 let mut reader = batch::buffered(file);
-                batch::batch_with(
-                    &program,
-                    &mut evaluator,
-                    binding,
-                    &mut reader,
-                    out,
-                    args.max_line_bytes,
-                )
+                evaluate(&program, args, binding, jobs, &mut reader, out)
             }
             Err(e) => {
                 let _ = writeln!(
@@ -130,24 +123,64 @@ pub(super) fn run(args: &EvalArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
             }
         }
     };
-    if args.verbose {
-        let _ = writeln!(
-            err,
-            "llemc eval: backend {} ({} at the end)",
-            args.backend.as_str(),
-            evaluator.active()
-        );
-        for note in evaluator.notes() {
-            let _ = writeln!(err, "llemc eval: {note}");
-        }
-    }
     match result {
-        Ok(_) => exit::OK,
+        Ok(report) => {
+            if args.verbose {
+                let _ = writeln!(
+                    err,
+                    "llemc eval: backend {} ({} at the end), {jobs} thread{}",
+                    args.backend.as_str(),
+                    report.active,
+                    if jobs.get() == 1 { "" } else { "s" }
+                );
+                for note in &report.notes {
+                    let _ = writeln!(err, "llemc eval: {note}");
+                }
+            }
+            exit::OK
+        }
         Err(e) => {
             let _ = writeln!(err, "error: llemc eval: {e}");
             exit::USAGE
         }
     }
+}
+
+/// Runs the batch on `jobs` threads (on this one alone when `jobs` is 1).
+fn evaluate(
+    program: &LoadedProgram,
+    args: &EvalArgs,
+    binding: batch::Binding<'_>,
+    jobs: NonZeroUsize,
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+) -> std::io::Result<batch::BatchReport> {
+    let backend = args.backend.runtime();
+    if jobs.get() > 1 {
+        return batch::batch_parallel(
+            program,
+            backend,
+            binding,
+            input,
+            out,
+            args.max_line_bytes,
+            jobs,
+        );
+    }
+    let mut evaluator = Evaluator::new(program, backend);
+    let stats = batch::batch_with(
+        program,
+        &mut evaluator,
+        binding,
+        input,
+        out,
+        args.max_line_bytes,
+    )?;
+    Ok(batch::BatchReport {
+        stats,
+        notes: evaluator.notes().to_vec(),
+        active: evaluator.active(),
+    })
 }
 
 /// Compiles the corpus or loads the artifact.

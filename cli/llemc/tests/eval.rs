@@ -394,6 +394,18 @@ fn usage_and_io_errors_exit_2_and_a_broken_corpus_exits_1() {
     ]);
     assert_eq!(code, 2);
     assert!(err.contains("interp"), "{err}");
+    // No threads.
+    let (code, _, err) = llemc(&[
+        "eval",
+        "--corpus",
+        &seeds(),
+        "--jobs",
+        "0",
+        "--jsonl",
+        &input,
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--jobs"), "{err}");
     let (code, out, _) = llemc(&[
         "eval",
         "--corpus",

@@ -37,7 +37,7 @@ fn every_backend_gives_the_same_lines() {
     let path = dir.join(format!("{}-input.jsonl", std::process::id()));
     std::fs::write(&path, &input).unwrap();
     let (corpus, path) = (corpus.display().to_string(), path.display().to_string());
-    let run = |backend: &str| {
+    let run = |backend: &str, jobs: &str| {
         let (code, out, err) = llemc(&[
             "eval",
             "--corpus",
@@ -47,18 +47,25 @@ fn every_backend_gives_the_same_lines() {
             &path,
             "--backend",
             backend,
+            "--jobs",
+            jobs,
             "--verbose",
         ]);
         assert_eq!(code, 0, "{err}");
         (out, err)
     };
-    let (interp, _) = run("interp");
-    let (jit, jit_err) = run("jit");
-    let (auto, auto_err) = run("auto");
+    let (interp, _) = run("interp", "1");
+    let (jit, jit_err) = run("jit", "1");
+    let (auto, auto_err) = run("auto", "1");
     assert_eq!(interp.lines().count(), input.lines().count());
     assert!(interp.contains("\"fired\":[{"), "some rules fire");
     assert!(jit == interp, "jit differs from interp");
     assert!(auto == interp, "auto differs from interp");
     assert!(jit_err.contains("jit: compiled"), "{jit_err}");
     assert!(auto_err.contains("switching to the JIT"), "{auto_err}");
+    for backend in ["interp", "jit", "auto"] {
+        let (threaded, err) = run(backend, "3");
+        assert!(threaded == interp, "{backend} on 3 threads differs");
+        assert!(err.contains("3 threads"), "{err}");
+    }
 }

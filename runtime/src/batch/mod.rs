@@ -27,10 +27,12 @@
 //! over-long line is skipped without being stored.
 
 mod input;
+mod parallel;
 mod render;
 mod tree_line;
 
 pub use input::{Line, for_each_line};
+pub use parallel::{BatchReport, batch_parallel};
 pub use render::Renderer;
 
 use crate::bind::stream::StreamBinder;
@@ -128,23 +130,11 @@ pub fn batch_with(
     out: &mut dyn Write,
     max_line_bytes: usize,
 ) -> std::io::Result<BatchStats> {
-    let mut run = Run {
-        program,
-        binding,
-        stream: match binding {
-            Binding::Tree => Some(StreamBinder::tree(program)),
-            Binding::Native(native) => StreamBinder::native(program, native),
-        },
-        frame: program.frame(),
-        fired: RuleSet::new(program.rules().len()),
-        renderer: Renderer::new(program),
-        buffer: Vec::with_capacity(FLUSH_AT * 2),
-        message: String::new(),
-        stats: BatchStats::default(),
-        max_line_bytes,
-    };
+    let mut run = Run::new(program, binding, max_line_bytes);
+    let mut n = 0;
     for_each_line(input, max_line_bytes, &mut |line| {
-        run.line(evaluator, line);
+        n += 1;
+        run.line(evaluator, n, line);
         if run.buffer.len() >= FLUSH_AT {
             out.write_all(&run.buffer)?;
             run.buffer.clear();
@@ -170,11 +160,28 @@ struct Run<'p> {
     max_line_bytes: usize,
 }
 
-impl Run<'_> {
-    /// Answers one line.
-    fn line(&mut self, evaluator: &mut Evaluator, line: Line<'_>) {
+impl<'p> Run<'p> {
+    fn new(program: &'p LoadedProgram, binding: Binding<'p>, max_line_bytes: usize) -> Run<'p> {
+        Run {
+            program,
+            binding,
+            stream: match binding {
+                Binding::Tree => Some(StreamBinder::tree(program)),
+                Binding::Native(native) => StreamBinder::native(program, native),
+            },
+            frame: program.frame(),
+            fired: RuleSet::new(program.rules().len()),
+            renderer: Renderer::new(program),
+            buffer: Vec::with_capacity(FLUSH_AT * 2),
+            message: String::new(),
+            stats: BatchStats::default(),
+            max_line_bytes,
+        }
+    }
+
+    /// Answers line `n` (counted from 1) into the buffer.
+    fn line(&mut self, evaluator: &mut Evaluator, n: u64, line: Line<'_>) {
         self.stats.lines += 1;
-        let n = self.stats.lines;
         self.message.clear();
         match line {
             Line::TooLong => {
