@@ -30,11 +30,14 @@ For each v1 compat corpus (../shared/compat/{transformers,vllm,tensorrt}.yaml) t
    the pre-parsed configs, and the same with JSON parsing of every line included; and which
    rules fire on frames bound up front, with the interpreter and with the JIT; median of
    --runs runs, each at least 0.5 s;
-3. llemc end to end: `llemc eval --corpus C --compat --jsonl FILE --backend B > /dev/null` on
-   the configs repeated --repeat times (process start, corpus compilation, JIT compilation,
-   parsing, output included), for each backend B of --backends; median of --runs runs.
+3. llemc end to end: `llemc eval --corpus C --compat --jsonl FILE --backend B --jobs 1 > /dev/null`
+   on the configs repeated --repeat times (process start, corpus compilation, JIT compilation,
+   parsing, output included), for each backend B of --backends; median of --runs runs;
+4. the same with `--backend jit` on every core (`llemc eval`'s default thread count), timed by
+   the wall clock and compared with the original's wall-clock rate (only meaningful on an
+   otherwise idle machine: the load average is printed before and after).
 
-Every rate is configs per second of CPU time of the process doing the work (Python's
+Every other rate is configs per second of CPU time of the process doing the work (Python's
 `time.process_time`; /proc/self/schedstat in the throughput example; user + system time of the
 `llemc eval` child), so that other work on a shared machine does not count against either side.
 
@@ -91,11 +94,13 @@ def to_generation(cfg: dict) -> dict:
     return cfg
 
 
-def time_original(rules, configs, runs: int) -> tuple[float, int]:
-    rates, fired = [], 0
+def time_original(rules, configs, runs: int) -> tuple[float, float, int]:
+    """Median configs/s per CPU second and per wall-clock second, and the findings."""
+    rates, walls, fired = [], [], 0
     for _ in range(runs):
         fired = 0
         started = time.process_time()
+        wall = time.perf_counter()
         for cfg in configs:
             for rule in rules:
                 try:
@@ -110,7 +115,8 @@ def time_original(rules, configs, runs: int) -> tuple[float, int]:
                 except Exception:  # noqa: BLE001
                     pass
         rates.append(len(configs) / (time.process_time() - started))
-    return statistics.median(rates), fired
+        walls.append(len(configs) / (time.perf_counter() - wall))
+    return statistics.median(rates), statistics.median(walls), fired
 
 
 def time_throughput(binary: str, corpus: Path, configs_file: Path, schema: Path | None, runs: int) -> dict:
@@ -119,17 +125,24 @@ def time_throughput(binary: str, corpus: Path, configs_file: Path, schema: Path 
     return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
 
 
-def time_eval(binary: str, corpus: Path, big_file: Path, lines: int, schema: Path | None, runs: int, backend: str) -> float:
+def time_eval(
+    binary: str, corpus: Path, big_file: Path, lines: int, schema: Path | None, runs: int, backend: str, jobs: str | None
+) -> dict:
+    """Median configs/s of `llemc eval` per CPU second (user + system) and per wall-clock second;
+    `jobs` None: its default, one thread per core."""
     cmd = [binary, "eval", "--corpus", str(corpus), "--jsonl", str(big_file), "--backend", backend]
     cmd += ["--schema", str(schema)] if schema else ["--compat"]
-    rates = []
+    cmd += ["--jobs", jobs] if jobs else []
+    rates, walls = [], []
     for _ in range(runs):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        wall = time.perf_counter()
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        walls.append(lines / (time.perf_counter() - wall))
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         rates.append(lines / cpu)
-    return statistics.median(rates)
+    return {"cpu": statistics.median(rates), "wall": statistics.median(walls)}
 
 
 def fmt(x: float | None) -> str:
@@ -179,17 +192,18 @@ def main(argv=None) -> int:
             small.write_text(text, encoding="utf-8")
             big = tmp / "big.jsonl"
             big.write_text(text * args.repeat, encoding="utf-8")
-            original, original_fired, n_rules = None, None, None
+            original, original_wall, original_fired, n_rules = None, None, None, None
             if schema is None:
                 rules = mod._parse_envelope(label, corpus.read_text(encoding="utf-8")).rules
                 n_rules = len(rules)
-                original, original_fired = time_original(rules, configs, args.runs)
+                original, original_wall, original_fired = time_original(rules, configs, args.runs)
             tp = time_throughput(args.throughput, corpus, small, schema, max(args.runs, 5))
             backends = [b for b in args.backends.split(",") if b]
             e2e = {
-                b: time_eval(args.llemc, corpus, big, len(configs) * args.repeat, schema, args.runs, b)
+                b: time_eval(args.llemc, corpus, big, len(configs) * args.repeat, schema, args.runs, b, "1")["cpu"]
                 for b in backends
             }
+            threaded = time_eval(args.llemc, corpus, big, len(configs) * args.repeat, schema, args.runs, "jit", None)
             rows.append(
                 {
                     "corpus": label,
@@ -197,11 +211,13 @@ def main(argv=None) -> int:
                     "original_rules": n_rules,
                     "configs": len(configs),
                     "original": original,
+                    "original_wall": original_wall,
                     "original_fired": original_fired,
                     "llemc_fired": tp["findings"],
                     "inproc": tp["median_configs_per_s"],
                     "inproc_parse": tp["median_with_parse_configs_per_s"],
                     "e2e": e2e,
+                    "threaded": threaded,
                     "bound_interp": tp.get("bound_interp_configs_per_s"),
                     "bound_jit": tp.get("bound_jit_configs_per_s"),
                     "jit_compile_ms": tp.get("jit_compile_ms"),
@@ -212,7 +228,7 @@ def main(argv=None) -> int:
 
     backends = [b for b in args.backends.split(",") if b]
     head = "| corpus | rules | configs | original (configs/s) | in-process bind+evaluate (configs/s) | ratio | in-process parse+bind+evaluate (configs/s) | ratio |"
-    head += "".join(f" `llemc eval --backend {b}` end to end (configs/s) | ratio |" for b in backends)
+    head += "".join(f" `llemc eval --backend {b} --jobs 1` end to end (configs/s) | ratio |" for b in backends)
     print(head)
     print("|---" * (8 + 2 * len(backends)) + "|")
     for r in rows:
@@ -222,6 +238,14 @@ def main(argv=None) -> int:
         )
         line += "".join(f" {fmt(r['e2e'][b])} | {ratio(r['e2e'][b], r['original'])} |" for b in backends)
         print(line)
+    print()
+    print(f"`llemc eval --backend jit` on every core ({os.cpu_count()}), wall clock, against the original's wall clock:")
+    print()
+    print("| corpus | original (configs/s, wall) | `llemc eval --backend jit` (configs/s, wall) | ratio | the same per CPU second |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        t = r["threaded"]
+        print(f"| {r['corpus']} | {fmt(r['original_wall'])} | {fmt(t['wall'])} | {ratio(t['wall'], r['original_wall'])} | {fmt(t['cpu'])} |")
     print()
     print("Evaluation on a bound frame (which rules fire; every config bound once up front):")
     print()

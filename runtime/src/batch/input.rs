@@ -9,8 +9,21 @@ use std::io::{BufRead, ErrorKind};
 pub enum Line<'a> {
     /// The line's bytes, without its `\n` and a `\r` before it.
     Text(&'a [u8]),
+    /// The same, already known to be UTF-8 (validated with the lines around it, at once).
+    Utf8(&'a str),
     /// A line longer than the limit.
     TooLong,
+}
+
+impl<'a> Line<'a> {
+    /// The line's bytes (none when it was too long).
+    pub fn bytes(&self) -> Option<&'a [u8]> {
+        match self {
+            Line::Text(bytes) => Some(bytes),
+            Line::Utf8(text) => Some(text.as_bytes()),
+            Line::TooLong => None,
+        }
+    }
 }
 
 /// Calls `f` on every line of `input`: lines end at `\n`; a `\r` before it is dropped; a last
@@ -35,20 +48,28 @@ pub fn for_each_line(
             break;
         }
         let mut used = 0;
-        while let Some(rest) = chunk.get(used..) {
-            let Some(end) = memchr::memchr(b'\n', rest) else {
-                break;
-            };
-            let body = rest.get(..end).unwrap_or_default();
-            if pending {
-                gather(&mut partial, &mut too_long, body, max);
-                finish(&partial, too_long, max, f)?;
-                partial.clear();
-                (pending, too_long) = (false, false);
-            } else {
-                finish(body, false, max, f)?;
+        if pending && let Some(end) = memchr::memchr(b'\n', chunk) {
+            gather(
+                &mut partial,
+                &mut too_long,
+                chunk.get(..end).unwrap_or_default(),
+                max,
+            );
+            finish(&partial, too_long, max, f)?;
+            partial.clear();
+            (pending, too_long) = (false, false);
+            used = end + 1;
+        }
+        if !pending {
+            // The whole lines of the chunk, validated as UTF-8 at once (per line only when
+            // that fails).
+            let whole = memchr::memrchr(b'\n', chunk).map_or(used, |last| (last + 1).max(used));
+            let region = chunk.get(used..whole).unwrap_or_default();
+            match std::str::from_utf8(region) {
+                Ok(text) => lines_of_text(text, max, f)?,
+                Err(_) => lines_of_bytes(region, max, f)?,
             }
-            used += end + 1;
+            used = whole;
         }
         let rest = chunk.get(used..).unwrap_or_default();
         if !rest.is_empty() {
@@ -60,6 +81,45 @@ pub fn for_each_line(
     }
     if pending {
         finish(&partial, too_long, max, f)?;
+    }
+    Ok(())
+}
+
+/// Calls `f` on each `\n`-terminated line of `text`.
+fn lines_of_text(
+    text: &str,
+    max: usize,
+    f: &mut dyn FnMut(Line<'_>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut rest = text;
+    while let Some(end) = memchr::memchr(b'\n', rest.as_bytes()) {
+        let (Some(body), Some(after)) = (rest.get(..end), rest.get(end + 1..)) else {
+            break;
+        };
+        let body = body.strip_suffix('\r').unwrap_or(body);
+        f(if body.len() > max {
+            Line::TooLong
+        } else {
+            Line::Utf8(body)
+        })?;
+        rest = after;
+    }
+    Ok(())
+}
+
+/// Calls `f` on each `\n`-terminated line of `bytes`.
+fn lines_of_bytes(
+    bytes: &[u8],
+    max: usize,
+    f: &mut dyn FnMut(Line<'_>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut rest = bytes;
+    while let Some(end) = memchr::memchr(b'\n', rest) {
+        let (Some(body), Some(after)) = (rest.get(..end), rest.get(end + 1..)) else {
+            break;
+        };
+        finish(body, false, max, f)?;
+        rest = after;
     }
     Ok(())
 }
@@ -102,10 +162,7 @@ mod tests {
         let mut reader = BufReader::with_capacity(capacity, input);
         let mut out = Vec::new();
         for_each_line(&mut reader, max, &mut |line| {
-            out.push(match line {
-                Line::Text(t) => Some(t.to_vec()),
-                Line::TooLong => None,
-            });
+            out.push(line.bytes().map(<[u8]>::to_vec));
             Ok(())
         })
         .unwrap();
@@ -132,5 +189,23 @@ mod tests {
             lines(b"12345\r\n123456\r\n", 3, 5),
             vec![Some(b"12345".to_vec()), None]
         );
+    }
+
+    #[test]
+    fn lines_that_are_not_utf8_split_the_same_and_keep_their_bytes() {
+        // A character split across reads, a byte that is no UTF-8, text after both.
+        let mut bytes = "é1\nab".as_bytes().to_vec();
+        bytes.push(0xff);
+        bytes.extend_from_slice("\nçç\r\n\nxyz".as_bytes());
+        let want: Vec<Option<Vec<u8>>> = vec![
+            Some("é1".as_bytes().to_vec()),
+            Some(b"ab\xff".to_vec()),
+            Some("çç".as_bytes().to_vec()),
+            Some(b"".to_vec()),
+            Some(b"xyz".to_vec()),
+        ];
+        for capacity in 1..=bytes.len() + 1 {
+            assert_eq!(lines(&bytes, capacity, 8), want, "capacity {capacity}");
+        }
     }
 }

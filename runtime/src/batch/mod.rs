@@ -191,16 +191,19 @@ impl<'p> Run<'p> {
                     self.max_line_bytes
                 );
             }
-            Line::Text(bytes) => {
-                let streamed = self
-                    .stream
-                    .as_mut()
-                    .is_some_and(|s| s.bind(bytes, &mut self.frame).is_ok());
+            Line::Text(_) | Line::Utf8(_) => {
+                let streamed = self.stream.as_mut().is_some_and(|s| {
+                    let bound = match line {
+                        Line::Utf8(text) => s.bind_str(text, &mut self.frame),
+                        _ => s.bind(line.bytes().unwrap_or_default(), &mut self.frame),
+                    };
+                    bound.is_ok()
+                });
                 let bound = streamed
                     || tree_line::bind(
                         self.program,
                         self.binding,
-                        bytes,
+                        line.bytes().unwrap_or_default(),
                         &mut self.frame,
                         &mut self.message,
                         n,

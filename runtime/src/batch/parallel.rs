@@ -35,14 +35,11 @@ struct Chunk {
 
 impl Chunk {
     fn push(&mut self, line: Line<'_>) {
-        self.lines.push(match line {
-            Line::Text(bytes) => {
-                let start = self.text.len();
-                self.text.extend_from_slice(bytes);
-                Some((start, self.text.len()))
-            }
-            Line::TooLong => None,
-        });
+        self.lines.push(line.bytes().map(|bytes| {
+            let start = self.text.len();
+            self.text.extend_from_slice(bytes);
+            (start, self.text.len())
+        }));
     }
 
     fn is_full(&self) -> bool {
@@ -153,10 +150,17 @@ fn work(
         std::mem::swap(&mut run.buffer, &mut chunk.output);
         run.buffer.clear();
         run.stats = BatchStats::default();
+        // Validated as UTF-8 at once, the lines sliced from the text (per line when that fails).
+        let text = std::str::from_utf8(&chunk.text).ok();
         for (n, range) in (chunk.first_line..).zip(&chunk.lines) {
-            let line = match range {
-                Some((start, end)) => Line::Text(chunk.text.get(*start..*end).unwrap_or_default()),
-                None => Line::TooLong,
+            let line = match (range, text) {
+                (Some((start, end)), Some(text)) => {
+                    text.get(*start..*end).map_or(Line::Text(&[]), Line::Utf8)
+                }
+                (Some((start, end)), None) => {
+                    Line::Text(chunk.text.get(*start..*end).unwrap_or_default())
+                }
+                (None, _) => Line::TooLong,
             };
             run.line(evaluator, n, line);
         }

@@ -108,6 +108,12 @@ impl<'p> StreamBinder<'p> {
     /// leave the frame partly bound (binding the tree resets it).
     pub fn bind(&mut self, line: &[u8], frame: &mut Frame) -> Result<(), Refused> {
         let text = std::str::from_utf8(line).map_err(|_| Refused)?;
+        self.bind_str(text, frame)
+    }
+
+    /// [`StreamBinder::bind`] on a line already known to be UTF-8.
+    pub fn bind_str(&mut self, text: &str, frame: &mut Frame) -> Result<(), Refused> {
+        let line = text.as_bytes();
         self.next_stamp();
         frame.reset();
         let mut line = Line {
