@@ -3,16 +3,23 @@
 //! the hash of the open-addressing tables of the trie and the interner (a longer key is compared
 //! whole on a match).
 
-/// Up to eight bytes as a little-endian word (missing bytes zero), without a copy call.
+/// Up to eight bytes as a little-endian word (missing bytes zero), without a copy call or a loop:
+/// a short key is read as two overlapping halves, which agree where they overlap.
 #[inline]
 pub fn word(bytes: &[u8]) -> u64 {
     if let Some(eight) = bytes.first_chunk::<8>() {
         return u64::from_le_bytes(*eight);
     }
-    bytes
-        .iter()
-        .enumerate()
-        .fold(0, |w, (i, b)| w | (u64::from(*b) << (8 * i)))
+    let len = bytes.len();
+    if let (Some(head), Some(tail)) = (bytes.first_chunk::<4>(), bytes.last_chunk::<4>()) {
+        return u64::from(u32::from_le_bytes(*head))
+            | (u64::from(u32::from_le_bytes(*tail)) << (8 * (len - 4)));
+    }
+    if let (Some(head), Some(tail)) = (bytes.first_chunk::<2>(), bytes.last_chunk::<2>()) {
+        return u64::from(u16::from_le_bytes(*head))
+            | (u64::from(u16::from_le_bytes(*tail)) << (8 * (len - 2)));
+    }
+    bytes.first().map_or(0, |b| u64::from(*b))
 }
 
 /// A key's length and its first and last (up to) eight bytes as little-endian words: equal
@@ -84,5 +91,18 @@ mod tests {
         assert!(!long.decides());
         assert!(KeyWords::of(b"sixteen_bytes_ok").decides());
         assert_eq!(word(b"ab"), 0x6261);
+    }
+
+    #[test]
+    fn a_word_holds_the_bytes_in_order_and_zeros_after() {
+        let text = b"abcdefghij";
+        for len in 0..=8 {
+            let bytes = text.get(..len).unwrap_or_default();
+            let want = bytes
+                .iter()
+                .enumerate()
+                .fold(0u64, |w, (i, b)| w | (u64::from(*b) << (8 * i)));
+            assert_eq!(word(bytes), want, "{len} bytes");
+        }
     }
 }
