@@ -8,7 +8,7 @@ use llemc_cli_common::exit;
 use llemc_compiler::atomic_write::write_atomically;
 use llemc_mining::failure::{cannot_write, read_text};
 use llemc_mining::layout::Layout;
-use llemc_mining::staging::{OpaqueRule, StagingFile};
+use llemc_mining::staging::{ContextSites, OpaqueRule};
 use llemc_pipeline::docs_gen::{VersionCorpus, render};
 use std::io::Write;
 use std::path::PathBuf;
@@ -42,20 +42,6 @@ pub struct DocsArgs {
     ssot: Option<PathBuf>,
 }
 
-/// The static miner's opaque sites of `version` that need runtime context, from its staging
-/// file (none when the version has not been mined here: `llemc refresh` mines before the docs).
-fn needing_context(layout: &Layout, engine: &str, version: &str) -> Vec<OpaqueRule> {
-    let path = layout.staging(engine, version).join("static_miner.json");
-    let Ok(file) = StagingFile::read(&path, &layout.display(&path)) else {
-        return Vec::new();
-    };
-    file.opaque
-        .into_iter()
-        .filter_map(|site| serde_json::from_value::<OpaqueRule>(site).ok())
-        .filter(|site| site.needs.is_some())
-        .collect()
-}
-
 /// Runs `llemc docs`.
 pub fn run(a: &DocsArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let Some(ssot) = load_ssot(&a.engine, a.ssot.as_deref(), err) else {
@@ -83,7 +69,11 @@ pub fn run(a: &DocsArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             Ok((text, schema)) => files.push((version, shown, text, schema_name, schema)),
             Err(d) => return fail_with(err, d),
         }
-        context_sites.push(needing_context(&layout, &a.engine, &entry.version));
+        let context_file = layout.runtime_context(&a.engine, &entry.version);
+        match ContextSites::read(&context_file, &layout.display(&context_file)) {
+            Ok(sites) => context_sites.push(sites),
+            Err(d) => return fail_with(err, d),
+        }
     }
     let corpora: Vec<VersionCorpus<'_>> = files
         .iter()

@@ -167,6 +167,12 @@ impl Layout {
             .with_file_name("invariants.quarantine.yaml")
     }
 
+    /// `runtime-context.json` of a version, beside the proposed corpus.
+    pub fn runtime_context(&self, engine: &str, version: &str) -> PathBuf {
+        self.proposed(engine, version)
+            .with_file_name("runtime-context.json")
+    }
+
     /// `.cache/staging/<engine>`: the staging folders of every version.
     pub fn staging_root(&self, engine: &str) -> PathBuf {
         self.cache().join("staging").join(engine)

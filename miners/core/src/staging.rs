@@ -217,6 +217,60 @@ pub struct OpaqueRule {
     pub needs: Option<String>,
 }
 
+/// The static miner's sites of one version whose condition reads the running engine (an
+/// [`OpaqueRule`] with `needs`), as `llemc build-corpus` commits them beside the proposed corpus
+/// (`runtime-context.json`), so that `llemc docs` reads committed files only.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ContextSites {
+    /// The command that wrote the file.
+    pub generated_by: String,
+    /// The sites, sorted by native type, method, condition and line.
+    pub sites: Vec<OpaqueRule>,
+}
+
+impl ContextSites {
+    /// The sites of the committed file at `path` (none when there is no file); `E622` when it
+    /// is not such a file.
+    pub fn read(path: &Path, shown: &str) -> Result<Vec<OpaqueRule>, Diagnostic> {
+        if !path.exists() {
+            return Ok(Vec::new());
+        }
+        let text = read_text(path, shown, None)?;
+        let file: ContextSites = serde_json::from_str(&text).map_err(|e| {
+            Diagnostic::error(
+                "E622",
+                format!("`{shown}` is not a runtime-context file: {e}"),
+            )
+            .with_help("it is written by `llemc build-corpus`: build the corpus again")
+        })?;
+        Ok(file.sites)
+    }
+
+    /// The file's text: pretty JSON, sites sorted, a final line break.
+    pub fn render(generated_by: String, mut sites: Vec<OpaqueRule>) -> String {
+        sites.sort_by(|a, b| {
+            let key = |s: &OpaqueRule| {
+                (
+                    s.native_type.clone(),
+                    s.miner_source.method.clone(),
+                    s.source_text.clone(),
+                    s.miner_source.line_at_scan,
+                    s.id.clone(),
+                )
+            };
+            key(a).cmp(&key(b))
+        });
+        let file = ContextSites {
+            generated_by,
+            sites,
+        };
+        let mut text = serde_json::to_string_pretty(&file).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+}
+
 /// Counts for one group of sites.
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
 pub struct Counts {

@@ -30,7 +30,7 @@ use llemc_mining::failure::{Failure, cannot_read, cannot_write, read_text};
 use llemc_mining::layout::Layout;
 use llemc_mining::rule::{CompiledRule, Fingerprint, compile_rule, corpus_doc, one_line};
 use llemc_mining::ssot::read_ssot;
-use llemc_mining::staging::StagingFile;
+use llemc_mining::staging::{ContextSites, OpaqueRule, StagingFile};
 use llemc_runtime::compile::{CorpusInput, compile_corpus};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -187,7 +187,7 @@ pub fn build_corpus(options: &BuildOptions) -> Result<BuildReport, Failure> {
         ..BuildReport::default()
     };
 
-    let mut candidates = read_staging(&layout, engine, &version, &mut report)?;
+    let (mut candidates, context_sites) = read_staging(&layout, engine, &version, &mut report)?;
     candidates.extend(read_seeds(&layout, engine, &version, &mut report)?);
     let groups = group(&version, schema, candidates, &mut report);
     let mut rules: Vec<MergedRule> = Vec::new();
@@ -217,7 +217,33 @@ pub fn build_corpus(options: &BuildOptions) -> Result<BuildReport, Failure> {
     report.output = layout.display(&out_path);
     must_compile(&report.output, &text, schema, &version)?;
     write_atomically(&out_path, &text).map_err(|e| cannot_write(&report.output, &e))?;
+    write_context_sites(&layout, engine, &version, context_sites)?;
     Ok(report)
+}
+
+/// Commits the sites that need runtime context beside the proposed corpus (`llemc docs` lists
+/// them); with none, a file left from an earlier build is removed.
+fn write_context_sites(
+    layout: &Layout,
+    engine: &str,
+    version: &str,
+    sites: Vec<OpaqueRule>,
+) -> Result<(), Failure> {
+    let path = layout.runtime_context(engine, version);
+    let shown = layout.display(&path);
+    if sites.is_empty() {
+        return match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(cannot_write(&shown, &e).into())
+            }
+            _ => Ok(()),
+        };
+    }
+    let text = ContextSites::render(
+        format!("llemc build-corpus --engine {engine} --version {version}"),
+        sites,
+    );
+    write_atomically(&path, &text).map_err(|e| cannot_write(&shown, &e).into())
 }
 
 /// Compiles each candidate and groups them by fingerprint; the ones that do not compile are
@@ -313,12 +339,13 @@ fn must_compile(
 }
 
 /// Every staging file of the version (`E621` when there is none), as candidates.
+/// The candidates of every staging file, and the opaque sites that need runtime context.
 fn read_staging(
     layout: &Layout,
     engine: &str,
     version: &str,
     report: &mut BuildReport,
-) -> Result<Vec<Candidate>, Failure> {
+) -> Result<(Vec<Candidate>, Vec<OpaqueRule>), Failure> {
     let dir = layout.staging(engine, version);
     let shown = layout.display(&dir);
     let none = |why: String| {
@@ -337,6 +364,7 @@ fn read_staging(
         return Err(none(format!("`{shown}` holds no `.json` file")).into());
     }
     let mut out = Vec::new();
+    let mut context = Vec::new();
     for file in files {
         let name = layout.display(&file);
         let short = file
@@ -346,6 +374,13 @@ fn read_staging(
         let staging = StagingFile::read(&file, &name)?;
         staging.check_for(&name, engine, version)?;
         report.opaque += staging.opaque.len();
+        context.extend(
+            staging
+                .opaque
+                .iter()
+                .filter_map(|site| serde_json::from_value::<OpaqueRule>(site.clone()).ok())
+                .filter(|site| site.needs.is_some()),
+        );
         report.staging.push((short.clone(), staging.rules.len()));
         for (i, rule) in staging.typed_rules().into_iter().enumerate() {
             match rule {
@@ -361,7 +396,7 @@ fn read_staging(
             }
         }
     }
-    Ok(out)
+    Ok((out, context))
 }
 
 /// The manual seeds (none when the engine has no seeds file); a seeds file that does not read

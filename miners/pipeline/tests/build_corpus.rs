@@ -8,6 +8,7 @@
     missing_docs
 )]
 
+use llemc_mining::staging::ContextSites;
 use llemc_pipeline::build_corpus::{BuildOptions, build_corpus, render_report};
 use llemc_runtime::compile::{CorpusInput, compile_corpus};
 use std::path::{Path, PathBuf};
@@ -215,5 +216,74 @@ fn hard_errors_write_nothing() {
         e.render(llemc_compiler::diagnostic::Color::Never)
     );
     assert!(!root.join("engines/transformers/5.14.1").exists());
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn sites_that_need_runtime_context_are_committed_beside_the_corpus() {
+    let mut staging = fixture_staging();
+    let site = |id: &str, line: u32| {
+        serde_json::json!({
+            "id": id,
+            "native_type": "transformers.GenerationConfig",
+            "severity": "error",
+            "miner_source": {
+                "path": "transformers/generation/configuration_utils.py",
+                "method": "GenerationConfig.validate",
+                "line_at_scan": line,
+            },
+            "reason": "reads the running engine",
+            "source_text": "if current_platform.is_cpu():",
+            "partial_when": null,
+            "needs": "platform",
+        })
+    };
+    let (_, text) = staging
+        .iter_mut()
+        .find(|(f, _)| *f == "static_miner.json")
+        .unwrap();
+    let mut file: serde_json::Value = serde_json::from_str(text).unwrap();
+    let opaque = file["opaque"].as_array_mut().unwrap();
+    // Out of order on purpose: the committed file is sorted.
+    opaque.push(site("needs_b", 812));
+    opaque.push(site("needs_a", 790));
+    *text = file.to_string();
+    let with_sites: Vec<(&str, &str)> = staging.iter().map(|(f, t)| (*f, t.as_str())).collect();
+    let root = scratch(
+        "context",
+        Some(&fixtures().join("seeds.yaml")),
+        &with_sites,
+        "5.14.1",
+    );
+    let options = BuildOptions {
+        root: root.clone(),
+        engine: "transformers".into(),
+        version: Some("5.14.1".into()),
+    };
+    build_corpus(&options).unwrap();
+    let path = root.join("engines/transformers/5.14.1/runtime-context.json");
+    let committed = std::fs::read_to_string(&path).unwrap();
+    insta::assert_snapshot!("runtime_context", committed);
+    let sites = ContextSites::read(&path, "runtime-context.json").unwrap();
+    let lines: Vec<Option<u32>> = sites.iter().map(|s| s.miner_source.line_at_scan).collect();
+    assert_eq!(lines, [Some(790), Some(812)]);
+    build_corpus(&options).unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), committed);
+
+    // Mined again without such sites: the file goes.
+    let plain = fixture_staging();
+    for (file, text) in &plain {
+        std::fs::write(
+            root.join(".cache/staging/transformers/5.14.1").join(file),
+            text,
+        )
+        .unwrap();
+    }
+    build_corpus(&options).unwrap();
+    assert!(!path.exists());
+    assert_eq!(
+        ContextSites::read(&path, "runtime-context.json").unwrap(),
+        []
+    );
     let _ = std::fs::remove_dir_all(&root);
 }
