@@ -235,6 +235,17 @@ pub fn suggest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> V
         .collect()
 }
 
+/// `did you mean `x`?` for the name closest to `wanted`, else `otherwise`.
+fn suggestion_or<'a>(
+    wanted: &str,
+    candidates: impl Iterator<Item = &'a str>,
+    otherwise: &str,
+) -> String {
+    suggest(wanted, candidates)
+        .first()
+        .map_or_else(|| otherwise.to_owned(), |s| format!("did you mean `{s}`?"))
+}
+
 /// Where to point for a key missing from a mapping: its first key (the whole mapping when empty).
 fn first_line(whole: Span, entries: &[(Node, Node)]) -> Span {
     entries.first().map(|(k, _)| k.span).unwrap_or(whole)
@@ -398,14 +409,17 @@ impl SchemaReader<'_> {
                             continue;
                         };
                         if !native_types.iter().any(|n: &NativeType| n.name == target_s) {
-                            let suggestions =
-                                suggest(target_s, native_types.iter().map(|n| n.name.as_str()));
+                            let help = suggestion_or(
+                                target_s,
+                                native_types.iter().map(|n| n.name.as_str()),
+                                "declare it under `native_types`",
+                            );
                             self.err(
                                 "E504",
                                 target.span,
                                 format!("section `{name_s}` feeds `{target_s}`, which is not declared under `native_types`"),
                                 "unknown native type",
-                                &suggestions.first().map(|s| format!("did you mean `{s}`?")).unwrap_or_else(|| "declare it under `native_types`".into()),
+                                &help,
                             );
                         }
                         sections.push(Section {
@@ -440,23 +454,22 @@ impl SchemaReader<'_> {
     fn check_feeders(&mut self, native_types: &[NativeType]) {
         for native in native_types {
             let feeder = match &native.fed_by {
-                Some(name) => {
-                    match native_types.iter().find(|n| &n.name == name) {
-                        Some(feeder) => Some(feeder),
-                        None => {
-                            let suggestions =
-                                suggest(name, native_types.iter().map(|n| n.name.as_str()));
-                            self.err(
-                            "E508",
-                            native.span,
-                            format!("`{}` is `fed_by` `{name}`, which `native_types` does not declare", native.name),
-                            "unknown feeder",
-                            &suggestions.first().map(|s| format!("did you mean `{s}`?")).unwrap_or_else(|| "declare the feeder under `native_types`".into()),
+                Some(name) => match native_types.iter().find(|n| &n.name == name) {
+                    Some(feeder) => Some(feeder),
+                    None => {
+                        let help = suggestion_or(
+                            name,
+                            native_types.iter().map(|n| n.name.as_str()),
+                            "declare the feeder under `native_types`",
                         );
-                            continue;
-                        }
+                        let message = format!(
+                            "`{}` is `fed_by` `{name}`, which `native_types` does not declare",
+                            native.name
+                        );
+                        self.err("E508", native.span, message, "unknown feeder", &help);
+                        continue;
                     }
-                }
+                },
                 None => None,
             };
             for field in &native.fields {
@@ -464,8 +477,11 @@ impl SchemaReader<'_> {
                 match feeder {
                     Some(feeder) if feeder.field(from).is_some() => {}
                     Some(feeder) => {
-                        let suggestions =
-                            suggest(from, feeder.fields.iter().map(|f| f.name.as_str()));
+                        let help = suggestion_or(
+                            from,
+                            feeder.fields.iter().map(|f| f.name.as_str()),
+                            &format!("name a field of `{}`", feeder.name),
+                        );
                         self.err(
                             "E508",
                             field.span,
@@ -474,10 +490,7 @@ impl SchemaReader<'_> {
                                 native.name, field.name, feeder.name
                             ),
                             "unknown feeder field",
-                            &suggestions
-                                .first()
-                                .map(|s| format!("did you mean `{s}`?"))
-                                .unwrap_or_else(|| format!("name a field of `{}`", feeder.name)),
+                            &help,
                         );
                     }
                     None => self.err(
