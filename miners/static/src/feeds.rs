@@ -9,7 +9,7 @@
 
 use crate::TypeCtx;
 use crate::fields::DefaultVal;
-use crate::python::ast::{Expr, ExprKind, FPart, Stmt, StmtKind};
+use crate::python::ast::{Expr, ExprKind, Stmt, StmtKind};
 use crate::resolve::{Modules, find_class};
 use llemc_mining::ssot::EngineSsot;
 use std::collections::BTreeMap;
@@ -147,124 +147,21 @@ type OnCall<'f> = dyn FnMut(&Expr, &[(Option<String>, Expr)]) + 'f;
 /// Calls `f(callee, keywords)` for every call expression in `body`, nested ones included.
 fn each_call(body: &[Stmt], f: &mut OnCall<'_>) {
     for stmt in body {
-        match &stmt.kind {
-            StmtKind::ClassDef { body, .. }
-            | StmtKind::FunctionDef { body, .. }
-            | StmtKind::With { body } => each_call(body, f),
-            StmtKind::If {
-                test,
-                body,
-                clauses,
-            } => {
-                each_call_expr(test, f);
-                each_call(body, f);
-                for clause in clauses {
-                    if let Some(test) = &clause.test {
-                        each_call_expr(test, f);
-                    }
-                    each_call(&clause.body, f);
-                }
-            }
-            StmtKind::For {
-                iter, body, orelse, ..
-            } => {
-                each_call_expr(iter, f);
-                each_call(body, f);
-                each_call(orelse, f);
-            }
-            StmtKind::While { test, body } => {
-                each_call_expr(test, f);
-                each_call(body, f);
-            }
-            StmtKind::Try {
-                body,
-                handlers,
-                orelse,
-                finalbody,
-            } => {
-                each_call(body, f);
-                for handler in handlers {
-                    each_call(handler, f);
-                }
-                each_call(orelse, f);
-                each_call(finalbody, f);
-            }
-            StmtKind::Assign { value, .. }
-            | StmtKind::AugAssign { value, .. }
-            | StmtKind::Expr(value)
-            | StmtKind::Return(Some(value))
-            | StmtKind::Raise(Some(value))
-            | StmtKind::AnnAssign {
-                value: Some(value), ..
-            } => each_call_expr(value, f),
-            StmtKind::Assert { test, msg } => {
-                each_call_expr(test, f);
-                if let Some(msg) = msg {
-                    each_call_expr(msg, f);
-                }
-            }
-            _ => {}
+        for expr in stmt.exprs() {
+            each_call_expr(expr, f);
+        }
+        for block in stmt.blocks() {
+            each_call(block, f);
         }
     }
 }
 
 fn each_call_expr(expr: &Expr, f: &mut OnCall<'_>) {
-    match &expr.kind {
-        ExprKind::Call {
-            func,
-            args,
-            keywords,
-        } => {
-            f(func, keywords);
-            each_call_expr(func, f);
-            for arg in args {
-                each_call_expr(arg, f);
-            }
-            for (_, value) in keywords {
-                each_call_expr(value, f);
-            }
-        }
-        ExprKind::Attribute { value, .. } | ExprKind::Starred(value) => each_call_expr(value, f),
-        ExprKind::BoolOp { values, .. } => values.iter().for_each(|v| each_call_expr(v, f)),
-        ExprKind::Unary { operand, .. } => each_call_expr(operand, f),
-        ExprKind::BinOp { left, right, .. } => {
-            each_call_expr(left, f);
-            each_call_expr(right, f);
-        }
-        ExprKind::Compare {
-            left, comparators, ..
-        } => {
-            each_call_expr(left, f);
-            comparators.iter().for_each(|c| each_call_expr(c, f));
-        }
-        ExprKind::Tuple(items) | ExprKind::List(items) | ExprKind::Set(items) => {
-            items.iter().for_each(|i| each_call_expr(i, f));
-        }
-        ExprKind::Dict(entries) => {
-            for (key, value) in entries {
-                if let Some(key) = key {
-                    each_call_expr(key, f);
-                }
-                each_call_expr(value, f);
-            }
-        }
-        ExprKind::Subscript { value, index } => {
-            each_call_expr(value, f);
-            each_call_expr(index, f);
-        }
-        ExprKind::IfExp { test, body, orelse } => {
-            each_call_expr(test, f);
-            each_call_expr(body, f);
-            each_call_expr(orelse, f);
-        }
-        ExprKind::FString(parts) => {
-            for part in parts {
-                if let FPart::Interp { expr, .. } = part {
-                    each_call_expr(expr, f);
-                }
-            }
-        }
-        _ => {}
+    if let ExprKind::Call { func, keywords, .. } = &expr.kind {
+        f(func, keywords);
+    }
+    for child in expr.children() {
+        each_call_expr(child, f);
     }
 }
 

@@ -552,29 +552,13 @@ fn self_assignments(body: &[Stmt], out: &mut BTreeSet<String>) {
                     out.insert(attr.clone());
                 }
             }
-            StmtKind::If { body, clauses, .. } => {
-                self_assignments(body, out);
-                for c in clauses {
-                    self_assignments(&c.body, out);
+            // Nested definitions assign their own `self`.
+            StmtKind::ClassDef { .. } | StmtKind::FunctionDef { .. } => {}
+            _ => {
+                for block in s.blocks() {
+                    self_assignments(block, out);
                 }
             }
-            StmtKind::For { body, .. } | StmtKind::While { body, .. } | StmtKind::With { body } => {
-                self_assignments(body, out)
-            }
-            StmtKind::Try {
-                body,
-                handlers,
-                orelse,
-                finalbody,
-            } => {
-                self_assignments(body, out);
-                for h in handlers {
-                    self_assignments(h, out);
-                }
-                self_assignments(orelse, out);
-                self_assignments(finalbody, out);
-            }
-            _ => {}
         }
     }
 }

@@ -344,29 +344,18 @@ fn num(l: &Lit) -> Option<f64> {
 pub fn scan_top(body: &[Stmt], f: &mut dyn FnMut(&Stmt)) {
     for stmt in body {
         f(stmt);
-        match &stmt.kind {
-            StmtKind::If { body, clauses, .. } => {
-                scan_top(body, f);
-                for c in clauses {
-                    scan_top(&c.body, f);
-                }
+        if guards(stmt) {
+            for block in stmt.blocks() {
+                scan_top(block, f);
             }
-            StmtKind::Try {
-                body,
-                handlers,
-                orelse,
-                finalbody,
-            } => {
-                scan_top(body, f);
-                for h in handlers {
-                    scan_top(h, f);
-                }
-                scan_top(orelse, f);
-                scan_top(finalbody, f);
-            }
-            _ => {}
         }
     }
+}
+
+/// Whether the statement is an `if` or a `try`: the blocks a definition can be guarded by at
+/// module or class level.
+fn guards(stmt: &Stmt) -> bool {
+    matches!(stmt.kind, StmtKind::If { .. } | StmtKind::Try { .. })
 }
 
 /// The class `name` defined in `module` (first definition, also inside `if` / `try` blocks).
@@ -382,23 +371,10 @@ fn find_in<'b>(body: &'b [Stmt], want: &dyn Fn(&StmtKind) -> bool) -> Option<&'b
         if want(&stmt.kind) {
             return Some(stmt);
         }
-        let found = match &stmt.kind {
-            StmtKind::If { body, clauses, .. } => {
-                find_in(body, want).or_else(|| clauses.iter().find_map(|c| find_in(&c.body, want)))
-            }
-            StmtKind::Try {
-                body,
-                handlers,
-                orelse,
-                finalbody,
-            } => find_in(body, want)
-                .or_else(|| handlers.iter().find_map(|h| find_in(h, want)))
-                .or_else(|| find_in(orelse, want))
-                .or_else(|| find_in(finalbody, want)),
-            _ => None,
-        };
-        if found.is_some() {
-            return found;
+        if guards(stmt)
+            && let Some(found) = stmt.blocks().into_iter().find_map(|b| find_in(b, want))
+        {
+            return Some(found);
         }
     }
     None

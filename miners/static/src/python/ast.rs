@@ -199,6 +199,57 @@ pub enum StmtKind {
     Other,
 }
 
+impl Stmt {
+    /// The statement blocks nested in this statement, in source order: the bodies of `if` and its
+    /// clauses, of `for` (and its `else`), `while`, `with`, `try` (each handler, `else`,
+    /// `finally`) and of class and function definitions.
+    pub fn blocks(&self) -> Vec<&[Stmt]> {
+        match &self.kind {
+            StmtKind::ClassDef { body, .. }
+            | StmtKind::FunctionDef { body, .. }
+            | StmtKind::While { body, .. }
+            | StmtKind::With { body } => vec![body],
+            StmtKind::If { body, clauses, .. } => std::iter::once(body.as_slice())
+                .chain(clauses.iter().map(|c| c.body.as_slice()))
+                .collect(),
+            StmtKind::For { body, orelse, .. } => vec![body, orelse],
+            StmtKind::Try {
+                body,
+                handlers,
+                orelse,
+                finalbody,
+            } => std::iter::once(body.as_slice())
+                .chain(handlers.iter().map(Vec::as_slice))
+                .chain([orelse.as_slice(), finalbody.as_slice()])
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The expressions this statement evaluates itself (not those of its nested blocks, nor
+    /// assignment targets, annotations, decorators or parameter defaults): conditions,
+    /// iterables, assigned, returned and raised values, assertions.
+    pub fn exprs(&self) -> Vec<&Expr> {
+        match &self.kind {
+            StmtKind::If { test, clauses, .. } => std::iter::once(test)
+                .chain(clauses.iter().filter_map(|c| c.test.as_ref()))
+                .collect(),
+            StmtKind::For { iter, .. } => vec![iter],
+            StmtKind::While { test, .. } => vec![test],
+            StmtKind::Assign { value, .. }
+            | StmtKind::AugAssign { value, .. }
+            | StmtKind::Expr(value)
+            | StmtKind::Return(Some(value))
+            | StmtKind::Raise(Some(value))
+            | StmtKind::AnnAssign {
+                value: Some(value), ..
+            } => vec![value],
+            StmtKind::Assert { test, msg } => std::iter::once(test).chain(msg).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// An expression with its byte range.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expr {
@@ -419,11 +470,116 @@ impl Expr {
         }
     }
 
+    /// The expressions directly inside this one, in source order (a call's callee first).
+    pub fn children(&self) -> Vec<&Expr> {
+        match &self.kind {
+            ExprKind::Call {
+                func,
+                args,
+                keywords,
+            } => std::iter::once(func.as_ref())
+                .chain(args)
+                .chain(keywords.iter().map(|(_, value)| value))
+                .collect(),
+            ExprKind::Attribute { value, .. } | ExprKind::Starred(value) => vec![value],
+            ExprKind::Unary { operand, .. } => vec![operand],
+            ExprKind::BinOp { left, right, .. } => vec![left, right],
+            ExprKind::Compare {
+                left, comparators, ..
+            } => std::iter::once(left.as_ref()).chain(comparators).collect(),
+            ExprKind::BoolOp { values: items, .. }
+            | ExprKind::Tuple(items)
+            | ExprKind::List(items)
+            | ExprKind::Set(items) => items.iter().collect(),
+            ExprKind::Dict(entries) => entries
+                .iter()
+                .flat_map(|(key, value)| key.iter().chain([value]))
+                .collect(),
+            ExprKind::Subscript { value, index } => vec![value, index],
+            ExprKind::IfExp { test, body, orelse } => vec![test, body, orelse],
+            ExprKind::FString(parts) => parts
+                .iter()
+                .filter_map(|part| match part {
+                    FPart::Interp { expr, .. } => Some(expr),
+                    FPart::Lit(_) => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The string value, if this is a plain string literal.
     pub fn as_str(&self) -> Option<&str> {
         match &self.kind {
             ExprKind::Str(s) => Some(s),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// The callees of every call, walking only `blocks`, `exprs` and `children`.
+    fn callees(body: &[Stmt], out: &mut Vec<String>) {
+        fn expr(e: &Expr, out: &mut Vec<String>) {
+            if let ExprKind::Call { func, .. } = &e.kind {
+                out.push(func.dotted().unwrap_or_default());
+            }
+            e.children().into_iter().for_each(|c| expr(c, out));
+        }
+        for stmt in body {
+            stmt.exprs().into_iter().for_each(|e| expr(e, out));
+            stmt.blocks().into_iter().for_each(|b| callees(b, out));
+        }
+    }
+
+    #[test]
+    fn blocks_exprs_and_children_reach_every_call() {
+        let source = r#"
+class C:
+    def m(self, x=d0()):
+        if a1(x):
+            b1()
+        elif a2():
+            b2()
+        else:
+            b3()
+        for i in a3():
+            b4()
+        else:
+            b5()
+        while a4():
+            b6()
+        with w():
+            b7()
+        try:
+            b8()
+        except E:
+            b9()
+        else:
+            b10()
+        finally:
+            b11()
+        y = f(g(1), k=h(), **{kk(): vv()})[s()] if t() else -u() + [l()] + f"{fs()}"
+        assert a5(), m5()
+        raise r()
+        return q()
+"#;
+        let module = crate::python::parse_module(source).unwrap();
+        let mut out = Vec::new();
+        callees(&module.body, &mut out);
+        // Parameter defaults, `with` items and decorators are not evaluated by the walk.
+        assert_eq!(
+            out,
+            [
+                "a1", "a2", "b1", "b2", "b3", "a3", "b4", "b5", "a4", "b6", "b7", "b8", "b9",
+                "b10", "b11", "t", "f", "g", "h", "kk", "vv", "s", "u", "l", "fs", "a5", "m5", "r",
+                "q"
+            ]
+        );
     }
 }
