@@ -208,18 +208,29 @@ fn annotated_fields(
     }
 }
 
+/// The positional and keyword arguments of a pydantic `Field(...)` or dataclasses `field(...)`
+/// call (however it was imported), if `value` is one.
+fn field_call(value: &Expr) -> Option<(&[Expr], &[(Option<String>, Expr)])> {
+    let ExprKind::Call {
+        func,
+        args,
+        keywords,
+    } = &value.kind
+    else {
+        return None;
+    };
+    let callee = func.dotted()?;
+    let name = callee.rsplit('.').next().unwrap_or(&callee);
+    matches!(name, "Field" | "field").then_some((args.as_slice(), keywords.as_slice()))
+}
+
 /// `field(init=False)` / `Field(init=False)`: an attribute the constructor does not take.
 fn not_in_init(value: &Expr) -> bool {
-    let ExprKind::Call { func, keywords, .. } = &value.kind else {
-        return false;
-    };
-    let callee = func.dotted();
-    matches!(
-        callee.as_deref().map(|d| d.rsplit('.').next().unwrap_or(d)),
-        Some("Field" | "field")
-    ) && keywords
-        .iter()
-        .any(|(k, v)| k.as_deref() == Some("init") && matches!(v.kind, ExprKind::Bool(false)))
+    field_call(value).is_some_and(|(_, keywords)| {
+        keywords
+            .iter()
+            .any(|(k, v)| k.as_deref() == Some("init") && matches!(v.kind, ExprKind::Bool(false)))
+    })
 }
 
 /// The default of a dataclass-like field from the value written after its annotation.
@@ -249,19 +260,9 @@ enum FieldCall<'e> {
 /// Reads pydantic's `Field(default, ...)` / `Field(default=...)` and dataclasses'
 /// `field(default=...)`; any other value is the default itself.
 fn field_call_default(value: &Expr) -> FieldCall<'_> {
-    let ExprKind::Call {
-        func,
-        args,
-        keywords,
-    } = &value.kind
-    else {
+    let Some((args, keywords)) = field_call(value) else {
         return FieldCall::Default(value);
     };
-    let callee = func.dotted();
-    let name = callee.as_deref().map(|d| d.rsplit('.').next().unwrap_or(d));
-    if !matches!(name, Some("Field" | "field")) {
-        return FieldCall::Default(value);
-    }
     let keyword = |key: &str| {
         keywords
             .iter()

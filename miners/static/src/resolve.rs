@@ -116,7 +116,6 @@ impl Modules {
         }
         let module = self.load_quiet(dotted)?;
         let mut found: Option<Expr> = None;
-        let mut import: Option<(String, String)> = None;
         scan_top(&module.body, &mut |stmt| match &stmt.kind {
             StmtKind::Assign { targets, value }
                 if targets.iter().any(|t| t.as_name() == Some(name)) && found.is_none() =>
@@ -130,23 +129,12 @@ impl Modules {
             } if target.as_name() == Some(name) && found.is_none() => {
                 found = Some(value.clone());
             }
-            StmtKind::ImportFrom {
-                module: m,
-                level,
-                names,
-            } => {
-                for (orig, alias) in names {
-                    if alias.as_deref().unwrap_or(orig) == name && import.is_none() {
-                        import = Some((self.absolute(dotted, *level, m.as_deref()), orig.clone()));
-                    }
-                }
-            }
             _ => {}
         });
         if let Some(expr) = found {
             return Some((dotted.to_owned(), expr));
         }
-        let (from, orig) = import?;
+        let (from, orig) = self.imported(dotted, &module, name)?;
         self.definition(&from, &orig, depth + 1)
     }
 
