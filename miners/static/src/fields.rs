@@ -208,9 +208,12 @@ fn annotated_fields(
     }
 }
 
-/// The positional and keyword arguments of a pydantic `Field(...)` or dataclasses `field(...)`
-/// call (however it was imported), if `value` is one.
-fn field_call(value: &Expr) -> Option<(&[Expr], &[(Option<String>, Expr)])> {
+/// A call's positional and keyword arguments (`None` key: `**mapping`).
+type CallArgs<'e> = (&'e [Expr], &'e [(Option<String>, Expr)]);
+
+/// The arguments of a pydantic `Field(...)` or dataclasses `field(...)` call (however it was
+/// imported), if `value` is one.
+fn field_call(value: &Expr) -> Option<CallArgs<'_>> {
     let ExprKind::Call {
         func,
         args,
