@@ -130,7 +130,8 @@ fn result_lines_say_what_evaluate_finds_on_the_seeds() {
     check(&program, &configs);
 }
 
-/// The recorded configs of `data`, `copies` times, with awkward lines spread among them.
+/// The recorded configs of `data`, `copies` times, with awkward lines (some not UTF-8) spread
+/// among them.
 fn input(data: &str, copies: usize, max_line_bytes: usize) -> Vec<u8> {
     let configs = recorded(data);
     let long = format!("{{\"pad\":\"{}\"}}", "x".repeat(max_line_bytes));
@@ -151,6 +152,10 @@ fn input(data: &str, copies: usize, max_line_bytes: usize) -> Vec<u8> {
             if i % 97 == 0 {
                 out.extend_from_slice(awkward[(i / 97 + copy) % awkward.len()].as_bytes());
                 out.push(b'\n');
+            }
+            if i % 193 == 0 {
+                // Not UTF-8.
+                out.extend_from_slice(b"{\"a\": \"\xff\"}\n");
             }
         }
     }

@@ -22,33 +22,64 @@ const CHUNK_BYTES: usize = 1 << 16;
 /// Chunks read ahead per worker.
 const IN_FLIGHT_PER_JOB: usize = 4;
 
-/// Consecutive input lines, with the number of the first.
+/// Consecutive input lines, with the number of the first. Lines already known to be UTF-8 are
+/// kept as text, so that workers do not validate them again.
 #[derive(Default)]
 struct Chunk {
     first_line: u64,
-    text: Vec<u8>,
-    /// Per line, its byte range in `text`, or `None` when it was too long.
-    lines: Vec<Option<(usize, usize)>>,
+    /// The UTF-8 lines, one after the other.
+    text: String,
+    /// The other lines' bytes, one after the other.
+    raw: Vec<u8>,
+    lines: Vec<Stored>,
     /// The answer lines, once a worker wrote them.
     output: Vec<u8>,
 }
 
+/// Where a line of a chunk is.
+enum Stored {
+    /// This byte range of `text`.
+    Text(usize, usize),
+    /// This byte range of `raw`.
+    Raw(usize, usize),
+    /// A line over the limit.
+    TooLong,
+}
+
 impl Chunk {
     fn push(&mut self, line: Line<'_>) {
-        self.lines.push(line.bytes().map(|bytes| {
-            let start = self.text.len();
-            self.text.extend_from_slice(bytes);
-            (start, self.text.len())
-        }));
+        self.lines.push(match line {
+            Line::Utf8(text) => {
+                let start = self.text.len();
+                self.text.push_str(text);
+                Stored::Text(start, self.text.len())
+            }
+            Line::Text(bytes) => {
+                let start = self.raw.len();
+                self.raw.extend_from_slice(bytes);
+                Stored::Raw(start, self.raw.len())
+            }
+            Line::TooLong => Stored::TooLong,
+        });
+    }
+
+    /// A stored line as it was read.
+    fn line(&self, stored: &Stored) -> Line<'_> {
+        match *stored {
+            Stored::Text(start, end) => Line::Utf8(self.text.get(start..end).unwrap_or_default()),
+            Stored::Raw(start, end) => Line::Text(self.raw.get(start..end).unwrap_or_default()),
+            Stored::TooLong => Line::TooLong,
+        }
     }
 
     fn is_full(&self) -> bool {
-        self.text.len() >= CHUNK_BYTES
+        self.text.len() + self.raw.len() >= CHUNK_BYTES
     }
 
     fn clear(&mut self, first_line: u64) {
         self.first_line = first_line;
         self.text.clear();
+        self.raw.clear();
         self.lines.clear();
         self.output.clear();
     }
@@ -150,19 +181,8 @@ fn work(
         std::mem::swap(&mut run.buffer, &mut chunk.output);
         run.buffer.clear();
         run.stats = BatchStats::default();
-        // Validated as UTF-8 at once, the lines sliced from the text (per line when that fails).
-        let text = std::str::from_utf8(&chunk.text).ok();
-        for (n, range) in (chunk.first_line..).zip(&chunk.lines) {
-            let line = match (range, text) {
-                (Some((start, end)), Some(text)) => {
-                    text.get(*start..*end).map_or(Line::Text(&[]), Line::Utf8)
-                }
-                (Some((start, end)), None) => {
-                    Line::Text(chunk.text.get(*start..*end).unwrap_or_default())
-                }
-                (None, _) => Line::TooLong,
-            };
-            run.line(evaluator, n, line);
+        for (n, stored) in (chunk.first_line..).zip(&chunk.lines) {
+            run.line(evaluator, n, chunk.line(stored));
         }
         std::mem::swap(&mut run.buffer, &mut chunk.output);
         if outbox
