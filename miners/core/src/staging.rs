@@ -249,18 +249,7 @@ impl ContextSites {
 
     /// The file's text: pretty JSON, sites sorted, a final line break.
     pub fn render(generated_by: String, mut sites: Vec<OpaqueRule>) -> String {
-        sites.sort_by(|a, b| {
-            let key = |s: &OpaqueRule| {
-                (
-                    s.native_type.clone(),
-                    s.miner_source.method.clone(),
-                    s.source_text.clone(),
-                    s.miner_source.line_at_scan,
-                    s.id.clone(),
-                )
-            };
-            key(a).cmp(&key(b))
-        });
+        sites.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
         let file = ContextSites {
             generated_by,
             sites,
@@ -269,6 +258,17 @@ impl ContextSites {
         text.push('\n');
         text
     }
+}
+
+/// How a committed runtime-context file orders its sites.
+fn sort_key(s: &OpaqueRule) -> (&str, &str, &str, Option<u32>, &str) {
+    (
+        &s.native_type,
+        &s.miner_source.method,
+        &s.source_text,
+        s.miner_source.line_at_scan,
+        &s.id,
+    )
 }
 
 /// Counts for one group of sites.

@@ -32,7 +32,7 @@ use llemc_mining::rule::{CompiledRule, Fingerprint, compile_rule, corpus_doc, on
 use llemc_mining::ssot::read_ssot;
 use llemc_mining::staging::{ContextSites, OpaqueRule, StagingFile};
 use llemc_runtime::compile::{CorpusInput, compile_corpus};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -338,8 +338,8 @@ fn must_compile(
     }
 }
 
-/// Every staging file of the version (`E621` when there is none), as candidates.
-/// The candidates of every staging file, and the opaque sites that need runtime context.
+/// Every staging file of the version (`E621` when there is none), as candidates, and their
+/// opaque sites that need runtime context.
 fn read_staging(
     layout: &Layout,
     engine: &str,
@@ -378,7 +378,7 @@ fn read_staging(
             staging
                 .opaque
                 .iter()
-                .filter_map(|site| serde_json::from_value::<OpaqueRule>(site.clone()).ok())
+                .filter_map(|site| OpaqueRule::deserialize(site).ok())
                 .filter(|site| site.needs.is_some()),
         );
         report.staging.push((short.clone(), staging.rules.len()));
